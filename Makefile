@@ -1,0 +1,35 @@
+# The README's two commands: `make run` and `make test`. Each creates .venv/ and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint check bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "VisitFlow needs Python 3.11 or newer"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m workflows check definitions
+	$(BIN)/python -m workflows diagram visit
+
+lint: $(STAMP)
+	$(BIN)/ruff check workflows tests bench
+	$(BIN)/ruff format --check workflows tests bench
+	$(BIN)/mypy workflows
+	$(BIN)/lint-imports
+
+test: $(STAMP) lint
+	$(BIN)/python -m workflows check definitions
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

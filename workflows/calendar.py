@@ -1,0 +1,347 @@
+"""Business calendar: China's official workdays, company overrides and due-time arithmetic."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import chinese_calendar  # type: ignore[import-untyped, unused-ignore]
+import yaml
+
+__all__ = ["BusinessCalendar", "Duration", "DurationUnit"]
+
+logger = logging.getLogger(__name__)
+
+_OFFICIAL_HOLIDAYS: Mapping[date, str] = chinese_calendar.holidays
+_OFFICIAL_WORKDAYS: Mapping[date, str] = chinese_calendar.workdays
+# The years the official data covers, derived the way chinese_calendar itself does.
+_OFFICIAL_FIRST_YEAR: int = min(_OFFICIAL_HOLIDAYS).year
+_OFFICIAL_LAST_YEAR: int = max(_OFFICIAL_HOLIDAYS).year
+
+# A calendar with no workday in this many consecutive days is treated as misconfigured.
+_MAX_SCAN_DAYS = 366
+
+
+class DurationUnit(StrEnum):
+    """The unit of a `Duration`: working days, wall-clock hours or calendar days."""
+
+    WORKING_DAYS = "working_days"
+    HOURS = "hours"
+    DAYS = "days"
+
+
+_UNIT_NAMES = ", ".join(unit.value for unit in DurationUnit)
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """An amount of time in one unit; a negative amount is an offset backwards."""
+
+    amount: int
+    unit: DurationUnit
+
+    def __post_init__(self) -> None:
+        if isinstance(self.amount, bool) or not isinstance(self.amount, int):
+            raise ValueError(f"duration amount must be an integer, got {self.amount!r}")
+        if not isinstance(self.unit, DurationUnit):
+            raise ValueError(f"duration unit must be a DurationUnit, got {self.unit!r}")
+
+    @classmethod
+    def parse(cls, spec: Mapping[str, object]) -> Duration:
+        """Parse a definition's spec such as ``{"working_days": 2}`` or ``{"hours": -4}``."""
+        if not isinstance(spec, Mapping):
+            raise ValueError(
+                f"a duration must be a mapping such as {{working_days: 2}}, got {spec!r}"
+            )
+        if len(spec) != 1:
+            raise ValueError(
+                f"a duration must have exactly one of {_UNIT_NAMES}, got {dict(spec)!r}"
+            )
+        ((key, amount),) = spec.items()
+        try:
+            unit = DurationUnit(key)
+        except ValueError:
+            raise ValueError(
+                f"unknown duration unit {key!r}: expected one of {_UNIT_NAMES}"
+            ) from None
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise ValueError(
+                f"duration {key} must be an integer, got {amount!r} ({type(amount).__name__})"
+            )
+        return cls(amount, unit)
+
+    def negated(self) -> Duration:
+        """The same amount backwards, as for a reminder before a due time."""
+        return Duration(-self.amount, self.unit)
+
+
+def _date_set(name: str, values: Iterable[object]) -> frozenset[date]:
+    days: set[date] = set()
+    for value in values:
+        if isinstance(value, datetime) or not isinstance(value, date):
+            raise ValueError(f"{name} must contain dates, got {value!r}")
+        days.add(value)
+    return frozenset(days)
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Which days are worked, and due times computed from them, in one time zone.
+
+    A day is a workday by, in order: the company's overrides (`extra_holidays`,
+    `extra_workdays`), then China's official calendar (holidays and make-up working
+    days) for the years it covers, else Monday to Friday.
+    """
+
+    tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    end_of_day: time = time(18, 0)
+    extra_holidays: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+    official: bool = True
+    _workdays: dict[date, bool] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    _warned_years: set[int] = field(
+        default_factory=set, init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.tz, ZoneInfo):
+            raise ValueError(f"tz must be a zoneinfo.ZoneInfo, got {self.tz!r}")
+        if not isinstance(self.end_of_day, time) or self.end_of_day.tzinfo is not None:
+            raise ValueError(
+                f"end_of_day must be a naive datetime.time (local to tz), got {self.end_of_day!r}"
+            )
+        holidays = _date_set("extra_holidays", self.extra_holidays)
+        workdays = _date_set("extra_workdays", self.extra_workdays)
+        both = sorted(holidays & workdays)
+        if both:
+            listed = ", ".join(day.isoformat() for day in both)
+            raise ValueError(f"dates listed both as company holidays and workdays: {listed}")
+        object.__setattr__(self, "extra_holidays", holidays)
+        object.__setattr__(self, "extra_workdays", workdays)
+        object.__setattr__(self, "official", bool(self.official))
+
+    # -- which days are worked -------------------------------------------------------------
+
+    def covers(self, year: int) -> bool:
+        """Whether the official data is known for `year` (always true when it is not used)."""
+        return not self.official or _OFFICIAL_FIRST_YEAR <= year <= _OFFICIAL_LAST_YEAR
+
+    def is_workday(self, day: date) -> bool:
+        """Whether `day` is worked; a datetime counts for its date (local to tz if aware)."""
+        day = self._local_date(day)
+        cached = self._workdays.get(day)
+        if cached is None:
+            cached = self._compute_is_workday(day)
+            self._workdays[day] = cached
+        return cached
+
+    def _compute_is_workday(self, day: date) -> bool:
+        if day in self.extra_holidays:
+            return False
+        if day in self.extra_workdays:
+            return True
+        if self.official:
+            if self.covers(day.year):
+                if day in _OFFICIAL_WORKDAYS:
+                    return True
+                return day.weekday() < 5 and day not in _OFFICIAL_HOLIDAYS
+            if day.year not in self._warned_years:
+                self._warned_years.add(day.year)
+                logger.warning(
+                    "no official holiday data for %d (known: %d-%d): "
+                    "only weekends and company holidays are days off",
+                    day.year,
+                    _OFFICIAL_FIRST_YEAR,
+                    _OFFICIAL_LAST_YEAR,
+                )
+        return day.weekday() < 5
+
+    def next_workday(self, day: date) -> date:
+        """The first workday strictly after `day`."""
+        return self._step(self._local_date(day), 1)
+
+    def previous_workday(self, day: date) -> date:
+        """The last workday strictly before `day`."""
+        return self._step(self._local_date(day), -1)
+
+    def _step(self, origin: date, direction: int) -> date:
+        one = timedelta(days=direction)
+        day = origin
+        for _ in range(_MAX_SCAN_DAYS):
+            day += one
+            if self.is_workday(day):
+                return day
+        where = "after" if direction > 0 else "before"
+        raise ValueError(f"no workday within {_MAX_SCAN_DAYS} days {where} {origin.isoformat()}")
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """The number of workdays in (start, end]; negative (minus those in (end, start]) when
+        end is before start."""
+        start, end = self._local_date(start), self._local_date(end)
+        if end < start:
+            return -self.working_days_between(end, start)
+        one = timedelta(days=1)
+        count = 0
+        day = start + one
+        while day <= end:
+            if self.is_workday(day):
+                count += 1
+            day += one
+        return count
+
+    # -- due times -------------------------------------------------------------------------
+
+    def end_of_working_day(self, day: date) -> datetime:
+        """Close of business on `day`, or on the next workday if `day` is not one."""
+        day = self._local_date(day)
+        if not self.is_workday(day):
+            day = self.next_workday(day)
+        return self._at(day, self.end_of_day)
+
+    def due_from_date(self, day: date) -> datetime:
+        """The due time meant by a bare due date: close of business on that working day."""
+        if isinstance(day, datetime):
+            raise TypeError(
+                f"due_from_date expects a bare date, got the datetime {day!r}: "
+                "a datetime is already a due time"
+            )
+        return self.end_of_working_day(day)
+
+    def add(self, start: datetime, duration: Duration) -> datetime:
+        """`start` moved by `duration`, as an aware datetime in tz.
+
+        Hours are wall-clock hours and days calendar days. A positive number n of working days
+        ends at close of business on the n-th workday after start's local date; zero working
+        days at close of business on that date, or on the next workday if it is not one; -n
+        working days at start's local time of day on the n-th workday before its local date.
+        """
+        if not isinstance(start, datetime):
+            raise ValueError(f"start must be a datetime, got {start!r}")
+        if start.tzinfo is None or start.utcoffset() is None:
+            raise ValueError(f"start must be timezone-aware, got the naive datetime {start!r}")
+        amount = duration.amount
+        if duration.unit is DurationUnit.HOURS:
+            return (start + timedelta(hours=amount)).astimezone(self.tz)
+        local = start.astimezone(self.tz)
+        if duration.unit is DurationUnit.DAYS:
+            return self._at(local.date() + timedelta(days=amount), local.time())
+        day = local.date()
+        if amount == 0:
+            return self.end_of_working_day(day)
+        direction = 1 if amount > 0 else -1
+        for _ in range(abs(amount)):
+            day = self._step(day, direction)
+        if amount > 0:
+            return self._at(day, self.end_of_day)
+        return self._at(day, local.time())
+
+    def _at(self, day: date, clock: time) -> datetime:
+        # Normalise through UTC so that a wall time skipped by a DST change becomes a real one.
+        naive = datetime.combine(day, clock.replace(tzinfo=None))
+        return naive.replace(tzinfo=self.tz).astimezone(UTC).astimezone(self.tz)
+
+    def _local_date(self, day: date) -> date:
+        if isinstance(day, datetime):
+            if day.tzinfo is not None and day.utcoffset() is not None:
+                day = day.astimezone(self.tz)
+            return day.date()
+        if not isinstance(day, date):
+            raise TypeError(f"expected a date, got {day!r}")
+        return day
+
+    # -- configuration ---------------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, path: str | Path, **kwargs: Any) -> BusinessCalendar:
+        """Load a company calendar from YAML; keyword arguments override the file's values.
+
+        Keys: ``timezone`` ("Asia/Shanghai"), ``end_of_day`` ("18:00"), ``official`` (bool),
+        ``holidays`` and ``workdays`` (lists of ISO dates); all optional.
+        """
+        path = Path(path)
+        with path.open(encoding="utf-8") as stream:
+            data = yaml.load(stream, Loader=_CalendarLoader)  # a SafeLoader subclass
+        return cls(**{**_settings_from_yaml(data, str(path)), **kwargs})
+
+
+_FILE_KEYS = ("timezone", "end_of_day", "official", "holidays", "workdays")
+
+
+def _settings_from_yaml(data: object, source: str) -> dict[str, Any]:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: a calendar file must be a mapping, got {data!r}")
+    unknown = sorted(str(key) for key in data if key not in _FILE_KEYS)
+    if unknown:
+        raise ValueError(
+            f"{source}: unknown key(s) {', '.join(unknown)}; expected {', '.join(_FILE_KEYS)}"
+        )
+    settings: dict[str, Any] = {}
+    if data.get("timezone") is not None:
+        name = data["timezone"]
+        if not isinstance(name, str):
+            raise ValueError(f"{source}: timezone must be a name such as Asia/Shanghai")
+        try:
+            settings["tz"] = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{source}: unknown timezone {name!r}") from None
+    if data.get("end_of_day") is not None:
+        settings["end_of_day"] = _parse_clock(data["end_of_day"], source)
+    if data.get("official") is not None:
+        if not isinstance(data["official"], bool):
+            raise ValueError(f"{source}: official must be true or false")
+        settings["official"] = data["official"]
+    for key, name in (("holidays", "extra_holidays"), ("workdays", "extra_workdays")):
+        values = data.get(key)
+        if values is None:
+            continue
+        if not isinstance(values, list):
+            raise ValueError(f"{source}: {key} must be a list of dates")
+        settings[name] = frozenset(_parse_date(value, key, source) for value in values)
+    return settings
+
+
+def _parse_clock(value: object, source: str) -> time:
+    if isinstance(value, str):
+        try:
+            clock = time.fromisoformat(value.strip())
+        except ValueError:
+            clock = None
+        if clock is not None and clock.tzinfo is None:
+            return clock
+    raise ValueError(f"{source}: end_of_day must be a time such as 18:00, got {value!r}")
+
+
+def _parse_date(value: object, key: str, source: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{source}: {key} must hold dates such as 2026-03-02, got {value!r}")
+
+
+class _CalendarLoader(yaml.SafeLoader):
+    """A SafeLoader that keeps clock times such as 18:00 as text, not YAML 1.1 base-60 ints."""
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    scalar = cast(yaml.ScalarNode, node)
+    text = loader.construct_scalar(scalar)
+    if isinstance(text, str) and ":" in text:
+        return text
+    return loader.construct_yaml_int(scalar)
+
+
+_CalendarLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)

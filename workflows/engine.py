@@ -1,0 +1,377 @@
+"""The engine: one shared `transitions.Machine` per definition version, and pure `fire`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from transitions import EventData, Machine, MachineError
+
+from workflows.access import PARTICIPATION, PARTICIPATION_TEXT, Actor, ActorKind
+from workflows.calendar import BusinessCalendar
+from workflows.errors import (
+    InvalidData,
+    InvalidTransition,
+    NotPermitted,
+    UnknownTrigger,
+    VersionConflict,
+)
+from workflows.events import (
+    Deadline,
+    DeadlineCleared,
+    DeadlineStarted,
+    Event,
+    MarkedOverdue,
+    NotificationRequested,
+    RectificationRequested,
+    StateChanged,
+    Target,
+)
+from workflows.forms import Form
+from workflows.guards import GUARDS, GuardContext
+from workflows.spec import DeadlineSpec, Definition, FieldType, Recipient, TransitionSpec
+
+CREATE = "create"
+
+
+class InstanceLike(Protocol):
+    """What the engine reads of an instance; the service's rows and `Instance` both fit."""
+
+    @property
+    def id(self) -> Any: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def attrs(self) -> Mapping[str, Any]: ...
+
+
+class Instance:
+    """A lightweight in-memory instance: a state, a version and attributes."""
+
+    __slots__ = ("id", "state", "version", "attrs")
+
+    def __init__(self, id: Any, state: str, version: int, attrs: Mapping[str, Any]) -> None:
+        self.id = id
+        self.state = state
+        self.version = version
+        self.attrs = attrs
+
+
+class _Cursor:
+    """The model handed to the shared machine for one fire: never added to it, never kept."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of a creation or a transition, for the caller to persist in one commit."""
+
+    state: str
+    version: int
+    trigger: str
+    data: dict[str, Any]  # validated, typed
+    json_data: dict[str, Any]  # the same, JSON-ready
+    attributes: dict[str, Any]  # instance attributes the transition sets
+    events: tuple[Event, ...] = field(default=())
+
+
+class Workflow:
+    """One version of one workflow: its definition, its forms and its one shared machine."""
+
+    def __init__(self, definition: Definition, calendar: BusinessCalendar) -> None:
+        self.definition = definition
+        self.name = definition.name
+        self.version = definition.version
+        self.calendar = calendar
+        self.create_form = Form(definition.create.fields)
+        self.forms: dict[tuple[str, str], Form] = {}
+        self._from: dict[str, tuple[TransitionSpec, ...]] = {
+            s: definition.transitions_from(s) for s in definition.states
+        }
+        self._by_key: dict[tuple[str, str], TransitionSpec] = {}
+        self._checklists: dict[tuple[str, str], tuple[str, ...]] = {}
+        for t in definition.transitions:
+            form = Form(t.fields)
+            for source in t.sources:
+                self._by_key[(t.trigger, source)] = t
+                self.forms[(t.trigger, source)] = form
+                self._checklists[(t.trigger, source)] = tuple(
+                    f.name for f in t.fields if f.required and f.type is FieldType.BOOLEAN
+                )
+        self._triggers = frozenset(definition.triggers)
+        self.attribute_names = frozenset(
+            [f.name for f in definition.create.fields]
+            + [f.sets for t in definition.transitions for f in t.fields if f.sets]
+            + ["created_by"]
+        )
+        self.machine = Machine(
+            model=None,
+            states=list(definition.states),
+            transitions=[
+                {
+                    "trigger": t.trigger,
+                    "source": list(t.sources),
+                    "dest": t.dest,
+                    "conditions": [self._guards_hold] if t.guards else [],
+                }
+                for t in definition.transitions
+            ],
+            initial=definition.initial,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+            name=f"{definition.name}@{definition.version}: ",
+        )
+
+    # -- queries ---------------------------------------------------------------------
+    def has_trigger(self, trigger: str) -> bool:
+        return trigger in self._triggers
+
+    def transition(self, trigger: str, state: str) -> TransitionSpec | None:
+        return self._by_key.get((trigger, state))
+
+    def form(self, trigger: str, state: str) -> Form | None:
+        return self.forms.get((trigger, state))
+
+    def allowed_triggers(self, instance: InstanceLike, actor: Actor) -> list[str]:
+        """The triggers `actor` may fire on `instance` now, in definition order."""
+        return [
+            t.trigger
+            for t in self._from.get(instance.state, ())
+            if self._denial(t, actor, instance.attrs) is None
+        ]
+
+    def may_create(self, actor: Actor) -> bool:
+        if actor.kind is ActorKind.INTEGRATION:
+            return (self.name, CREATE) in actor.grants
+        return actor.kind is ActorKind.SYSTEM or actor.role in self.definition.create.roles
+
+    # -- commands --------------------------------------------------------------------
+    def create(self, actor: Actor, data: Mapping[str, Any] | None, now: datetime) -> Outcome:
+        """Validate a creation: the initial state, its deadline, and the attributes to store."""
+        if not self.may_create(actor):
+            raise NotPermitted(f"role '{actor.role}' may not create a {self.name}")
+        values = self.create_form.load(data)
+        attrs = dict(values)
+        attrs["created_by"] = actor.username
+        initial = self.definition.initial
+        events: list[Event] = [StateChanged(None, None, initial)]
+        deadline = self.deadline_for(initial, attrs, now)
+        if deadline is not None:
+            events.append(DeadlineStarted(deadline))
+        return Outcome(
+            initial, 1, CREATE, values, self.create_form.dump(values), attrs, tuple(events)
+        )
+
+    def fire(
+        self,
+        instance: InstanceLike,
+        trigger: str,
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+        now: datetime,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        """Check and run one transition; raise a `WorkflowError` and change nothing if refused.
+
+        Checks run in the contract's order: unknown trigger, stale version, wrong state,
+        permission, data. The instance is not modified: the caller applies the outcome.
+        """
+        if trigger not in self._triggers:
+            raise UnknownTrigger(self.name, trigger)
+        if expected_version is not None and expected_version != instance.version:
+            raise VersionConflict(expected_version, instance.version)
+        source = instance.state
+        spec = self._by_key.get((trigger, source))
+        if spec is None:
+            raise InvalidTransition(
+                instance.id, trigger, source, self.allowed_triggers(instance, actor)
+            )
+        denial = self._denial(spec, actor, instance.attrs)
+        if denial is not None:
+            raise NotPermitted(denial)
+        form = self.forms[(trigger, source)]
+        values = form.load(data)
+        cursor = _Cursor(source)
+        context = GuardContext(
+            values, instance.attrs, now, self.calendar, self._checklists[(trigger, source)]
+        )
+        try:
+            self.machine.events[trigger].trigger(cursor, spec=spec, context=context)
+        except MachineError:  # the table and the machine disagree only if state is corrupt
+            raise InvalidTransition(
+                instance.id, trigger, source, self.allowed_triggers(instance, actor)
+            ) from None
+        dest = cursor.state
+        attributes = {f.sets: values[f.name] for f in spec.fields if f.sets and f.name in values}
+        events: list[Event] = [StateChanged(trigger, source, dest)]
+        old = self.definition.states[source].deadline
+        if old is not None:
+            events.append(DeadlineCleared(old.kind, source))
+        if self.definition.states[dest].deadline is not None:
+            merged = {**instance.attrs, **attributes}
+            deadline = self.deadline_for(dest, merged, now)
+            if deadline is not None:
+                events.append(DeadlineStarted(deadline))
+        return Outcome(
+            dest,
+            instance.version + 1,
+            trigger,
+            values,
+            form.dump(values),
+            attributes,
+            tuple(events),
+        )
+
+    def expire(self, instance: InstanceLike, kind: str) -> tuple[Event, ...]:
+        """What the expiry of deadline `kind` causes; nothing if the instance has moved on."""
+        spec = self._deadline_in(instance.state, kind)
+        if spec is None:
+            return ()
+        expiry = spec.on_expiry
+        attrs = instance.attrs
+        events: list[Event] = []
+        if expiry.mark_overdue:
+            events.append(MarkedOverdue(kind, instance.state))
+        if expiry.notify:
+            events.append(
+                NotificationRequested(
+                    "overdue", kind, self.targets(expiry.notify, attrs), spec.label
+                )
+            )
+        if expiry.rectification is not None:
+            events.append(
+                RectificationRequested(
+                    self._department(expiry.rectification.department, attrs),
+                    expiry.rectification.findings,
+                    kind,
+                )
+            )
+        if expiry.escalate_to:
+            events.append(
+                NotificationRequested(
+                    "escalated", kind, self.targets(expiry.escalate_to, attrs), spec.label
+                )
+            )
+        return tuple(events)
+
+    def remind(self, instance: InstanceLike, kind: str) -> tuple[Event, ...]:
+        """The reminder before deadline `kind`; nothing if the instance has moved on."""
+        spec = self._deadline_in(instance.state, kind)
+        if spec is None or spec.remind_before is None:
+            return ()
+        targets = self.targets(spec.on_expiry.notify, instance.attrs)
+        return (NotificationRequested("reminder", kind, targets, spec.label),)
+
+    # -- deadlines -------------------------------------------------------------------
+    def deadline_for(
+        self, state: str, attrs: Mapping[str, Any], entered_at: datetime
+    ) -> Deadline | None:
+        """The deadline that starts when an instance with `attrs` enters `state`."""
+        spec = self.definition.states[state].deadline
+        if spec is None:
+            return None
+        due = self._due(spec, attrs, entered_at)
+        if due is None:
+            return None
+        remind_at = None
+        if spec.remind_before is not None:
+            remind_at = self.calendar.add(due, spec.remind_before.negated())
+            if remind_at <= entered_at:
+                remind_at = None
+        return Deadline(spec.kind, state, due, remind_at)
+
+    def _due(
+        self, spec: DeadlineSpec, attrs: Mapping[str, Any], start: datetime
+    ) -> datetime | None:
+        if spec.after is not None:
+            return self.calendar.add(start, spec.after)
+        value = attrs.get(spec.at_field or "")
+        if isinstance(value, str):
+            value = _parse_time(value)
+        if isinstance(value, datetime):
+            due = value
+        elif isinstance(value, date):
+            due = self.calendar.end_of_working_day(value)
+        else:
+            return None
+        return self.calendar.add(due, spec.offset) if spec.offset is not None else due
+
+    def _deadline_in(self, state: str, kind: str) -> DeadlineSpec | None:
+        state_spec = self.definition.states.get(state)
+        if state_spec is None or state_spec.deadline is None:
+            return None
+        return state_spec.deadline if state_spec.deadline.kind == kind else None
+
+    # -- recipients ------------------------------------------------------------------
+    def targets(
+        self, recipients: tuple[Recipient, ...], attrs: Mapping[str, Any]
+    ) -> tuple[Target, ...]:
+        out: list[Target] = []
+        for r in recipients:
+            if r.kind == "visitors":
+                out.extend(Target("user", u) for u in attrs.get("visitors") or ())
+            elif r.kind == "raiser" and attrs.get("created_by"):
+                out.append(Target("user", str(attrs["created_by"])))
+            elif r.kind == "responsible_person" and attrs.get("responsible_person"):
+                out.append(Target("user", str(attrs["responsible_person"])))
+            elif r.kind == "role" and r.ref:
+                out.append(Target("role", r.ref))
+            elif r.kind in ("department_manager", "department") and r.ref:
+                code = self._department(r.ref, attrs)
+                if code:
+                    out.append(Target(r.kind, code))
+        return tuple(dict.fromkeys(out))
+
+    def _department(self, ref: str, attrs: Mapping[str, Any]) -> str | None:
+        if ref.startswith("dept:"):
+            return ref[5:]
+        if ref in self.attribute_names:
+            value = attrs.get(ref)
+            return str(value) if value else None
+        return ref
+
+    # -- permission and guards -------------------------------------------------------
+    def _denial(self, t: TransitionSpec, actor: Actor, attrs: Mapping[str, Any]) -> str | None:
+        """Why `actor` may not fire `t`, or None if they may."""
+        if actor.kind is ActorKind.SYSTEM:
+            return None
+        if actor.kind is ActorKind.INTEGRATION:
+            if (self.name, t.trigger) in actor.grants:
+                return None
+            return f"integration '{actor.username}' has no grant for {self.name}:{t.trigger}"
+        if actor.role not in t.roles:
+            return f"role '{actor.role}' may not {t.trigger} a {self.name}"
+        if not t.participation or actor.role in t.exempt_roles:
+            return None
+        if any(PARTICIPATION[rule](actor, attrs) for rule in t.participation):
+            return None
+        who = " or ".join(PARTICIPATION_TEXT[rule] for rule in t.participation)
+        return f"only {who} may {t.trigger} this {self.name}"
+
+    @staticmethod
+    def _guards_hold(event: EventData) -> bool:
+        spec: TransitionSpec = event.kwargs["spec"]
+        context: GuardContext = event.kwargs["context"]
+        errors: dict[str, list[str]] = {}
+        for name in spec.guards:
+            for fname, messages in GUARDS[name].check(context).items():
+                errors.setdefault(fname, []).extend(messages)
+        if errors:
+            raise InvalidData(errors)
+        return True
+
+
+def _parse_time(value: str) -> datetime | date | None:
+    try:
+        return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    except ValueError:
+        return None

@@ -1,0 +1,190 @@
+"""Frozen, validated workflow definitions: the spec, apart from any instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from workflows.calendar import Duration
+
+ROLES: frozenset[str] = frozenset(
+    {
+        "marketing_staff",
+        "marketing_manager",
+        "technical",
+        "after_sales",
+        "management",
+        "supervision",
+        "integration",
+        "admin",
+    }
+)
+
+
+class FieldType(StrEnum):
+    """The types a form field may declare."""
+
+    STRING = "string"
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    USER = "user"
+    USERS = "users"
+    DEPARTMENT = "department"
+    RATING = "rating"
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A text in Simplified Chinese and in English."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang.startswith("en") else self.zh
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    value: str
+    label: Label
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One field of a form: what a transition (or the creation) asks for."""
+
+    name: str
+    type: FieldType
+    label: Label
+    required: bool = False
+    help: Label | None = None
+    choices: tuple[Choice, ...] = ()
+    max_length: int | None = None
+    min: float | None = None
+    max: float | None = None
+    sets: str | None = None  # the instance attribute this field's value is copied onto
+
+    @property
+    def choice_values(self) -> tuple[str, ...]:
+        return tuple(c.value for c in self.choices)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who a notification goes to, as the definition names them.
+
+    `kind` is one of visitors, raiser, responsible_person, department_manager,
+    department, role; `ref` is an attribute name or a literal code (for the last three).
+    """
+
+    kind: str
+    ref: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind if self.ref is None else f"{self.kind}:{self.ref}"
+
+
+@dataclass(frozen=True, slots=True)
+class RectificationPolicy:
+    department: str  # attribute name holding a department code, or "dept:CODE"
+    findings: Label
+
+
+@dataclass(frozen=True, slots=True)
+class ExpirySpec:
+    mark_overdue: bool = True
+    notify: tuple[Recipient, ...] = ()
+    rectification: RectificationPolicy | None = None
+    escalate_to: tuple[Recipient, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineSpec:
+    """The deadline that runs while an instance is in a state."""
+
+    kind: str
+    label: Label
+    after: Duration | None = None  # counted from entering the state
+    at_field: str | None = None  # or a date/datetime attribute of the instance
+    offset: Duration | None = None  # added to at_field
+    remind_before: Duration | None = None
+    on_expiry: ExpirySpec = field(default_factory=ExpirySpec)
+
+
+@dataclass(frozen=True, slots=True)
+class StateSpec:
+    name: str
+    label: Label
+    final: bool = False
+    deadline: DeadlineSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionSpec:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    label: Label
+    roles: frozenset[str]
+    participation: tuple[str, ...] = ()
+    exempt_roles: frozenset[str] = frozenset()
+    guards: tuple[str, ...] = ()
+    fields: tuple[FieldSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSpec:
+    roles: frozenset[str]
+    fields: tuple[FieldSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationSpec:
+    """How instances of an earlier version map onto this one."""
+
+    from_version: int
+    states: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One version of one workflow, loaded once and never changed."""
+
+    name: str
+    version: int
+    label: Label
+    initial: str
+    states: dict[str, StateSpec]
+    transitions: tuple[TransitionSpec, ...]
+    create: CreateSpec
+    source: str = "<memory>"
+    description: Label | None = None
+    migrations: tuple[MigrationSpec, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.name, self.version)
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        """Every trigger name, in the order first declared."""
+        return tuple(dict.fromkeys(t.trigger for t in self.transitions))
+
+    def transitions_from(self, state: str) -> tuple[TransitionSpec, ...]:
+        return tuple(t for t in self.transitions if state in t.sources)
+
+    def transition(self, trigger: str, state: str) -> TransitionSpec | None:
+        for t in self.transitions:
+            if t.trigger == trigger and state in t.sources:
+                return t
+        return None
+
+    def transitions_named(self, trigger: str) -> tuple[TransitionSpec, ...]:
+        return tuple(t for t in self.transitions if t.trigger == trigger)
