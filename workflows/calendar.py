@@ -107,6 +107,12 @@ class BusinessCalendar:
     _workdays: dict[date, bool] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
+    _shifts: dict[tuple[date, int], date] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    _closings: dict[date, datetime] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
     _warned_years: set[int] = field(
         default_factory=set, init=False, repr=False, compare=False, hash=False
     )
@@ -204,7 +210,7 @@ class BusinessCalendar:
         day = self._local_date(day)
         if not self.is_workday(day):
             day = self.next_workday(day)
-        return self._at(day, self.end_of_day)
+        return self._close_of(day)
 
     def due_from_date(self, day: date) -> datetime:
         """The due time meant by a bare due date: close of business on that working day."""
@@ -236,12 +242,24 @@ class BusinessCalendar:
         day = local.date()
         if amount == 0:
             return self.end_of_working_day(day)
-        direction = 1 if amount > 0 else -1
-        for _ in range(abs(amount)):
-            day = self._step(day, direction)
-        if amount > 0:
-            return self._at(day, self.end_of_day)
-        return self._at(day, local.time())
+        key = (day, amount)
+        shifted = self._shifts.get(key)
+        if shifted is None:
+            direction = 1 if amount > 0 else -1
+            shifted = day
+            for _ in range(abs(amount)):
+                shifted = self._step(shifted, direction)
+            self._shifts[key] = shifted
+        clock = local.time()
+        if amount > 0 or clock == self.end_of_day:
+            return self._close_of(shifted)
+        return self._at(shifted, clock)
+
+    def _close_of(self, day: date) -> datetime:
+        closing = self._closings.get(day)
+        if closing is None:
+            closing = self._closings[day] = self._at(day, self.end_of_day)
+        return closing
 
     def _at(self, day: date, clock: time) -> datetime:
         # Normalise through UTC so that a wall time skipped by a DST change becomes a real one.

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from transitions import EventData, Machine, MachineError
+from transitions import EventData, MachineError
 
 from workflows.access import PARTICIPATION, PARTICIPATION_TEXT, Actor, ActorKind
 from workflows.calendar import BusinessCalendar
@@ -31,6 +30,7 @@ from workflows.events import (
 )
 from workflows.forms import Form
 from workflows.guards import GUARDS, GuardContext
+from workflows.machine import SharedMachine
 from workflows.spec import DeadlineSpec, Definition, FieldType, Recipient, TransitionSpec
 
 CREATE = "create"
@@ -70,8 +70,7 @@ class _Cursor:
         self.state = state
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """The result of a creation or a transition, for the caller to persist in one commit."""
 
     state: str
@@ -80,7 +79,7 @@ class Outcome:
     data: dict[str, Any]  # validated, typed
     json_data: dict[str, Any]  # the same, JSON-ready
     attributes: dict[str, Any]  # instance attributes the transition sets
-    events: tuple[Event, ...] = field(default=())
+    events: tuple[Event, ...] = ()
 
 
 class Workflow:
@@ -98,6 +97,12 @@ class Workflow:
         }
         self._by_key: dict[tuple[str, str], TransitionSpec] = {}
         self._checklists: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._remind_back = {
+            name: s.deadline.remind_before.negated()
+            for name, s in definition.states.items()
+            if s.deadline is not None and s.deadline.remind_before is not None
+        }
+        self._setters = {t: tuple(f for f in t.fields if f.sets) for t in definition.transitions}
         for t in definition.transitions:
             form = Form(t.fields)
             for source in t.sources:
@@ -112,8 +117,7 @@ class Workflow:
             + [f.sets for t in definition.transitions for f in t.fields if f.sets]
             + ["created_by"]
         )
-        self.machine = Machine(
-            model=None,
+        self.machine = SharedMachine(
             states=list(definition.states),
             transitions=[
                 {
@@ -125,9 +129,6 @@ class Workflow:
                 for t in definition.transitions
             ],
             initial=definition.initial,
-            auto_transitions=False,
-            send_event=True,
-            ignore_invalid_triggers=False,
             name=f"{definition.name}@{definition.version}: ",
         )
 
@@ -201,8 +202,12 @@ class Workflow:
         form = self.forms[(trigger, source)]
         values = form.load(data)
         cursor = _Cursor(source)
-        context = GuardContext(
-            values, instance.attrs, now, self.calendar, self._checklists[(trigger, source)]
+        context = (
+            GuardContext(
+                values, instance.attrs, now, self.calendar, self._checklists[(trigger, source)]
+            )
+            if spec.guards
+            else None
         )
         try:
             self.machine.events[trigger].trigger(cursor, spec=spec, context=context)
@@ -211,13 +216,17 @@ class Workflow:
                 instance.id, trigger, source, self.allowed_triggers(instance, actor)
             ) from None
         dest = cursor.state
-        attributes = {f.sets: values[f.name] for f in spec.fields if f.sets and f.name in values}
+        attributes: dict[str, Any] = {}
+        if values:
+            for f in self._setters[spec]:
+                if f.name in values:
+                    attributes[f.sets or f.name] = values[f.name]
         events: list[Event] = [StateChanged(trigger, source, dest)]
         old = self.definition.states[source].deadline
         if old is not None:
             events.append(DeadlineCleared(old.kind, source))
         if self.definition.states[dest].deadline is not None:
-            merged = {**instance.attrs, **attributes}
+            merged = {**instance.attrs, **attributes} if attributes else instance.attrs
             deadline = self.deadline_for(dest, merged, now)
             if deadline is not None:
                 events.append(DeadlineStarted(deadline))
@@ -284,7 +293,7 @@ class Workflow:
             return None
         remind_at = None
         if spec.remind_before is not None:
-            remind_at = self.calendar.add(due, spec.remind_before.negated())
+            remind_at = self.calendar.add(due, self._remind_back[state])
             if remind_at <= entered_at:
                 remind_at = None
         return Deadline(spec.kind, state, due, remind_at)

@@ -1,23 +1,24 @@
-"""What a transition or a deadline causes: plain values the service persists and delivers."""
+"""What a transition or a deadline causes: plain values the service persists and delivers.
+
+Named tuples: immutable, and cheap to make on the hot path of every fire.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from workflows.spec import Label
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """A resolved recipient: a user, a department's manager or members, or a role's members."""
 
     kind: str  # user | department_manager | department | role
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class Deadline:
+class Deadline(NamedTuple):
     """A computed deadline: due while the instance stays in `state`."""
 
     kind: str
@@ -26,40 +27,34 @@ class Deadline:
     remind_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StateChanged:
+class StateChanged(NamedTuple):
     trigger: str | None
     source: str | None
     dest: str
 
 
-@dataclass(frozen=True, slots=True)
-class DeadlineStarted:
+class DeadlineStarted(NamedTuple):
     deadline: Deadline
 
 
-@dataclass(frozen=True, slots=True)
-class DeadlineCleared:
+class DeadlineCleared(NamedTuple):
     kind: str
     state: str
 
 
-@dataclass(frozen=True, slots=True)
-class MarkedOverdue:
+class MarkedOverdue(NamedTuple):
     kind: str
     state: str
 
 
-@dataclass(frozen=True, slots=True)
-class NotificationRequested:
+class NotificationRequested(NamedTuple):
     kind: str  # reminder | overdue | escalated
     deadline_kind: str
     targets: tuple[Target, ...]
     label: Label  # the deadline's label, for the message
 
 
-@dataclass(frozen=True, slots=True)
-class RectificationRequested:
+class RectificationRequested(NamedTuple):
     department: str | None  # None when the attribute it names is not set
     findings: Label
     deadline_kind: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, Literal
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
@@ -89,16 +90,21 @@ class Form:
             data = {}
         if not isinstance(data, Mapping):
             raise InvalidData({"data": ["Must be an object."]})
+        if not self.fields and not data:  # a form with nothing to ask: skip the schema
+            return {}
         try:
             loaded: dict[str, Any] = self._schema.load(data)
         except ValidationError as err:
             raise InvalidData(_flatten(err.messages)) from None
         return loaded
 
-    def dump(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """JSON-ready values (dates and times as ISO 8601 text)."""
-        dumped: dict[str, Any] = self._schema.dump(values)
-        return dumped
+    @staticmethod
+    def dump(values: Mapping[str, Any]) -> dict[str, Any]:
+        """JSON-ready values: validated values are JSON types but for dates and times."""
+        return {
+            name: value.isoformat() if isinstance(value, date) else value
+            for name, value in values.items()
+        }
 
 
 def _flatten(messages: Any) -> dict[str, list[str]]:

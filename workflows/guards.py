@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from workflows.calendar import BusinessCalendar
 
 Errors = dict[str, list[str]]
 
 
-@dataclass(frozen=True, slots=True)
-class GuardContext:
+class GuardContext(NamedTuple):
     data: Mapping[str, Any]  # the transition's validated fields
     attrs: Mapping[str, Any]  # the instance's attributes before the transition
     now: datetime
