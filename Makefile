@@ -19,9 +19,9 @@ run: $(STAMP)
 	$(BIN)/python -m workflows diagram visit
 
 lint: $(STAMP)
-	$(BIN)/ruff check workflows tests bench
-	$(BIN)/ruff format --check workflows tests bench
-	$(BIN)/mypy workflows
+	$(BIN)/ruff check workflows service tests bench
+	$(BIN)/ruff format --check workflows service tests bench
+	$(BIN)/mypy workflows service
 	$(BIN)/lint-imports
 
 test: $(STAMP) lint

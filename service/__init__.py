@@ -1,0 +1,100 @@
+"""VisitFlow's Flask service: `create_app()` binds the engine to a database, Redis and HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+
+from service import config, errors, repository, runtime
+from service.extensions import db, migrate, rest_api
+
+PUBLIC_ENDPOINTS = frozenset(
+    {"meta.create_token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "health.healthz"}
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    app.config.update(
+        API_TITLE="VisitFlow",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+            "info": {"description": "Key-customer visits, issues and rectification notices."},
+        },
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[1] / "migrations"))
+    repository.configure_engine(app)
+    runtime.init_app(app)
+    rest_api.init_app(app)
+    _register_api(app)
+    errors.register(app)
+    _register_docs_assets(app)
+    _register_request_hooks(app)
+
+    from service import cli
+
+    cli.register(app)
+    return app
+
+
+def _register_api(app: Flask) -> None:
+    from service.api import customers, instances, meta
+    from service.api.schemas import register_forms
+    from service.kinds import KINDS
+
+    register_forms(rest_api.spec, runtime.registry_of(app), list(KINDS.values()))
+    rest_api.register_blueprint(meta.health)
+    rest_api.register_blueprint(meta.blp)
+    rest_api.register_blueprint(customers.blp)
+    for kind in KINDS.values():
+        rest_api.register_blueprint(instances.blueprint(kind))
+    from service.api import inbox
+
+    rest_api.register_blueprint(inbox.blp)
+
+
+def _register_docs_assets(app: Flask) -> None:
+    """Swagger UI's files from the swagger-ui-bundle package: the docs work offline."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.route("/api/v1/docs/static/<path:filename>")
+    def swagger_static(filename: str) -> Any:
+        return send_from_directory(swagger_ui_path, filename)
+
+    PUBLIC.add("swagger_static")
+
+
+PUBLIC = set(PUBLIC_ENDPOINTS)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from service.auth import authenticate
+
+    @app.before_request
+    def identify() -> None:
+        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        if request.path.startswith("/api/") and request.endpoint not in PUBLIC:
+            g.actor = authenticate()
+
+    @app.after_request
+    def tag(response: Any) -> Any:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response

@@ -1,0 +1,22 @@
+"""`GET /api/v1/inbox`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from service.api.common import PageArgs, page, paging
+from service.auth import current_actor
+from service.inbox import inbox
+
+blp = Blueprint("inbox", __name__, url_prefix="/api/v1", description="My inbox")
+
+
+@blp.route("/inbox", methods=["GET"])
+@blp.arguments(PageArgs, location="query", as_kwargs=False)
+def get_inbox(args: dict[str, Any]) -> dict[str, Any]:
+    """What the caller can act on now (visits, issues, notices), soonest deadline first."""
+    page_no, per_page = paging(args)
+    items, total = inbox(current_actor(), page_no, per_page)
+    return page(items, total, page_no, per_page)

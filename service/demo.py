@@ -1,0 +1,189 @@
+"""Demo data: departments, a user of every role, key customers, visits and issues."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+import sqlalchemy as sa
+
+from service import handlers, runtime
+from service.cli import create_user, ensure_department
+from service.extensions import db
+from service.kinds import ISSUE, RECTIFICATION, VISIT
+from service.models import Customer, User
+from workflows import Actor
+
+DEPARTMENTS = {
+    "marketing": "营销部 Marketing",
+    "technical": "技术部 Technical",
+    "after_sales": "售后服务部 After-sales",
+    "management": "公司管理层 Management",
+    "supervision": "走访监督小组 Supervision group",
+    "it": "信息技术部 IT",
+}
+USERS = [
+    ("mary", "marketing_staff", "marketing", "王丽 Mary Wang"),
+    ("mike", "marketing_manager", "marketing", "李明 Mike Li"),
+    ("tom", "technical", "technical", "张涛 Tom Zhang"),
+    ("amy", "after_sales", "after_sales", "陈静 Amy Chen"),
+    ("boss", "management", "management", "刘总 Director Liu"),
+    ("sara", "supervision", "supervision", "赵敏 Sara Zhao"),
+    ("crm", "integration", "it", "CRM integration"),
+    ("admin", "admin", "it", "Administrator"),
+]
+CUSTOMERS = [
+    ("华东精密制造有限公司", "core", ["major_revenue"], "manufacturing", "华东"),
+    ("北方能源集团", "core", ["major_revenue", "industry_reputation"], "energy", "华北"),
+    ("南方医疗科技", "important", ["industry_reputation"], "healthcare", "华南"),
+    ("西部物流股份", "important", ["long_term_partner"], "logistics", "西南"),
+    ("中原食品有限公司", "general", ["long_term_partner"], "food", "华中"),
+]
+
+
+def is_empty() -> bool:
+    return db.session.execute(sa.select(sa.func.count()).select_from(User)).scalar() == 0
+
+
+def seed(password: str = "visitflow") -> list[tuple[str, str, str]]:
+    """Fill an empty database; return (username, role, password) of the demo users."""
+    for code, name in DEPARTMENTS.items():
+        ensure_department(code, name)
+    db.session.commit()
+    for username, role, dept, display in USERS:
+        create_user(username, role, dept, password, display)
+    for code, manager in (
+        ("marketing", "mike"),
+        ("technical", "tom"),
+        ("after_sales", "amy"),
+        ("management", "boss"),
+        ("supervision", "sara"),
+    ):
+        department = ensure_department(code)
+        department.manager = manager
+    customers = [
+        Customer(
+            name=n,
+            tier=t,
+            criteria=c,
+            industry=i,
+            region=r,
+            contacts=[{"name": "联系人", "title": "采购经理"}],
+        )
+        for n, t, c, i, r in CUSTOMERS
+    ]
+    db.session.add_all(customers)
+    db.session.commit()
+    _seed_workflows([c.id for c in customers])
+    return [(u, r, password) for u, r, _, _ in USERS]
+
+
+def _seed_workflows(customer_ids: list[int]) -> None:
+    now = runtime.now()
+    mary = handlers.Context(Actor("mary", "marketing_staff", "marketing"), "api", "demo")
+    mike = handlers.Context(Actor("mike", "marketing_manager", "marketing"), "api", "demo")
+    tom = handlers.Context(Actor("tom", "technical", "technical"), "api", "demo")
+    sara = handlers.Context(Actor("sara", "supervision", "supervision"), "api", "demo")
+    visits = []
+    for i, customer_id in enumerate(customer_ids):
+        planned = (now + timedelta(days=3 + 2 * i)).replace(microsecond=0)
+        visits.append(
+            handlers.create(
+                VISIT,
+                {
+                    "customer_id": customer_id,
+                    "planned_at": planned.isoformat(),
+                    "visitors": ["mary", "tom"] if i % 2 == 0 else ["mary", "amy"],
+                    "topics": ["business_cooperation", "needs_research"],
+                    "place": "客户总部会议室",
+                    "purpose": "年度走访：了解合作满意度与新需求",
+                },
+                mary,
+            )
+        )
+    first = visits[0]["id"]
+    steps = [
+        (
+            "prepare",
+            {
+                "customer_background_reviewed": True,
+                "time_place_confirmed": True,
+                "materials": ["brochure", "product_manual"],
+            },
+        ),
+        ("visit", {"visited_at": now.isoformat()}),
+        (
+            "record",
+            {
+                "visited_at": now.isoformat(),
+                "place": "客户总部会议室",
+                "visitors": ["mary", "tom"],
+                "customer_basics": "年产值增长 20%，计划扩建二期产线。",
+                "visit_content": "交流了设备稳定性与交付周期。",
+                "customer_issues": "二期产线需要更短的交付周期。",
+            },
+        ),
+    ]
+    for trigger, data in steps:
+        handlers.fire(VISIT, first, {"trigger": trigger, "data": data}, tom)
+    handlers.fire(VISIT, visits[1]["id"], {"trigger": "prepare", "data": steps[0][1]}, mary)
+    issue = handlers.create(
+        ISSUE,
+        {
+            "visit_id": first,
+            "title": "二期产线交付周期",
+            "description": "客户希望交付周期缩短到 8 周。",
+            "category": "commercial",
+            "severity": "high",
+        },
+        mary,
+    )
+    handlers.create(
+        ISSUE,
+        {
+            "customer_id": customer_ids[2],
+            "title": "售后响应慢",
+            "description": "报修后 48 小时才到场。",
+            "category": "after_sales",
+            "severity": "medium",
+        },
+        mary,
+    )
+    due = (now + timedelta(days=10)).date().isoformat()
+    handlers.fire(
+        ISSUE,
+        issue["id"],
+        {
+            "trigger": "assign",
+            "data": {
+                "responsible_department": "technical",
+                "responsible_person": "tom",
+                "due_at": due,
+            },
+        },
+        mike,
+    )
+    handlers.create(
+        RECTIFICATION,
+        {
+            "department": "marketing",
+            "findings": "两次走访记录未在规定时间内提交。",
+            "due_at": (now + timedelta(days=7)).replace(microsecond=0).isoformat(),
+            "related": [{"workflow": "visit", "id": first}],
+        },
+        sara,
+    )
+
+
+@click.command("seed")
+@click.option("--password", default="visitflow", show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing if there are users already.")
+def seed_command(password: str, if_empty: bool) -> None:
+    """Load demo data and print the demo users."""
+    if if_empty and not is_empty():
+        click.echo("database has data: demo data not loaded")
+        return
+    if not is_empty():
+        raise click.ClickException("the database has users already: demo data is for an empty one")
+    for username, role, pw in seed(password):
+        click.echo(f"  {username:<8} {role:<18} password: {pw}")

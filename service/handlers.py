@@ -1,0 +1,340 @@
+"""Use cases: create an instance, fire a transition, read them. One handler, one commit.
+
+The API, the web forms, the webhooks and the RQ jobs all call these; entry points parse
+and authenticate, they do not decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from service import repository as repo
+from service import runtime, visibility
+from service.errors import Forbidden, InvalidRequest, NotFound
+from service.kinds import ISSUE, KINDS, RECTIFICATION, VISIT, Kind
+from service.models import Customer, Department, User
+from service.representation import InstanceView, represent
+from workflows import Actor, InvalidData, Outcome, VersionConflict, Workflow
+from workflows.events import DeadlineStarted
+from workflows.spec import FieldSpec, FieldType
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who acts, through which entry point, in which request."""
+
+    actor: Actor
+    source: str  # web | api | webhook | job
+    request_id: str | None = None
+
+
+# -- reading ---------------------------------------------------------------------------
+def load_visible(kind: Kind, instance_id: int, actor: Actor) -> dict[str, Any]:
+    row = repo.load(kind, instance_id)
+    if row is None or not visibility.can_see(kind, row, actor):
+        raise NotFound(f"no {kind.title} {instance_id}")
+    return row
+
+
+def get(kind: Kind, instance_id: int, actor: Actor) -> dict[str, Any]:
+    row = load_visible(kind, instance_id, actor)
+    deadlines = repo.current_deadlines(kind.workflow, [row["id"]])[row["id"]]
+    return represent(kind, row, workflow_of(kind, row), actor, deadlines, runtime.now())
+
+
+def workflow_of(kind: Kind, row: Mapping[str, Any]) -> Workflow:
+    return runtime.registry().get(kind.workflow, row["definition_version"])
+
+
+def allowed(kind: Kind, row: Mapping[str, Any], actor: Actor) -> list[str]:
+    return workflow_of(kind, row).allowed_triggers(InstanceView(kind, row), actor)
+
+
+# -- creating --------------------------------------------------------------------------
+def create(kind: Kind, payload: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    workflow = runtime.registry().get(kind.workflow)
+    now = runtime.now()
+    payload = dict(payload)
+    related = payload.pop("related", None) if kind is RECTIFICATION else None
+    try:
+        outcome = workflow.create(ctx.actor, payload, now)
+    except InvalidData as err:
+        raise InvalidRequest(f"invalid {kind.title} fields", err.errors) from None
+    attrs = dict(outcome.attributes)
+    _check_creation(kind, attrs, ctx.actor, related)
+    columns = _columns(kind, attrs, workflow)
+    with repo.writing() as conn:
+        instance_id = repo.insert_instance(
+            conn,
+            kind,
+            {
+                **columns,
+                "definition_version": workflow.version,
+                "state": outcome.state,
+                "version": 1,
+                "data": {"create": outcome.json_data},
+                "overdue": False,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        _record(conn, kind, instance_id, outcome, None, ctx, now)
+    return get(kind, instance_id, ctx.actor)
+
+
+def _check_creation(kind: Kind, attrs: dict[str, Any], actor: Actor, related: Any) -> None:
+    errors: dict[str, list[str]] = {}
+    conn = repo.connection()
+    if kind is VISIT:
+        if not _exists(conn, Customer.__table__, "id", attrs["customer_id"]):
+            errors["customer_id"] = [f"no customer {attrs['customer_id']}"]
+        _check_users(conn, attrs.get("visitors") or [], "visitors", errors)
+    elif kind is ISSUE:
+        _check_issue_origin(conn, attrs, actor, errors)
+    elif kind is RECTIFICATION:
+        if not _exists(conn, Department.__table__, "code", attrs["department"]):
+            errors["department"] = [f"no department {attrs['department']!r}"]
+        attrs["related"] = _check_related(related, actor, errors)
+    if errors:
+        raise InvalidRequest(f"invalid {kind.title} fields", errors)
+
+
+def _check_issue_origin(
+    conn: Connection, attrs: dict[str, Any], actor: Actor, errors: dict[str, list[str]]
+) -> None:
+    visit_id, customer_id = attrs.get("visit_id"), attrs.get("customer_id")
+    if visit_id is None and customer_id is None:
+        errors["visit_id"] = ["give visit_id or customer_id"]
+        return
+    if visit_id is not None:
+        visit = repo.load(VISIT, visit_id)
+        if visit is None or not visibility.can_see(VISIT, visit, actor):
+            errors["visit_id"] = [f"no visit {visit_id}"]
+            return
+        if customer_id is not None and customer_id != visit["customer_id"]:
+            errors["customer_id"] = [f"visit {visit_id} is with customer {visit['customer_id']}"]
+        attrs["customer_id"] = visit["customer_id"]
+        if actor.role in ("technical", "after_sales") and actor.username not in visit["visitors"]:
+            raise Forbidden("only marketing or a visitor of the visit may raise its issues")
+    elif not _exists(conn, Customer.__table__, "id", customer_id):
+        errors["customer_id"] = [f"no customer {customer_id}"]
+    if visit_id is None and actor.role in ("technical", "after_sales"):
+        raise Forbidden("technical and after-sales staff raise issues from a visit they made")
+
+
+def _check_related(related: Any, actor: Actor, errors: dict[str, list[str]]) -> list[Any]:
+    if related is None:
+        return []
+    if not isinstance(related, list):
+        errors["related"] = ["must be a list of {workflow, id}"]
+        return []
+    out: list[dict[str, Any]] = []
+    for i, item in enumerate(related):
+        ok = (
+            isinstance(item, dict)
+            and item.get("workflow") in ("visit", "issue")
+            and isinstance(item.get("id"), int)
+            and not isinstance(item.get("id"), bool)
+        )
+        if not ok:
+            errors.setdefault("related", []).append(f"item {i}: must be {{workflow, id}}")
+            continue
+        target = KINDS[item["workflow"]]
+        row = repo.load(target, item["id"])
+        if row is None or not visibility.can_see(target, row, actor):
+            errors.setdefault("related", []).append(f"item {i}: no {target.title} {item['id']}")
+            continue
+        out.append({"workflow": item["workflow"], "id": item["id"]})
+    return out
+
+
+def _exists(conn: Connection, table: sa.Table, column: str, value: Any) -> bool:
+    return (
+        conn.execute(sa.select(table.c[column]).where(table.c[column] == value)).first() is not None
+    )
+
+
+def _check_users(
+    conn: Connection, names: list[str], field: str, errors: dict[str, list[str]]
+) -> None:
+    if not names:
+        return
+    users = User.__table__
+    known = set(
+        conn.execute(
+            sa.select(users.c.username).where(users.c.username.in_(names), users.c.active)
+        ).scalars()
+    )
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        errors.setdefault(field, []).append(f"unknown users: {', '.join(unknown)}")
+
+
+def _check_references(fields: tuple[FieldSpec, ...], values: Mapping[str, Any]) -> None:
+    """Users and departments named in a form must exist."""
+    errors: dict[str, list[str]] = {}
+    conn = repo.connection()
+    for f in fields:
+        value = values.get(f.name)
+        if value is None:
+            continue
+        if f.type is FieldType.USER:
+            _check_users(conn, [value], f.name, errors)
+        elif f.type is FieldType.USERS:
+            _check_users(conn, list(value), f.name, errors)
+        elif f.type is FieldType.DEPARTMENT and not _exists(
+            conn, Department.__table__, "code", value
+        ):
+            errors[f.name] = [f"no department {value!r}"]
+    if errors:
+        raise InvalidData(errors)
+
+
+def _columns(kind: Kind, attrs: Mapping[str, Any], workflow: Workflow) -> dict[str, Any]:
+    """Attributes as column values; a bare due date is the end of that working day."""
+    times = kind.time_columns()
+    columns = kind.table.columns
+    out: dict[str, Any] = {}
+    for name, value in attrs.items():
+        if name not in columns:
+            continue
+        if name in times and isinstance(value, date) and not isinstance(value, datetime):
+            value = workflow.calendar.due_from_date(value)
+        out[name] = value
+    return out
+
+
+# -- firing ----------------------------------------------------------------------------
+def fire(
+    kind: Kind,
+    instance_id: int,
+    body: Any,
+    ctx: Context,
+) -> dict[str, Any]:
+    """Fire one transition from a request body `{"trigger", "version"?, "data"?}`."""
+    row = load_visible(kind, instance_id, ctx.actor)
+    trigger, expected, data = _parse_transition(body)
+    workflow = workflow_of(kind, row)
+    now = runtime.now()
+    outcome = workflow.fire(InstanceView(kind, row), trigger, ctx.actor, data, now, expected)
+    spec = workflow.transition(trigger, row["state"])
+    assert spec is not None  # fire succeeded, so the transition exists
+    _check_references(spec.fields, outcome.data)
+    columns = _columns(kind, outcome.attributes, workflow)
+    new_data = {**(row["data"] or {}), trigger: outcome.json_data}
+    values = {
+        **columns,
+        "state": outcome.state,
+        "data": new_data,
+        "overdue": False,
+        "updated_at": now,
+    }
+    with repo.writing() as conn:
+        if not repo.update_instance(conn, kind, instance_id, row["version"], values):
+            latest = repo.load(kind, instance_id)
+            raise VersionConflict(row["version"], latest["version"] if latest else -1)
+        _record(conn, kind, instance_id, outcome, row["state"], ctx, now)
+        deadlines = _new_deadlines(outcome, now)
+    row.update(values)
+    row["version"] = outcome.version
+    return represent(kind, row, workflow, ctx.actor, deadlines, now)
+
+
+def _parse_transition(body: Any) -> tuple[str, int | None, Any]:
+    if not isinstance(body, dict):
+        raise InvalidRequest("the body must be a JSON object", {"_schema": ["must be an object"]})
+    errors: dict[str, list[str]] = {}
+    trigger = body.get("trigger")
+    if not isinstance(trigger, str) or not trigger:
+        errors["trigger"] = ["Missing data for required field."]
+    version = body.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        errors["version"] = ["must be an integer"]
+    data = body.get("data", {})
+    if data is not None and not isinstance(data, dict):
+        errors["data"] = ["must be an object"]
+    unknown = set(body) - {"trigger", "version", "data"}
+    for key in unknown:
+        errors[key] = ["Unknown field."]
+    if errors:
+        raise InvalidRequest("invalid transition request", errors)
+    return str(trigger), version, data
+
+
+def _record(
+    conn: Connection,
+    kind: Kind,
+    instance_id: int,
+    outcome: Outcome,
+    source_state: str | None,
+    ctx: Context,
+    now: datetime,
+) -> None:
+    """The audit event, the deadlines and the outbox rows of one creation or transition."""
+    repo.insert_event(
+        conn,
+        workflow=kind.workflow,
+        instance_id=instance_id,
+        at=now,
+        actor=ctx.actor.username,
+        source=ctx.source,
+        trigger=None if source_state is None else outcome.trigger,
+        from_state=source_state,
+        to_state=outcome.state,
+        version=outcome.version,
+        data=outcome.json_data,
+        request_id=ctx.request_id,
+    )
+    if source_state is not None:
+        repo.close_deadlines(conn, kind.workflow, instance_id, now)
+    for event in outcome.events:
+        if isinstance(event, DeadlineStarted):
+            d = event.deadline
+            deadline_id = repo.insert_deadline(
+                conn,
+                workflow=kind.workflow,
+                instance_id=instance_id,
+                kind=d.kind,
+                state=d.state,
+                version=outcome.version,
+                due_at=d.due_at,
+                remind_at=d.remind_at,
+                status="open",
+                created_at=now,
+            )
+            repo.insert_outbox(conn, "deadline.schedule", {"deadline_id": deadline_id}, now)
+    repo.insert_outbox(
+        conn,
+        "transition",
+        {
+            "workflow": kind.workflow,
+            "id": instance_id,
+            "trigger": None if source_state is None else outcome.trigger,
+            "from": source_state,
+            "to": outcome.state,
+            "version": outcome.version,
+            "actor": ctx.actor.username,
+            "source": ctx.source,
+            "at": now.isoformat(),
+        },
+        now,
+    )
+
+
+def _new_deadlines(outcome: Outcome, now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": e.deadline.kind,
+            "state": e.deadline.state,
+            "due_at": e.deadline.due_at,
+            "status": "open",
+        }
+        for e in outcome.events
+        if isinstance(e, DeadlineStarted)
+    ]

@@ -1,0 +1,66 @@
+"""The three kinds of workflow instance the service stores, and what each exposes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.models import Issue, RectificationNotice, UTCDateTime, Visit
+
+
+@dataclass(frozen=True)
+class Kind:
+    workflow: str  # the definition's name
+    path: str  # under /api/v1
+    model: Any
+    fields: tuple[str, ...]  # the workflow's own fields, as columns
+    main_time: str  # what `from` and `to` filter on
+    title: str  # how one is called in messages
+
+    @property
+    def table(self) -> sa.Table:
+        table: sa.Table = self.model.__table__
+        return table
+
+    def time_columns(self) -> frozenset[str]:
+        return frozenset(c.name for c in self.table.columns if isinstance(c.type, UTCDateTime))
+
+
+VISIT = Kind(
+    "visit",
+    "visits",
+    Visit,
+    ("customer_id", "planned_at", "visitors", "topics", "place", "purpose"),
+    "planned_at",
+    "visit",
+)
+ISSUE = Kind(
+    "issue",
+    "issues",
+    Issue,
+    (
+        "visit_id",
+        "customer_id",
+        "title",
+        "description",
+        "category",
+        "severity",
+        "responsible_department",
+        "responsible_person",
+        "due_at",
+    ),
+    "due_at",
+    "issue",
+)
+RECTIFICATION = Kind(
+    "rectification",
+    "rectification-notices",
+    RectificationNotice,
+    ("department", "findings", "due_at", "related", "responsible_person"),
+    "due_at",
+    "rectification notice",
+)
+
+KINDS: dict[str, Kind] = {k.workflow: k for k in (VISIT, ISSUE, RECTIFICATION)}

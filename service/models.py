@@ -1,0 +1,191 @@
+"""Tables: reference data, the three workflows' instances, and their audit, deadlines, outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from service.extensions import db
+
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: times are stored with their offset")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Department(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "departments"
+    code: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    manager: Mapped[str | None] = mapped_column(sa.String(150))  # a username
+
+
+class User(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(150), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(300))
+    role: Mapped[str] = mapped_column(sa.String(40))
+    department: Mapped[str | None] = mapped_column(sa.ForeignKey("departments.code"), index=True)
+    display_name: Mapped[str | None] = mapped_column(sa.String(200))
+    email: Mapped[str | None] = mapped_column(sa.String(300))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)  # sha256 hex
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class Customer(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    tier: Mapped[str] = mapped_column(sa.String(20), index=True)
+    criteria: Mapped[list[str]] = mapped_column(JSON, default=list)
+    industry: Mapped[str | None] = mapped_column(sa.String(200))
+    region: Mapped[str | None] = mapped_column(sa.String(200))
+    contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class InstanceMixin:
+    """What every workflow instance has: a definition version, a state, a version, data."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_version: Mapped[int] = mapped_column()
+    state: Mapped[str] = mapped_column(sa.String(40), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    overdue: Mapped[bool] = mapped_column(default=False, index=True)
+    created_by: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Visit(InstanceMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "visits"
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    visitors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    place: Mapped[str | None] = mapped_column(sa.String(200))
+    purpose: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class VisitVisitor(db.Model):  # type: ignore[name-defined,misc]
+    """One row per visitor, for filtering and confidentiality by visitor."""
+
+    __tablename__ = "visit_visitors"
+    visit_id: Mapped[int] = mapped_column(sa.ForeignKey("visits.id"), primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(150), primary_key=True, index=True)
+
+
+class Issue(InstanceMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "issues"
+    visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visits.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text)
+    category: Mapped[str] = mapped_column(sa.String(40))
+    severity: Mapped[str] = mapped_column(sa.String(20))
+    responsible_department: Mapped[str | None] = mapped_column(sa.String(50), index=True)
+    responsible_person: Mapped[str | None] = mapped_column(sa.String(150), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class RectificationNotice(InstanceMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "rectification_notices"
+    department: Mapped[str] = mapped_column(sa.String(50), index=True)
+    findings: Mapped[str] = mapped_column(sa.Text)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    responsible_person: Mapped[str | None] = mapped_column(sa.String(150))
+    related: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class TransitionEvent(db.Model):  # type: ignore[name-defined,misc]
+    """The audit trail: append-only, one row per creation, transition or expiry."""
+
+    __tablename__ = "transition_events"
+    __table_args__ = (sa.Index("ix_events_instance", "workflow", "instance_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow: Mapped[str] = mapped_column(sa.String(40))
+    instance_id: Mapped[int] = mapped_column()
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(sa.String(200))
+    source: Mapped[str] = mapped_column(sa.String(20))  # web | api | webhook | job
+    trigger: Mapped[str | None] = mapped_column(sa.String(80))
+    from_state: Mapped[str | None] = mapped_column(sa.String(40))
+    to_state: Mapped[str] = mapped_column(sa.String(40))
+    version: Mapped[int] = mapped_column()
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class Deadline(db.Model):  # type: ignore[name-defined,misc]
+    """A deadline: the source of truth; RQ only schedules its firing."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        sa.Index("ix_deadlines_open_due", "status", "due_at"),
+        sa.Index("ix_deadlines_instance", "workflow", "instance_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow: Mapped[str] = mapped_column(sa.String(40))
+    instance_id: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(sa.String(80))
+    state: Mapped[str] = mapped_column(sa.String(40))
+    version: Mapped[int] = mapped_column()  # the instance version that started it
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(20), default="open")  # open|closed|fired
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
+    """What must be sent after commit: written in the transaction, delivered after it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_pending", "sent_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(sa.String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
