@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from workflows.diagram import mermaid
 from workflows.errors import DefinitionError, WorkflowError
@@ -13,7 +14,11 @@ from workflows.loader import check_dir
 from workflows.registry import Registry, plan_migration
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+class BadInput(WorkflowError):
+    """The instances given to `migrate` cannot be read."""
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m workflows", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="check a folder of definitions")
@@ -32,45 +37,74 @@ def main(argv: Sequence[str] | None = None) -> int:
     migrate.add_argument("to_version", type=int)
     migrate.add_argument("--instances", default="-", help="JSON-lines file (default stdin)")
     migrate.add_argument("--dir", default="definitions")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.command == "check":
-        definitions, problems = check_dir(args.directory)
-        for problem in problems:
-            print(problem)
-        if problems:
-            print(f"{len(problems)} problem(s)", file=sys.stderr)
-            return 1
-        for d in definitions:
-            print(
-                f"ok {d.name} v{d.version}: {len(d.states)} states,"
-                f" {len(d.transitions)} transitions ({d.source})"
-            )
-        return 0
+        return _check(args.directory)
     try:
         registry = Registry.from_dir(args.dir)
         if args.command == "diagram":
             workflow = registry.get(args.name, args.version)
             print(mermaid(workflow.definition, args.state, args.lang), end="")
             return 0
-        stream = sys.stdin if args.instances == "-" else open(args.instances, encoding="utf-8")
-        with stream:
-            rows = [json.loads(line) for line in stream if line.strip()]
-        plan = plan_migration(
-            registry,
-            args.name,
-            args.from_version,
-            args.to_version,
-            ((row["id"], row["state"]) for row in rows),
-        )
-        print("\n".join(plan.lines()))
-        return 1 if plan.blocked else 0
+        return _migrate(registry, args)
     except DefinitionError as err:
         print(err, file=sys.stderr)
         return 1
     except (WorkflowError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+
+
+def _check(directory: str) -> int:
+    definitions, problems = check_dir(directory)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    for d in definitions:
+        print(
+            f"ok {d.name} v{d.version}: {len(d.states)} states,"
+            f" {len(d.transitions)} transitions ({d.source})"
+        )
+    return 0
+
+
+def _migrate(registry: Registry, args: argparse.Namespace) -> int:
+    instances = _read_instances(args.instances)
+    plan = plan_migration(registry, args.name, args.from_version, args.to_version, instances)
+    print("\n".join(plan.lines()))
+    return 1 if plan.blocked else 0
+
+
+def _read_instances(source: str) -> list[tuple[Any, str]]:
+    """The `(id, state)` of each JSON line of file `source` ("-" for stdin)."""
+    try:
+        if source == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            with open(source, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+    except OSError as err:
+        raise BadInput(f"cannot read {source}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"cannot read {source}: not UTF-8 text") from None
+    where = "stdin" if source == "-" else source
+    return [_instance(line, f"{where}:{n}") for n, line in enumerate(lines, 1) if line.strip()]
+
+
+def _instance(line: str, where: str) -> tuple[Any, str]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise BadInput(f"{where}: invalid JSON: {err.msg}") from None
+    if not isinstance(row, dict) or "id" not in row or not isinstance(row.get("state"), str):
+        raise BadInput(f'{where}: expected an object such as {{"id": 1, "state": "draft"}}')
+    return row["id"], row["state"]
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,6 @@ FIELD_KEYS = {
 RECIPIENT_KINDS = {"visitors", "raiser", "responsible_person"}
 RECIPIENT_REF_KINDS = {"department_manager", "department", "role"}
 TIME_TYPES = {FieldType.DATE, FieldType.DATETIME}
-DEFAULT_ATTRS = {"created_by", "created_at"}
 
 
 class _Checker:
@@ -86,10 +86,12 @@ class _Checker:
         self.problems.append(Problem(self.doc.file, self.doc.line(path), path, message))
 
     # -- small typed readers ---------------------------------------------------------
-    def mapping(self, value: Any, path: str, keys: set[str] | None = None) -> dict[str, Any]:
+    def mapping(self, value: Any, path: str, keys: set[str] | None = None) -> dict[str, Any] | None:
+        """`value` if it is a mapping, else None. An empty mapping is still a mapping: callers
+        must go on and report each key it lacks."""
         if not isinstance(value, dict):
             self.err(path, "must be a mapping")
-            return {}
+            return None
         if keys is not None:
             for key in value:
                 if key not in keys:
@@ -122,8 +124,10 @@ class _Checker:
                 self.err(path, "a label in zh and en is required")
             return None
         m = self.mapping(value, path, {"zh", "en"})
-        zh = self.text(m.get("zh"), child(path, "zh")) if m else None
-        en = self.text(m.get("en"), child(path, "en")) if m else None
+        if m is None:
+            return None
+        zh = self.text(m.get("zh"), child(path, "zh"))
+        en = self.text(m.get("en"), child(path, "en"))
         return Label(zh, en) if zh and en else None
 
     def duration(self, value: Any, path: str) -> Duration | None:
@@ -166,55 +170,61 @@ def _fields(c: _Checker, value: Any, path: str) -> tuple[FieldSpec, ...]:
     for i, raw in enumerate(value):
         fpath = child(path, i)
         f = c.mapping(raw, fpath, FIELD_KEYS)
-        if not f:
+        if f is None:
             continue
         name = c.name(f.get("name"), child(fpath, "name"))
         if name in seen:
             c.err(child(fpath, "name"), f"field {name!r} declared twice")
         if name:
             seen.add(name)
-        ftype: FieldType | None = None
-        try:
-            ftype = FieldType(str(f.get("type")))
-        except ValueError:
-            c.err(
-                child(fpath, "type"),
-                f"unknown field type {f.get('type')!r}"
-                f" (known: {_list(t.value for t in FieldType)})",
-            )
-        label = c.label(f.get("label"), child(fpath, "label"))
-        help_ = c.label(f.get("help"), child(fpath, "help"), required=False)
-        required = c.boolean(f.get("required"), child(fpath, "required"), False)
-        choices = _choices(c, f.get("choices"), child(fpath, "choices"), ftype)
-        max_length = _limit(c, f, fpath, "max_length", ftype, {FieldType.STRING, FieldType.TEXT})
-        lo = _limit(c, f, fpath, "min", ftype, {FieldType.INTEGER, FieldType.NUMBER})
-        hi = _limit(c, f, fpath, "max", ftype, {FieldType.INTEGER, FieldType.NUMBER})
-        if lo is not None and hi is not None and lo > hi:
-            c.err(child(fpath, "min"), "min is greater than max")
-        sets = f.get("sets")
-        target: str | None = None
-        if sets is True:
-            target = name
-        elif isinstance(sets, str):
-            target = c.name(sets, child(fpath, "sets"))
-        elif sets not in (None, False):
-            c.err(child(fpath, "sets"), "must be true or an attribute name")
-        if name and ftype and label:
-            out.append(
-                FieldSpec(
-                    name=name,
-                    type=ftype,
-                    label=label,
-                    required=required,
-                    help=help_,
-                    choices=choices,
-                    max_length=int(max_length) if max_length else None,
-                    min=lo,
-                    max=hi,
-                    sets=target,
-                )
-            )
+        spec = _field(c, f, fpath, name)
+        if spec:
+            out.append(spec)
     return tuple(out)
+
+
+def _field(c: _Checker, f: dict[str, Any], fpath: str, name: str | None) -> FieldSpec | None:
+    ftype: FieldType | None = None
+    try:
+        ftype = FieldType(str(f["type"]))
+    except KeyError:
+        c.err(child(fpath, "type"), "is required")
+    except ValueError:
+        c.err(
+            child(fpath, "type"),
+            f"unknown field type {f.get('type')!r} (known: {_list(t.value for t in FieldType)})",
+        )
+    label = c.label(f.get("label"), child(fpath, "label"))
+    help_ = c.label(f.get("help"), child(fpath, "help"), required=False)
+    required = c.boolean(f.get("required"), child(fpath, "required"), False)
+    choices = _choices(c, f.get("choices"), child(fpath, "choices"), ftype)
+    max_length = _limit(c, f, fpath, "max_length", ftype, {FieldType.STRING, FieldType.TEXT})
+    lo = _limit(c, f, fpath, "min", ftype, {FieldType.INTEGER, FieldType.NUMBER})
+    hi = _limit(c, f, fpath, "max", ftype, {FieldType.INTEGER, FieldType.NUMBER})
+    if lo is not None and hi is not None and lo > hi:
+        c.err(child(fpath, "min"), "min is greater than max")
+    sets = f.get("sets")
+    target: str | None = None
+    if sets is True:
+        target = name
+    elif isinstance(sets, str):
+        target = c.name(sets, child(fpath, "sets"))
+    elif sets not in (None, False):
+        c.err(child(fpath, "sets"), "must be true or an attribute name")
+    if not (name and ftype and label):
+        return None
+    return FieldSpec(
+        name=name,
+        type=ftype,
+        label=label,
+        required=required,
+        help=help_,
+        choices=choices,
+        max_length=int(max_length) if max_length else None,
+        min=lo,
+        max=hi,
+        sets=target,
+    )
 
 
 def _choices(c: _Checker, value: Any, path: str, ftype: FieldType | None) -> tuple[Choice, ...]:
@@ -234,6 +244,8 @@ def _choices(c: _Checker, value: Any, path: str, ftype: FieldType | None) -> tup
     for i, raw in enumerate(value):
         cpath = child(path, i)
         m = c.mapping(raw, cpath, {"value", "label"})
+        if m is None:
+            continue
         v = m.get("value")
         if not isinstance(v, str) or not v:
             c.err(child(cpath, "value"), "must be non-empty text")
@@ -301,7 +313,7 @@ def _recipients(c: _Checker, value: Any, path: str) -> tuple[Recipient, ...]:
 
 def _deadline(c: _Checker, value: Any, path: str) -> DeadlineSpec | None:
     d = c.mapping(value, path, DEADLINE_KEYS)
-    if not d:
+    if d is None:
         return None
     kind = c.name(d.get("kind"), child(path, "kind"))
     label = c.label(d.get("label"), child(path, "label"))
@@ -319,36 +331,47 @@ def _deadline(c: _Checker, value: Any, path: str) -> DeadlineSpec | None:
     )
     if remind and remind.amount <= 0:
         c.err(child(path, "remind_before"), "must be positive")
-    e = c.mapping(d.get("on_expiry", {}), child(path, "on_expiry"), EXPIRY_KEYS)
-    epath = child(path, "on_expiry")
-    rect: RectificationPolicy | None = None
-    if "rectification" in e:
-        r = c.mapping(e["rectification"], child(epath, "rectification"), {"department", "findings"})
-        dept = c.text(r.get("department"), child(epath, "rectification.department"))
-        findings = c.label(r.get("findings"), child(epath, "rectification.findings"))
-        rect = RectificationPolicy(dept, findings) if dept and findings else None
-    expiry = ExpirySpec(
-        mark_overdue=c.boolean(e.get("mark_overdue"), child(epath, "mark_overdue"), True),
-        notify=_recipients(c, e.get("notify"), child(epath, "notify")),
-        rectification=rect,
-        escalate_to=_recipients(c, e.get("escalate_to"), child(epath, "escalate_to")),
-    )
+    expiry = _expiry(c, d.get("on_expiry", {}), child(path, "on_expiry"))
     if not (kind and label):
         return None
     return DeadlineSpec(kind, label, after, at_field, offset, remind, expiry)
 
 
+def _expiry(c: _Checker, value: Any, path: str) -> ExpirySpec:
+    e = c.mapping(value, path, EXPIRY_KEYS) or {}
+    rpath = child(path, "rectification")
+    return ExpirySpec(
+        mark_overdue=c.boolean(e.get("mark_overdue"), child(path, "mark_overdue"), True),
+        notify=_recipients(c, e.get("notify"), child(path, "notify")),
+        rectification=_rectification(c, e["rectification"], rpath)
+        if "rectification" in e
+        else None,
+        escalate_to=_recipients(c, e.get("escalate_to"), child(path, "escalate_to")),
+    )
+
+
+def _rectification(c: _Checker, value: Any, path: str) -> RectificationPolicy | None:
+    r = c.mapping(value, path, {"department", "findings"})
+    if r is None:
+        return None
+    department = c.text(r.get("department"), child(path, "department"))
+    findings = c.label(r.get("findings"), child(path, "findings"))
+    return RectificationPolicy(department, findings) if department and findings else None
+
+
 def _states(c: _Checker, value: Any) -> dict[str, StateSpec]:
     states: dict[str, StateSpec] = {}
     raw_states = c.mapping(value, "states")
-    if isinstance(value, dict) and not value:
+    if raw_states == {}:
         c.err("states", "at least one state is required")
-    for name, raw in raw_states.items():
+    for name, raw in (raw_states or {}).items():
         spath = child("states", str(name))
         if not isinstance(name, str) or not NAME.match(name):
             c.err(spath, "state names must be lower_snake_case")
             continue
-        s = c.mapping(raw, spath, STATE_KEYS)
+        # A state without a body is still declared: keep it, so that the transitions to and
+        # from it are not reported as well.
+        s = c.mapping(raw, spath, STATE_KEYS) or {}
         label = c.label(s.get("label"), child(spath, "label"))
         final = c.boolean(s.get("final"), child(spath, "final"), False)
         deadline = (
@@ -360,119 +383,193 @@ def _states(c: _Checker, value: Any) -> dict[str, StateSpec]:
     return states
 
 
-def _transitions(c: _Checker, value: Any, states: dict[str, StateSpec]) -> list[TransitionSpec]:
+def _transitions(
+    c: _Checker, value: Any, states: dict[str, StateSpec]
+) -> tuple[list[TransitionSpec], list[FieldSpec]]:
+    """The valid transitions, and the fields of all of them: a field still sets its attribute
+    when its transition has some other problem, so attribute checks must see it."""
     if not isinstance(value, list) or not value:
         c.err("transitions", "must be a non-empty list")
-        return []
+        return [], []
     out: list[TransitionSpec] = []
+    fields: list[FieldSpec] = []
     seen: dict[tuple[str, str], int] = {}
     for i, raw in enumerate(value):
         tpath = child("transitions", i)
         t = c.mapping(raw, tpath, TRANSITION_KEYS)
-        if not t:
+        if t is None:
             continue
         trigger = c.name(t.get("trigger"), child(tpath, "trigger"))
-        sources = c.names(t.get("source"), child(tpath, "source"), states, "state")
-        if not t.get("source"):
-            c.err(child(tpath, "source"), "is required")
-        dest_list = c.names(t.get("dest"), child(tpath, "dest"), states, "state")
-        if not isinstance(t.get("dest"), str):
-            c.err(child(tpath, "dest"), "must be one state")
-        label = c.label(t.get("label"), child(tpath, "label"))
-        roles = c.names(t.get("roles"), child(tpath, "roles"), ROLES, "role")
-        if not t.get("roles"):
-            c.err(child(tpath, "roles"), "at least one role is required")
-        participation = c.names(
-            t.get("participation"),
-            child(tpath, "participation"),
-            PARTICIPATION,
-            "participation rule",
-        )
-        exempt = c.names(t.get("exempt_roles"), child(tpath, "exempt_roles"), ROLES, "role")
-        guards = c.names(t.get("guards"), child(tpath, "guards"), GUARDS, "guard")
-        fields = _fields(c, t.get("fields"), child(tpath, "fields"))
-        field_names = {f.name for f in fields}
-        for guard in guards:
-            for need in GUARDS[guard].needs:
-                if need not in field_names:
-                    c.err(child(tpath, "guards"), f"guard {guard!r} needs a field {need!r}")
-        for source in sources:
-            if states.get(source) and states[source].final:
-                c.err(child(tpath, "source"), f"{source!r} is final: no transition may leave it")
-            if trigger and (trigger, source) in seen:
-                c.err(
-                    child(tpath, "trigger"),
-                    f"trigger {trigger!r} from {source!r} is already defined by"
-                    f" transitions[{seen[(trigger, source)]}]",
-                )
-            elif trigger:
-                seen[(trigger, source)] = i
-        if trigger and sources and dest_list and label and roles:
-            out.append(
-                TransitionSpec(
-                    trigger=trigger,
-                    sources=sources,
-                    dest=dest_list[0],
-                    label=label,
-                    roles=frozenset(roles),
-                    participation=participation,
-                    exempt_roles=frozenset(exempt),
-                    guards=guards,
-                    fields=fields,
-                )
+        sources = _sources(c, t.get("source"), child(tpath, "source"), states)
+        _unique(c, trigger, sources, i, child(tpath, "trigger"), seen)
+        transition_fields = _fields(c, t.get("fields"), child(tpath, "fields"))
+        fields += transition_fields
+        spec = _transition(c, t, tpath, states, trigger, sources, transition_fields)
+        if spec:
+            out.append(spec)
+    return out, fields
+
+
+def _sources(c: _Checker, value: Any, path: str, states: dict[str, StateSpec]) -> tuple[str, ...]:
+    sources = c.names(value, path, states, "state")
+    if not value:
+        c.err(path, "is required")
+    for source in sources:
+        if states[source].final:
+            c.err(path, f"{source!r} is final: no transition may leave it")
+    return sources
+
+
+def _unique(
+    c: _Checker,
+    trigger: str | None,
+    sources: tuple[str, ...],
+    i: int,
+    path: str,
+    seen: dict[tuple[str, str], int],
+) -> None:
+    """A trigger may leave each state by one transition only."""
+    if not trigger:
+        return
+    for source in sources:
+        if (trigger, source) in seen:
+            c.err(
+                path,
+                f"trigger {trigger!r} from {source!r} is already defined by"
+                f" transitions[{seen[(trigger, source)]}]",
             )
-    return out
+        else:
+            seen[(trigger, source)] = i
+
+
+def _transition(
+    c: _Checker,
+    t: dict[str, Any],
+    tpath: str,
+    states: dict[str, StateSpec],
+    trigger: str | None,
+    sources: tuple[str, ...],
+    fields: tuple[FieldSpec, ...],
+) -> TransitionSpec | None:
+    dest = c.names(t.get("dest"), child(tpath, "dest"), states, "state")
+    if not isinstance(t.get("dest"), str):
+        c.err(child(tpath, "dest"), "must be one state")
+    label = c.label(t.get("label"), child(tpath, "label"))
+    roles = c.names(t.get("roles"), child(tpath, "roles"), ROLES, "role")
+    if not t.get("roles"):
+        c.err(child(tpath, "roles"), "at least one role is required")
+    participation = c.names(
+        t.get("participation"), child(tpath, "participation"), PARTICIPATION, "participation rule"
+    )
+    exempt = c.names(t.get("exempt_roles"), child(tpath, "exempt_roles"), ROLES, "role")
+    guards = c.names(t.get("guards"), child(tpath, "guards"), GUARDS, "guard")
+    field_names = {f.name for f in fields}
+    for guard in guards:
+        for need in GUARDS[guard].needs:
+            if need not in field_names:
+                c.err(child(tpath, "guards"), f"guard {guard!r} needs a field {need!r}")
+    if not (trigger and sources and dest and label and roles):
+        return None
+    return TransitionSpec(
+        trigger=trigger,
+        sources=sources,
+        dest=dest[0],
+        label=label,
+        roles=frozenset(roles),
+        participation=participation,
+        exempt_roles=frozenset(exempt),
+        guards=guards,
+        fields=fields,
+    )
+
+
+@dataclass
+class _Graph:
+    """The state graph as far as the raw transitions tell it, whatever their other problems:
+    a transition refused for, say, an unknown role still says where it goes."""
+
+    exits: dict[str, set[str]] = field(default_factory=dict)  # state -> the states it leads to
+    open_exits: set[str] = field(default_factory=set)  # left towards an unknown dest
+    entries: set[str] = field(default_factory=set)  # entered from an unknown source
+
+
+def _graph(value: Any, states: dict[str, StateSpec]) -> _Graph:
+    graph = _Graph()
+    for t in value if isinstance(value, list) else []:
+        if not isinstance(t, dict):
+            continue
+        raw_sources = t.get("source")
+        items = raw_sources if isinstance(raw_sources, list) else [raw_sources]
+        sources = [s for s in items if isinstance(s, str) and s in states]
+        dest = t.get("dest")
+        if not isinstance(dest, str) or dest not in states:
+            graph.open_exits.update(sources)
+            continue
+        for source in sources:
+            graph.exits.setdefault(source, set()).add(dest)
+        if len(sources) < len(items):
+            graph.entries.add(dest)
+    return graph
 
 
 def _graph_checks(
-    c: _Checker, initial: str | None, states: dict[str, StateSpec], trans: list[TransitionSpec]
+    c: _Checker, initial: str | None, states: dict[str, StateSpec], graph: _Graph
 ) -> None:
     if initial is None or initial not in states:
         return
-    exits: dict[str, set[str]] = {name: set() for name in states}
-    for t in trans:
-        for s in t.sources:
-            exits.setdefault(s, set()).add(t.dest)
-    reached = {initial}
-    queue = deque([initial])
+    # The dests of transitions from an unknown source may be reachable: only the broken
+    # source is a problem, not what it leads to.
+    reached = {initial} | graph.entries
+    queue = deque(reached)
     while queue:
-        for nxt in exits.get(queue.popleft(), ()):
+        for nxt in graph.exits.get(queue.popleft(), ()):
             if nxt not in reached:
                 reached.add(nxt)
                 queue.append(nxt)
     for name, state in states.items():
         if name not in reached:
             c.err(child("states", name), f"state {name!r} cannot be reached from {initial!r}")
-        if not state.final and not exits.get(name):
+        if not state.final and not graph.exits.get(name) and name not in graph.open_exits:
             c.err(child("states", name), f"state {name!r} is not final but has no way out")
     if not any(s.final for s in states.values()):
         c.err("states", "at least one state must be final")
 
 
+def _attribute_types(
+    create: CreateSpec, transition_fields: Iterable[FieldSpec]
+) -> dict[str, FieldType]:
+    """The instance attributes: the creation fields, and the transition fields that set one."""
+    types = {f.name: f.type for f in create.fields}
+    for f in transition_fields:
+        if f.sets:
+            types.setdefault(f.sets, f.type)
+    return types
+
+
 def _attribute_checks(
-    c: _Checker, create: CreateSpec, states: dict[str, StateSpec], trans: list[TransitionSpec]
+    c: _Checker, types: dict[str, FieldType], states: dict[str, StateSpec]
 ) -> None:
-    """Deadlines read attributes: each must be set by creation or a transition, as a time."""
-    types: dict[str, FieldType] = {f.name: f.type for f in create.fields}
-    for t in trans:
-        for f in t.fields:
-            if f.sets:
-                types.setdefault(f.sets, f.type)
+    """Deadlines read attributes: each must be set by creation or a transition."""
     for name, state in states.items():
-        d = state.deadline
-        if d is None or d.at_field is None:
-            continue
-        path = child(child("states", name), "deadline.at_field")
+        if state.deadline is not None:
+            _deadline_attributes(c, state.deadline, child("states", name), types)
+
+
+def _deadline_attributes(
+    c: _Checker, d: DeadlineSpec, spath: str, types: dict[str, FieldType]
+) -> None:
+    if d.at_field is not None:
+        path = child(spath, "deadline.at_field")
         if d.at_field not in types:
             c.err(path, f"no creation field or transition sets {d.at_field!r}")
         elif types[d.at_field] not in TIME_TYPES:
             c.err(path, f"{d.at_field!r} is a {types[d.at_field].value}, not a date or datetime")
-        rect = d.on_expiry.rectification
-        if rect and not rect.department.startswith("dept:") and rect.department not in types:
-            c.err(
-                child(child("states", name), "deadline.on_expiry.rectification.department"),
-                f"{rect.department!r} is neither an attribute nor dept:CODE",
-            )
+    rect = d.on_expiry.rectification
+    if rect and not rect.department.startswith("dept:") and rect.department not in types:
+        c.err(
+            child(spath, "deadline.on_expiry.rectification.department"),
+            f"{rect.department!r} is neither an attribute nor dept:CODE",
+        )
 
 
 def _migrations(c: _Checker, value: Any) -> tuple[MigrationSpec, ...]:
@@ -485,54 +582,85 @@ def _migrations(c: _Checker, value: Any) -> tuple[MigrationSpec, ...]:
     for i, raw in enumerate(value):
         mpath = child("migrations", i)
         m = c.mapping(raw, mpath, {"from_version", "states"})
+        if m is None:
+            continue
         frm = m.get("from_version")
         if not isinstance(frm, int) or isinstance(frm, bool) or frm < 1:
             c.err(child(mpath, "from_version"), "must be a version number")
             continue
-        mapping = c.mapping(m.get("states", {}), child(mpath, "states"))
+        mapping = c.mapping(m.get("states", {}), child(mpath, "states")) or {}
         out.append(MigrationSpec(frm, {str(k): str(v) for k, v in mapping.items()}))
     return tuple(out)
+
+
+def _version(c: _Checker, value: Any) -> int | None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        c.err("version", "must be an integer of at least 1")
+        return None
+    return value
+
+
+def _initial(c: _Checker, value: Any, states: dict[str, StateSpec]) -> str | None:
+    """The one state every instance starts in."""
+    if value is None:
+        c.err("initial", "is required")
+        return None
+    if not isinstance(value, str):
+        c.err("initial", "must be one state")
+        return None
+    found = c.names(value, "initial", states, "state")
+    return found[0] if found else None
+
+
+def _create(c: _Checker, value: Any) -> CreateSpec:
+    cr = c.mapping(value, "create", {"roles", "fields"}) or {}
+    roles = c.names(cr.get("roles"), "create.roles", ROLES, "role")
+    return CreateSpec(frozenset(roles), _fields(c, cr.get("fields"), "create.fields"))
+
+
+def _in_file_order(problems: Iterable[Problem]) -> list[Problem]:
+    # The checks run section by section; readers fix a file top to bottom. `sorted` is
+    # stable, so problems on one line keep the order they were found in.
+    return sorted(problems, key=lambda p: p.line)
 
 
 def parse_definition(doc: LocatedYaml) -> tuple[Definition | None, list[Problem]]:
     """Check one parsed file; return its definition only if it has no problem."""
     c = _Checker(doc)
+    definition = _definition(c, doc)
+    if c.problems or definition is None:
+        return None, _in_file_order(c.problems)
+    return definition, []
+
+
+def _definition(c: _Checker, doc: LocatedYaml) -> Definition | None:
     top = c.mapping(doc.data, "", TOP_KEYS)
-    if not top:
-        return None, c.problems
+    if top is None:
+        return None
     name = c.name(top.get("name"), "name")
-    version = top.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        c.err("version", "must be an integer of at least 1")
+    version = _version(c, top.get("version"))
     label = c.label(top.get("label"), "label")
     description = c.label(top.get("description"), "description", required=False)
     states = _states(c, top.get("states"))
-    initial = c.names(top.get("initial"), "initial", states, "state")
-    if top.get("initial") is None:
-        c.err("initial", "is required")
-    trans = _transitions(c, top.get("transitions"), states)
-    cr = c.mapping(top.get("create", {}), "create", {"roles", "fields"})
-    create_roles = c.names(cr.get("roles"), "create.roles", ROLES, "role")
-    create = CreateSpec(frozenset(create_roles), _fields(c, cr.get("fields"), "create.fields"))
-    _graph_checks(c, initial[0] if initial else None, states, trans)
-    _attribute_checks(c, create, states, trans)
+    initial = _initial(c, top.get("initial"), states)
+    transitions, transition_fields = _transitions(c, top.get("transitions"), states)
+    create = _create(c, top.get("create", {}))
+    _graph_checks(c, initial, states, _graph(top.get("transitions"), states))
+    _attribute_checks(c, _attribute_types(create, transition_fields), states)
     migrations = _migrations(c, top.get("migrations"))
-    if c.problems or not (name and label and initial) or not isinstance(version, int):
-        return None, c.problems
-    return (
-        Definition(
-            name=name,
-            version=version,
-            label=label,
-            initial=initial[0],
-            states=states,
-            transitions=tuple(trans),
-            create=create,
-            source=doc.file,
-            description=description,
-            migrations=migrations,
-        ),
-        [],
+    if not (name and version and label and initial):
+        return None
+    return Definition(
+        name=name,
+        version=version,
+        label=label,
+        initial=initial,
+        states=states,
+        transitions=tuple(transitions),
+        create=create,
+        source=doc.file,
+        description=description,
+        migrations=migrations,
     )
 
 
@@ -547,40 +675,129 @@ def load_text(text: str, file: str = "<text>") -> Definition:
     return definition
 
 
-def check_dir(directory: str | Path) -> tuple[list[Definition], list[Problem]]:
-    """Check every `*.yaml` file of a folder; return the good definitions and all problems."""
-    folder = Path(directory)
-    definitions: list[Definition] = []
+def source_doc(definition: Definition) -> LocatedYaml | None:
+    """The file `definition` was loaded from, parsed again to locate problems found after
+    loading; None when there is no such file (loaded from text, or since removed)."""
+    try:
+        text = Path(definition.source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    doc, _ = read_yaml(text, definition.source)
+    return doc
+
+
+def migration_problems(
+    definitions: Sequence[Definition],
+    locate: Callable[[Definition], LocatedYaml | None] = source_doc,
+    broken: Set[tuple[str, int]] = frozenset(),
+) -> list[Problem]:
+    """Check each migration against both versions: its `from_version` must be among
+    `definitions`, its keys states of that version, its values states of the migrating one.
+
+    `locate` gives the parsed file of a definition, for the lines of its problems (0 when it
+    has none). Versions in `broken` exist but failed their own checks: a migration from one
+    of them is not reported, as that would only repeat their problems.
+    """
+    loaded = {d.key: d for d in definitions}
     problems: list[Problem] = []
+    for d in definitions:
+        found = [
+            problem
+            for i, m in enumerate(d.migrations)
+            if (d.name, m.from_version) not in broken
+            for problem in _migration_problems(d, child("migrations", i), m, loaded)
+        ]
+        if found:
+            doc = locate(d)
+            problems += _in_file_order(
+                Problem(d.source, doc.line(path) if doc else 0, path, message)
+                for path, message in found
+            )
+    return problems
+
+
+def _migration_problems(
+    d: Definition, path: str, m: MigrationSpec, loaded: Mapping[tuple[str, int], Definition]
+) -> list[tuple[str, str]]:
+    """The (path, message) of each problem of migration `m` of `d`."""
+    old = loaded.get((d.name, m.from_version))
+    if old is None:
+        return [(child(path, "from_version"), f"no {d.name} version {m.from_version} loaded")]
+    found: list[tuple[str, str]] = []
+    for src, dst in m.states.items():
+        spath = child(child(path, "states"), src)
+        if src not in old.states:
+            found.append((spath, f"{src!r} is not a state of version {m.from_version}"))
+        if dst not in d.states:
+            found.append((spath, f"{dst!r} is not a state of version {d.version}"))
+    return found
+
+
+@dataclass
+class _Folder:
+    """What checking a folder has found so far, file by file."""
+
+    problems: dict[str, list[Problem]] = field(default_factory=dict)
+    loaded: dict[tuple[str, int], tuple[Definition, LocatedYaml]] = field(default_factory=dict)
+    broken: set[tuple[str, int]] = field(default_factory=set)
+
+    def add(self, path: Path) -> None:
+        file = str(path)
+        found = self.problems.setdefault(file, [])
+        doc, problems = _read_file(path)
+        found += problems
+        if doc is None or problems:
+            return
+        definition, problems = parse_definition(doc)
+        found += problems
+        if definition is None:
+            self.broken |= _declared_key(doc)
+        elif definition.key in self.loaded:
+            first = self.loaded[definition.key][0].source
+            found.append(
+                Problem(
+                    file,
+                    doc.line("version"),
+                    "version",
+                    f"{definition.name} version {definition.version} is also defined in {first}",
+                )
+            )
+        else:
+            self.loaded[definition.key] = (definition, doc)
+
+
+def _read_file(path: Path) -> tuple[LocatedYaml | None, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        return None, [Problem(str(path), 0, "", f"cannot read: {err}")]
+    return read_yaml(text, str(path))
+
+
+def _declared_key(doc: LocatedYaml) -> set[tuple[str, int]]:
+    """The (name, version) a broken file declares, if it declares one."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    name, version = data.get("name"), data.get("version")
+    return {(name, version)} if isinstance(name, str) and isinstance(version, int) else set()
+
+
+def check_dir(directory: str | Path) -> tuple[list[Definition], list[Problem]]:
+    """Check every `*.yaml` file of a folder, and the migrations between the versions; return
+    the good definitions and all problems, file by file and in file order within each."""
+    folder = Path(directory)
     if not folder.is_dir():
         return [], [Problem(str(folder), 0, "", "not a folder")]
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     if not files:
-        problems.append(Problem(str(folder), 0, "", "no definition files (*.yaml)"))
-    seen: dict[tuple[str, int], str] = {}
+        return [], [Problem(str(folder), 0, "", "no definition files (*.yaml)")]
+    found = _Folder()
     for path in files:
-        doc, found = read_yaml(path.read_text(encoding="utf-8"), str(path))
-        problems.extend(found)
-        if doc is None or found:
-            continue
-        definition, found = parse_definition(doc)
-        problems.extend(found)
-        if definition is None:
-            continue
-        if definition.key in seen:
-            problems.append(
-                Problem(
-                    str(path),
-                    doc.line("version"),
-                    "version",
-                    f"{definition.name} version {definition.version} is also defined"
-                    f" in {seen[definition.key]}",
-                )
-            )
-            continue
-        seen[definition.key] = str(path)
-        definitions.append(definition)
-    return definitions, problems
+        found.add(path)
+    definitions = [d for d, _ in found.loaded.values()]
+    docs = {key: doc for key, (_, doc) in found.loaded.items()}
+    for problem in migration_problems(definitions, lambda d: docs[d.key], found.broken):
+        found.problems[problem.file].append(problem)
+    return definitions, [p for file in found.problems.values() for p in _in_file_order(file)]
 
 
 def load_dir(directory: str | Path) -> list[Definition]:

@@ -9,8 +9,8 @@ from typing import Any
 
 from workflows.calendar import BusinessCalendar
 from workflows.engine import Workflow
-from workflows.errors import DefinitionError, MigrationError, Problem, UnknownWorkflow
-from workflows.loader import load_dir
+from workflows.errors import DefinitionError, MigrationError, UnknownWorkflow
+from workflows.loader import load_dir, migration_problems
 from workflows.spec import Definition
 
 
@@ -27,7 +27,9 @@ class Registry:
         self._latest = {}
         for name, version in sorted(self._workflows):
             self._latest[name] = version
-        problems = self._check_migrations()
+        # Re-reads the source files (only when something is wrong) so that the problems
+        # point at the same lines as `check_dir`'s.
+        problems = migration_problems([wf.definition for wf in self._workflows.values()])
         if problems:
             raise DefinitionError(problems)
 
@@ -56,39 +58,6 @@ class Registry:
 
     def __iter__(self) -> Any:
         return iter(self._workflows.values())
-
-    def _check_migrations(self) -> list[Problem]:
-        problems: list[Problem] = []
-        for (name, _version), wf in self._workflows.items():
-            d = wf.definition
-            for i, m in enumerate(d.migrations):
-                path = f"migrations[{i}]"
-                old = self._workflows.get((name, m.from_version))
-                if old is None:
-                    problems.append(
-                        Problem(d.source, 0, path, f"no {name} version {m.from_version} loaded")
-                    )
-                    continue
-                for src, dst in m.states.items():
-                    if src not in old.definition.states:
-                        problems.append(
-                            Problem(
-                                d.source,
-                                0,
-                                f"{path}.states.{src}",
-                                f"{src!r} is not a state of version {m.from_version}",
-                            )
-                        )
-                    if dst not in d.states:
-                        problems.append(
-                            Problem(
-                                d.source,
-                                0,
-                                f"{path}.states.{src}",
-                                f"{dst!r} is not a state of version {d.version}",
-                            )
-                        )
-        return problems
 
 
 @dataclass(frozen=True, slots=True)

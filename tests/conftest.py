@@ -1,0 +1,1 @@
+"""Shared pytest set-up: the project root importable for `tests.support`."""
