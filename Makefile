@@ -11,12 +11,12 @@ $(STAMP): pyproject.toml
 		{ echo "VisitFlow needs Python 3.11 or newer"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m workflows check definitions
-	$(BIN)/python -m workflows diagram visit
+	$(BIN)/python -m service.launcher
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflows service tests bench

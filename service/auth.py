@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import current_app, g, has_app_context, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.errors import Unauthorized
@@ -26,7 +26,13 @@ def hash_token(token: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password)
+    # Tests set a cheap method; real deployments keep werkzeug's default (scrypt).
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return (
+        generate_password_hash(password, method=method)
+        if method
+        else generate_password_hash(password)
+    )
 
 
 def issue_token(username: str, password: str) -> str:

@@ -42,8 +42,12 @@ def _due_in_future(ctx: GuardContext) -> Errors:
     if isinstance(due, datetime):
         if due <= ctx.now:
             return {"due_at": ["must be in the future"]}
-    elif isinstance(due, date) and due < ctx.now.astimezone(ctx.calendar.tz).date():
-        return {"due_at": ["must not be in the past"]}
+    elif isinstance(due, date) and (
+        due < ctx.now.astimezone(ctx.calendar.tz).date()
+        # a bare date means the end of that working day: today is too late after closing time
+        or ctx.calendar.end_of_working_day(due) <= ctx.now
+    ):
+        return {"due_at": ["must not be in the past (a date means the end of that working day)"]}
     return {}
 
 

@@ -83,6 +83,7 @@ def _make_app(url: str, redis_url: str, clock: Clock, extra: dict[str, Any]) -> 
             "SQLALCHEMY_DATABASE_URI": url,
             "REDIS_URL": redis_url,
             "AUTH_CACHE_SECONDS": 0,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast, for tests only
             **extra,
         }
     )
