@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     if test_config:
         app.config.update(test_config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[1] / "migrations"))

@@ -8,6 +8,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from service.api.common import ErrorSchema
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -23,4 +25,10 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-rest_api = Api()
+class VisitFlowApi(Api):  # type: ignore[misc]
+    """flask-smorest, documenting errors in the service's one error shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
+rest_api = VisitFlowApi()
