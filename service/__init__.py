@@ -66,9 +66,10 @@ def _register_api(app: Flask) -> None:
     rest_api.register_blueprint(customers.blp)
     for kind in KINDS.values():
         rest_api.register_blueprint(instances.blueprint(kind))
-    from service.api import inbox
+    from service.api import inbox, notifications
 
     rest_api.register_blueprint(inbox.blp)
+    rest_api.register_blueprint(notifications.blp)
 
 
 def _register_docs_assets(app: Flask) -> None:

@@ -30,7 +30,54 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "CALENDAR_FILE": os.environ.get("CALENDAR_FILE") or _if_exists(instance / "calendar.yaml"),
         "PER_PAGE_DEFAULT": 50,
         "PER_PAGE_MAX": 200,
+        "RECONCILE_INTERVAL": int(os.environ.get("RECONCILE_INTERVAL", 30)),
+        "DEADLINE_BATCH": int(os.environ.get("DEADLINE_BATCH", 200)),
+        "RQ_QUEUE": os.environ.get("RQ_QUEUE", "visitflow"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "visitflow@localhost"),
+        "MAILBOX_PATH": os.environ.get("MAILBOX_PATH") or str(instance / "mailbox.mbox"),
+        "POLICY": load_policy(instance),
     }
+
+
+DEFAULT_POLICY: dict[str, Any] = {
+    # minimum visits a year per tier (regulation 3(二): the [X] are company policy)
+    "visit_quotas": {"core": 12, "important": 6, "general": 2},
+    # supervision: a visit visited but not recorded within N working days is a finding
+    "record_within_working_days": 2,
+    # supervision: how many working days a new rectification notice gives
+    "rectification_due_working_days": 5,
+    # which department a finding about plans or records is addressed to
+    "marketing_department": "marketing",
+    # which automatic rectification notices are issued: by deadline expiry (as the
+    # definitions say) and by supervision finding kind
+    "auto_rectification": {
+        "deadlines": True,
+        "findings": ["record_completeness", "issue_timeliness", "plan_execution"],
+    },
+}
+
+
+def load_policy(instance: Path) -> dict[str, Any]:
+    """The default policy, overridden key by key by `instance/policy.yaml` (or POLICY_FILE)."""
+    import yaml
+
+    policy = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULT_POLICY.items()}
+    path = Path(os.environ.get("POLICY_FILE") or instance / "policy.yaml")
+    if path.exists():
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, value in loaded.items():
+            if key not in DEFAULT_POLICY:
+                raise ValueError(f"{path}: unknown policy key {key!r}")
+            if isinstance(value, dict) and isinstance(policy[key], dict):
+                policy[key].update(value)
+            else:
+                policy[key] = value
+    return policy
 
 
 def _if_exists(path: Path) -> str | None:

@@ -25,6 +25,8 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+
 class VisitFlowApi(Api):  # type: ignore[misc]
     """flask-smorest, documenting errors in the service's one error shape."""
 

@@ -14,14 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from service import notify, outbox, runtime, visibility
 from service import repository as repo
-from service import runtime, visibility
 from service.errors import Forbidden, InvalidRequest, NotFound
 from service.kinds import ISSUE, KINDS, RECTIFICATION, VISIT, Kind
 from service.models import Customer, Department, User
 from service.representation import InstanceView, represent
 from workflows import Actor, InvalidData, Outcome, VersionConflict, Workflow
-from workflows.events import DeadlineStarted
+from workflows.events import DeadlineStarted, Target
 from workflows.spec import FieldSpec, FieldType
 
 
@@ -58,34 +58,68 @@ def allowed(kind: Kind, row: Mapping[str, Any], actor: Actor) -> list[str]:
 
 # -- creating --------------------------------------------------------------------------
 def create(kind: Kind, payload: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    """Validate and store a new instance in its own transaction; return its representation."""
+    prepared = prepare_creation(kind, payload, ctx)
+    with repo.writing() as conn:
+        instance_id = insert_created(conn, kind, prepared, ctx, runtime.now())
+    outbox.wake()
+    return get(kind, instance_id, ctx.actor)
+
+
+@dataclass(frozen=True, slots=True)
+class Creation:
+    """A validated creation, ready to be stored."""
+
+    workflow: Workflow
+    outcome: Outcome
+    columns: dict[str, Any]
+
+
+def prepare_creation(kind: Kind, payload: Mapping[str, Any], ctx: Context) -> Creation:
     workflow = runtime.registry().get(kind.workflow)
-    now = runtime.now()
     payload = dict(payload)
     related = payload.pop("related", None) if kind is RECTIFICATION else None
     try:
-        outcome = workflow.create(ctx.actor, payload, now)
+        outcome = workflow.create(ctx.actor, payload, runtime.now())
     except InvalidData as err:
         raise InvalidRequest(f"invalid {kind.title} fields", err.errors) from None
     attrs = dict(outcome.attributes)
     _check_creation(kind, attrs, ctx.actor, related)
-    columns = _columns(kind, attrs, workflow)
-    with repo.writing() as conn:
-        instance_id = repo.insert_instance(
-            conn,
-            kind,
-            {
-                **columns,
-                "definition_version": workflow.version,
-                "state": outcome.state,
-                "version": 1,
-                "data": {"create": outcome.json_data},
-                "overdue": False,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        _record(conn, kind, instance_id, outcome, None, ctx, now)
-    return get(kind, instance_id, ctx.actor)
+    return Creation(workflow, outcome, columns_of(kind, attrs, workflow))
+
+
+def insert_created(
+    conn: Connection,
+    kind: Kind,
+    creation: Creation,
+    ctx: Context,
+    now: datetime,
+    origin: str | None = None,
+) -> int:
+    """Store a prepared creation inside an open transaction: row, event, deadlines, outbox."""
+    extra = {"origin": origin} if kind is RECTIFICATION else {}
+    instance_id = repo.insert_instance(
+        conn,
+        kind,
+        {
+            **creation.columns,
+            **extra,
+            "definition_version": creation.workflow.version,
+            "state": creation.outcome.state,
+            "version": 1,
+            "data": {"create": creation.outcome.json_data},
+            "overdue": False,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    _record(conn, kind, instance_id, creation.outcome, None, ctx, now)
+    if kind is RECTIFICATION:
+        department = creation.columns["department"]
+        names = notify.usernames(conn, [Target("department", department)])
+        message = f"整改通知 #{instance_id} 已下达 / Rectification notice #{instance_id} issued"
+        notify.send(conn, names, "rectification_issued", message, kind.workflow, instance_id, now)
+    return instance_id
 
 
 def _check_creation(kind: Kind, attrs: dict[str, Any], actor: Actor, related: Any) -> None:
@@ -196,7 +230,7 @@ def _check_references(fields: tuple[FieldSpec, ...], values: Mapping[str, Any]) 
         raise InvalidData(errors)
 
 
-def _columns(kind: Kind, attrs: Mapping[str, Any], workflow: Workflow) -> dict[str, Any]:
+def columns_of(kind: Kind, attrs: Mapping[str, Any], workflow: Workflow) -> dict[str, Any]:
     """Attributes as column values; a bare due date is the end of that working day."""
     times = kind.time_columns()
     columns = kind.table.columns
@@ -226,7 +260,7 @@ def fire(
     spec = workflow.transition(trigger, row["state"])
     assert spec is not None  # fire succeeded, so the transition exists
     _check_references(spec.fields, outcome.data)
-    columns = _columns(kind, outcome.attributes, workflow)
+    columns = columns_of(kind, outcome.attributes, workflow)
     new_data = {**(row["data"] or {}), trigger: outcome.json_data}
     values = {
         **columns,
@@ -241,6 +275,7 @@ def fire(
             raise VersionConflict(row["version"], latest["version"] if latest else -1)
         _record(conn, kind, instance_id, outcome, row["state"], ctx, now)
         deadlines = _new_deadlines(outcome, now)
+    outbox.wake()
     row.update(values)
     row["version"] = outcome.version
     return represent(kind, row, workflow, ctx.actor, deadlines, now)
@@ -308,7 +343,16 @@ def _record(
                 status="open",
                 created_at=now,
             )
-            repo.insert_outbox(conn, "deadline.schedule", {"deadline_id": deadline_id}, now)
+            repo.insert_outbox(
+                conn,
+                "deadline.schedule",
+                {
+                    "deadline_id": deadline_id,
+                    "due_at": d.due_at.isoformat(),
+                    "remind_at": d.remind_at.isoformat() if d.remind_at else None,
+                },
+                now,
+            )
     repo.insert_outbox(
         conn,
         "transition",

@@ -37,8 +37,20 @@ def main() -> int:
     print(f"VisitFlow: http://127.0.0.1:{port}/  (API http://127.0.0.1:{port}/api/v1/docs)")
     sys.stdout.flush()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"),
-              "-d", str(ROOT), "-p", port, "web", "worker"]
+    honcho = [
+        sys.executable,
+        "-m",
+        "honcho",
+        "start",
+        "-f",
+        str(ROOT / "Procfile"),
+        "-d",
+        str(ROOT),
+        "-p",
+        port,
+        "web",
+        "worker",
+    ]
     proc = subprocess.Popen(honcho, env=env, cwd=ROOT)
     try:
         return proc.wait()

@@ -133,6 +133,8 @@ class RectificationNotice(InstanceMixin, db.Model):  # type: ignore[name-defined
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     responsible_person: Mapped[str | None] = mapped_column(sa.String(150))
     related: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # What issued it automatically (a deadline's expiry, a supervision finding): never twice.
+    origin: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
 
 
 class TransitionEvent(db.Model):  # type: ignore[name-defined,misc]
@@ -186,6 +188,37 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     topic: Mapped[str] = mapped_column(sa.String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # handed to RQ
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the job's work done
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Notification(db.Model):  # type: ignore[name-defined,misc]
+    """An in-app notification to one user; email copies go out through the outbox."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.Index("ix_notifications_user", "username", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(150))
+    kind: Mapped[str] = mapped_column(sa.String(40))  # reminder|overdue|rectification_issued|...
+    message: Mapped[str] = mapped_column(sa.Text)
+    workflow: Mapped[str | None] = mapped_column(sa.String(40))
+    instance_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read: Mapped[bool] = mapped_column(default=False)
+
+
+class Finding(db.Model):  # type: ignore[name-defined,misc]
+    """What a supervision check found; `key` makes each finding, and its notice, unique."""
+
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(40), index=True)
+    workflow: Mapped[str | None] = mapped_column(sa.String(40))
+    object_id: Mapped[int | None] = mapped_column()
+    department: Mapped[str | None] = mapped_column(sa.String(50))
+    detail: Mapped[str] = mapped_column(sa.Text)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    notice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rectification_notices.id"))

@@ -70,9 +70,10 @@ def connection() -> Connection:
     return db.session.connection()
 
 
-def load(kind: Kind, instance_id: int) -> dict[str, Any] | None:
+def load(kind: Kind, instance_id: int, conn: Connection | None = None) -> dict[str, Any] | None:
+    """One instance row as a dict, or None."""
     row = (
-        connection()
+        (conn or connection())
         .execute(sa.select(kind.table).where(kind.table.c.id == instance_id))
         .mappings()
         .first()

@@ -1,24 +1,76 @@
-"""`python -m service.worker`: an RQ worker with its scheduler, bound to the app's Redis."""
+"""`python -m service.worker`: an RQ worker with its scheduler, bound to the app's Redis.
+
+- SimpleWorker: jobs run in this process, on the app created once (no fork per job).
+- maintenance every 10 s instead of RQ's 10 minutes: a surviving worker takes over the
+  scheduler lock of a killed one as soon as the lock expires (about a minute).
+- a cron thread (RQ's CronScheduler) enqueues the reconciler every RECONCILE_INTERVAL
+  seconds and the supervision checks every SUPERVISION_INTERVAL; it keeps its schedule in
+  this process, so a flushed or restarted Redis does not lose it.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
-from rq import Queue, Worker
+from flask import Flask
+from rq import Queue, SimpleWorker
+from rq.cron import CronScheduler
 
-from service import create_app
+from service import create_app, jobs
 from service.redis_conn import get_redis
 
-QUEUE = "visitflow"
+log = logging.getLogger(__name__)
+MAINTENANCE_INTERVAL = 10
+
+
+def cron_loop(app: Flask, stop: threading.Event) -> None:
+    conn = get_redis(app)
+    queue = app.config["RQ_QUEUE"]
+    cron = CronScheduler(connection=conn, name=f"visitflow-cron-{threading.get_native_id()}")
+    cron.register(
+        jobs.reconcile,
+        queue,
+        interval=app.config["RECONCILE_INTERVAL"],
+        job_timeout=600,
+        name="reconcile",
+    )
+    cron.register(
+        jobs.supervise,
+        queue,
+        interval=app.config.get("SUPERVISION_INTERVAL", 3600),
+        job_timeout=600,
+        name="supervise",
+    )
+    while not stop.is_set():
+        try:
+            cron.enqueue_jobs()
+        except Exception:  # Redis down: try again at the next tick
+            log.exception("cron: could not enqueue")
+        stop.wait(max(0.5, min(5.0, cron.calculate_sleep_interval())))
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app()
     conn = get_redis(app)
+    stop = threading.Event()
+    threading.Thread(target=cron_loop, args=(app, stop), name="cron", daemon=True).start()
     with app.app_context():
-        worker = Worker([Queue(QUEUE, connection=conn)], connection=conn)
-        worker.work(with_scheduler=True)
+        worker = SimpleWorker(
+            [Queue(app.config["RQ_QUEUE"], connection=conn)],
+            connection=conn,
+            maintenance_interval=MAINTENANCE_INTERVAL,
+        )
+        while True:
+            try:
+                worker.work(with_scheduler=True)
+                break
+            except Exception:  # Redis restarted under us: wait and start again
+                log.exception("worker stopped; restarting in 1 s")
+                time.sleep(1)
+    stop.set()
 
 
 if __name__ == "__main__":

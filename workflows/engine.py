@@ -157,10 +157,14 @@ class Workflow:
 
     # -- commands --------------------------------------------------------------------
     def create(self, actor: Actor, data: Mapping[str, Any] | None, now: datetime) -> Outcome:
-        """Validate a creation: the initial state, its deadline, and the attributes to store."""
+        """Validate a creation: the initial state, its deadline, and the attributes to store.
+
+        Refusals: `InvalidData` (the creation fields), then `NotPermitted` (the role).
+        """
+        # The contract checks creation fields (422) before the caller's role (403).
+        values = self.create_form.load(data)
         if not self.may_create(actor):
             raise NotPermitted(f"role '{actor.role}' may not create a {self.name}")
-        values = self.create_form.load(data)
         attrs = dict(values)
         attrs["created_by"] = actor.username
         initial = self.definition.initial

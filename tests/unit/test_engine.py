@@ -889,10 +889,10 @@ def test_create_rejects_an_unknown_choice(
     assert list(caught.value.errors) == ["category"]
 
 
-def test_create_checks_permission_before_data(
+def test_create_checks_data_before_permission_as_the_contract_orders(
     visit_wf: Workflow, now: datetime, admin: Actor
 ) -> None:
-    with pytest.raises(NotPermitted):
+    with pytest.raises(InvalidData):
         visit_wf.create(admin, {"bogus": 1}, now)
 
 

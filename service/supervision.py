@@ -1,0 +1,164 @@
+"""The supervision group's periodic checks (regulation 7(一)2) and the findings they make.
+
+Plan execution (customers whose tier's yearly visits are behind), record completeness (visits
+visited but not recorded within N working days) and timeliness of issue resolution (issues
+past their deadline). Each finding has a key, so it is found once and, where policy says so,
+turned into one rectification notice, never twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.engine import Connection
+
+from service import deadlines, runtime
+from service import repository as repo
+from service.models import Customer, Deadline, Finding, Issue, Visit
+
+findings_t = Finding.__table__
+DONE = ("visited", "recorded", "reported")
+
+
+def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
+    policy = current_app.config["POLICY"]
+    quotas: dict[str, int] = policy["visit_quotas"]
+    tz = runtime.registry().calendar.tz
+    local = now.astimezone(tz)
+    year_start = datetime(local.year, 1, 1, tzinfo=tz)
+    year_end = datetime(local.year + 1, 1, 1, tzinfo=tz)
+    elapsed = (now - year_start) / (year_end - year_start)
+    c, v = Customer.__table__, Visit.__table__
+    done = (
+        sa.select(v.c.customer_id, sa.func.count().label("done"))
+        .where(v.c.state.in_(DONE), v.c.planned_at >= year_start, v.c.planned_at < year_end)
+        .group_by(v.c.customer_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        sa.select(c.c.id, c.c.name, c.c.tier, sa.func.coalesce(done.c.done, 0)).outerjoin(
+            done, done.c.customer_id == c.c.id
+        )
+    ).all()
+    out = []
+    period = f"{local.year}-{local.month:02d}"
+    for customer_id, name, tier, count in rows:
+        expected = int(quotas.get(tier, 0) * elapsed)
+        if count < expected:
+            out.append(
+                {
+                    "key": f"plan_execution:{customer_id}:{period}",
+                    "kind": "plan_execution",
+                    "workflow": None,
+                    "object_id": customer_id,
+                    "department": policy["marketing_department"],
+                    "detail": f"{name} ({tier}): {count} visits done by {local.date()},"
+                    f" {expected} expected of {quotas.get(tier, 0)} this year",
+                }
+            )
+    return out
+
+
+def _record_completeness(conn: Connection, now: datetime) -> list[dict[str, Any]]:
+    policy = current_app.config["POLICY"]
+    calendar = runtime.registry().calendar
+    days = int(policy["record_within_working_days"])
+    v = Visit.__table__
+    out = []
+    for visit_id, version, updated_at in conn.execute(
+        sa.select(v.c.id, v.c.version, v.c.updated_at).where(v.c.state == "visited")
+    ).all():
+        if calendar.working_days_between(updated_at, now) > days:
+            out.append(
+                {
+                    "key": f"record_completeness:visit:{visit_id}:v{version}",
+                    "kind": "record_completeness",
+                    "workflow": "visit",
+                    "object_id": visit_id,
+                    "department": policy["marketing_department"],
+                    "detail": f"visit #{visit_id} visited {updated_at.date()} and not recorded"
+                    f" within {days} working days",
+                }
+            )
+    return out
+
+
+def _issue_timeliness(conn: Connection, now: datetime) -> list[dict[str, Any]]:
+    i, d = Issue.__table__, Deadline.__table__
+    rows = conn.execute(
+        sa.select(i.c.id, i.c.version, i.c.state, i.c.responsible_department, d.c.kind, d.c.due_at)
+        .join(
+            d,
+            sa.and_(
+                d.c.workflow == "issue",
+                d.c.instance_id == i.c.id,
+                d.c.state == i.c.state,
+                d.c.version == i.c.version,
+            ),
+        )
+        .where(d.c.status.in_(("open", "fired")), d.c.due_at < now)
+    ).all()
+    marketing = current_app.config["POLICY"]["marketing_department"]
+    return [
+        {
+            "key": deadlines.overdue_origin("issue", issue_id, version, kind),
+            "kind": "issue_timeliness",
+            "workflow": "issue",
+            "object_id": issue_id,
+            "department": department or marketing,
+            "detail": f"issue #{issue_id} {state} past its {kind} deadline of {due.date()}",
+        }
+        for issue_id, version, state, department, kind, due in rows
+    ]
+
+
+CHECKS = (_plan_execution, _record_completeness, _issue_timeliness)
+
+
+def run_checks(now: datetime | None = None) -> dict[str, Any]:
+    """Record new findings and issue the notices policy asks for; return the counts."""
+    now = now or runtime.now()
+    auto = set(current_app.config["POLICY"]["auto_rectification"].get("findings", []))
+    new = notices = 0
+    with repo.writing() as conn:
+        known = set(conn.execute(sa.select(findings_t.c.key)).scalars())
+        for check in CHECKS:
+            for finding in check(conn, now):
+                if finding["key"] in known:
+                    continue
+                notice_id = None
+                if finding["kind"] in auto:
+                    related = (
+                        [{"workflow": finding["workflow"], "id": finding["object_id"]}]
+                        if finding["workflow"]
+                        else []
+                    )
+                    origin = finding["key"]
+                    issued = deadlines.issue_notice(
+                        conn,
+                        finding["department"],
+                        _findings_text(finding),
+                        related,
+                        origin,
+                        now,
+                    )
+                    notice_id = issued or deadlines.notice_of(conn, origin)
+                    notices += 1 if issued else 0
+                conn.execute(
+                    findings_t.insert().values(**finding, found_at=now, notice_id=notice_id)
+                )
+                known.add(finding["key"])
+                new += 1
+    return {"findings": new, "notices": notices, "at": now.astimezone(UTC).isoformat()}
+
+
+def _findings_text(finding: dict[str, Any]) -> str:
+    titles = {
+        "plan_execution": "走访计划执行滞后 / Visit plan behind schedule",
+        "record_completeness": "走访记录未按时提交 / Visit record not submitted in time",
+        "issue_timeliness": "问题未在期限内解决 / Issue not resolved by its deadline",
+    }
+    return f"{titles[finding['kind']]}: {finding['detail']}"
