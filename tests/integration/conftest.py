@@ -76,7 +76,9 @@ def clock() -> Clock:
     return Clock()
 
 
-def _make_app(url: str, redis_url: str, clock: Clock, extra: dict[str, Any]) -> Flask:
+def _make_app(
+    url: str, redis_url: str, clock: Clock, extra: dict[str, Any], mailbox: Path
+) -> Flask:
     app = create_app(
         {
             "TESTING": True,
@@ -84,6 +86,8 @@ def _make_app(url: str, redis_url: str, clock: Clock, extra: dict[str, Any]) -> 
             "REDIS_URL": redis_url,
             "AUTH_CACHE_SECONDS": 0,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast, for tests only
+            "OUTBOX_DISPATCH": "inline",  # hand the outbox to RQ before the response
+            "MAILBOX_PATH": str(mailbox),
             **extra,
         }
     )
@@ -99,26 +103,34 @@ def app_config() -> dict[str, Any]:
 
 @pytest.fixture
 def app(
-    sqlite_template: Path, tmp_path: Path, redis_url: str, clock: Clock,
+    sqlite_template: Path,
+    tmp_path: Path,
+    redis_url: str,
+    clock: Clock,
     app_config: dict[str, Any],
 ) -> Iterator[Flask]:
     path = tmp_path / "visitflow.db"
     shutil.copy(sqlite_template, path)
-    app = _make_app(f"sqlite:///{path}", redis_url, clock, app_config)
+    app = _make_app(f"sqlite:///{path}", redis_url, clock, app_config, tmp_path / "mail.mbox")
     yield app
     with app.app_context():
         db.engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_app(request: pytest.FixtureRequest, clock: Clock, redis_url: str,
-            app_config: dict[str, Any]) -> Iterator[Flask]:
+def any_app(
+    request: pytest.FixtureRequest,
+    clock: Clock,
+    redis_url: str,
+    app_config: dict[str, Any],
+    tmp_path: Path,
+) -> Iterator[Flask]:
     """The app on SQLite, then on PostgreSQL (skipped with a reason where there is none)."""
     if request.param == "sqlite":
         yield request.getfixturevalue("app")
         return
     url = request.getfixturevalue("postgres_migrated")
-    app = _make_app(url, redis_url, clock, app_config)
+    app = _make_app(url, redis_url, clock, app_config, tmp_path / "mail.mbox")
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
@@ -152,8 +164,16 @@ class World:
 
     def counts(self) -> dict[str, int]:
         """Rows of every table a refused request must leave alone."""
-        names = ("visits", "issues", "rectification_notices", "transition_events", "deadlines",
-                 "outbox", "visit_visitors", "customers")
+        names = (
+            "visits",
+            "issues",
+            "rectification_notices",
+            "transition_events",
+            "deadlines",
+            "outbox",
+            "visit_visitors",
+            "customers",
+        )
         return {n: self.count(n) for n in names}
 
 
@@ -242,8 +262,11 @@ TRANSITION_DATA: dict[str, dict[str, Any]] = {
     "rework": {"reason": "incomplete"},
     "cancel": {"reason": "customer busy"},
     "reschedule": {"planned_at": "2026-11-20T10:00:00+08:00", "reason": "customer asked"},
-    "assign": {"responsible_department": "technical", "responsible_person": "tom",
-               "due_at": "2026-11-20"},
+    "assign": {
+        "responsible_department": "technical",
+        "responsible_person": "tom",
+        "due_at": "2026-11-20",
+    },
     "resolve": {"root_cause": "x", "solution": "y", "customer_informed": True},
     "confirm": {"satisfaction": 4, "comment": "ok"},
     "reopen": {"reason": "not fixed"},
@@ -261,15 +284,26 @@ def create_visit(world: World, user: str = "mary", **over: Any) -> dict[str, Any
     return r.get_json()
 
 
-def fire(world: World, path: str, instance: dict[str, Any], trigger: str, user: str,
-         data: dict[str, Any] | None = None, **extra: Any) -> Any:
-    body = {"trigger": trigger, "data": TRANSITION_DATA.get(trigger, {}) if data is None else data,
-            **extra}
+def fire(
+    world: World,
+    path: str,
+    instance: dict[str, Any],
+    trigger: str,
+    user: str,
+    data: dict[str, Any] | None = None,
+    **extra: Any,
+) -> Any:
+    body = {
+        "trigger": trigger,
+        "data": TRANSITION_DATA.get(trigger, {}) if data is None else data,
+        **extra,
+    }
     return world.post(f"/api/v1/{path}/{instance['id']}/transitions", user, body)
 
 
-def advance(world: World, path: str, instance: dict[str, Any], triggers: list[str],
-            user: str) -> dict[str, Any]:
+def advance(
+    world: World, path: str, instance: dict[str, Any], triggers: list[str], user: str
+) -> dict[str, Any]:
     for trigger in triggers:
         r = fire(world, path, instance, trigger, user)
         assert r.status_code == 200, (trigger, r.get_json())
