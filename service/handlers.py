@@ -21,7 +21,7 @@ from service.kinds import ISSUE, KINDS, RECTIFICATION, VISIT, Kind
 from service.models import Customer, Department, User
 from service.representation import InstanceView, represent
 from workflows import Actor, InvalidData, Outcome, VersionConflict, Workflow
-from workflows.events import DeadlineStarted, Target
+from workflows.events import DeadlineCleared, DeadlineStarted, Target
 from workflows.spec import FieldSpec, FieldType
 
 
@@ -35,16 +35,20 @@ class Context:
 
 
 # -- reading ---------------------------------------------------------------------------
-def load_visible(kind: Kind, instance_id: int, actor: Actor) -> dict[str, Any]:
-    row = repo.load(kind, instance_id)
+def load_visible(
+    kind: Kind, instance_id: int, actor: Actor, conn: Connection | None = None
+) -> dict[str, Any]:
+    row = repo.load(kind, instance_id, conn)
     if row is None or not visibility.can_see(kind, row, actor):
         raise NotFound(f"no {kind.title} {instance_id}")
     return row
 
 
-def get(kind: Kind, instance_id: int, actor: Actor) -> dict[str, Any]:
-    row = load_visible(kind, instance_id, actor)
-    deadlines = repo.current_deadlines(kind.workflow, [row["id"]])[row["id"]]
+def get(
+    kind: Kind, instance_id: int, actor: Actor, conn: Connection | None = None
+) -> dict[str, Any]:
+    row = load_visible(kind, instance_id, actor, conn)
+    deadlines = repo.current_deadlines(kind.workflow, [row["id"]], conn)[row["id"]]
     return represent(kind, row, workflow_of(kind, row), actor, deadlines, runtime.now())
 
 
@@ -59,11 +63,12 @@ def allowed(kind: Kind, row: Mapping[str, Any], actor: Actor) -> list[str]:
 # -- creating --------------------------------------------------------------------------
 def create(kind: Kind, payload: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     """Validate and store a new instance in its own transaction; return its representation."""
-    prepared = prepare_creation(kind, payload, ctx)
     with repo.writing() as conn:
+        prepared = prepare_creation(kind, payload, ctx, conn)
         instance_id = insert_created(conn, kind, prepared, ctx, runtime.now())
+        representation = get(kind, instance_id, ctx.actor, conn)
     outbox.wake()
-    return get(kind, instance_id, ctx.actor)
+    return representation
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +80,9 @@ class Creation:
     columns: dict[str, Any]
 
 
-def prepare_creation(kind: Kind, payload: Mapping[str, Any], ctx: Context) -> Creation:
+def prepare_creation(
+    kind: Kind, payload: Mapping[str, Any], ctx: Context, conn: Connection
+) -> Creation:
     workflow = runtime.registry().get(kind.workflow)
     payload = dict(payload)
     related = payload.pop("related", None) if kind is RECTIFICATION else None
@@ -84,7 +91,7 @@ def prepare_creation(kind: Kind, payload: Mapping[str, Any], ctx: Context) -> Cr
     except InvalidData as err:
         raise InvalidRequest(f"invalid {kind.title} fields", err.errors) from None
     attrs = dict(outcome.attributes)
-    _check_creation(kind, attrs, ctx.actor, related)
+    _check_creation(conn, kind, attrs, ctx.actor, related)
     return Creation(workflow, outcome, columns_of(kind, attrs, workflow))
 
 
@@ -122,9 +129,10 @@ def insert_created(
     return instance_id
 
 
-def _check_creation(kind: Kind, attrs: dict[str, Any], actor: Actor, related: Any) -> None:
+def _check_creation(
+    conn: Connection, kind: Kind, attrs: dict[str, Any], actor: Actor, related: Any
+) -> None:
     errors: dict[str, list[str]] = {}
-    conn = repo.connection()
     if kind is VISIT:
         if not _exists(conn, Customer.__table__, "id", attrs["customer_id"]):
             errors["customer_id"] = [f"no customer {attrs['customer_id']}"]
@@ -134,7 +142,7 @@ def _check_creation(kind: Kind, attrs: dict[str, Any], actor: Actor, related: An
     elif kind is RECTIFICATION:
         if not _exists(conn, Department.__table__, "code", attrs["department"]):
             errors["department"] = [f"no department {attrs['department']!r}"]
-        attrs["related"] = _check_related(related, actor, errors)
+        attrs["related"] = _check_related(conn, related, actor, errors)
     if errors:
         raise InvalidRequest(f"invalid {kind.title} fields", errors)
 
@@ -147,7 +155,7 @@ def _check_issue_origin(
         errors["visit_id"] = ["give visit_id or customer_id"]
         return
     if visit_id is not None:
-        visit = repo.load(VISIT, visit_id)
+        visit = repo.load(VISIT, visit_id, conn)
         if visit is None or not visibility.can_see(VISIT, visit, actor):
             errors["visit_id"] = [f"no visit {visit_id}"]
             return
@@ -162,7 +170,9 @@ def _check_issue_origin(
         raise Forbidden("technical and after-sales staff raise issues from a visit they made")
 
 
-def _check_related(related: Any, actor: Actor, errors: dict[str, list[str]]) -> list[Any]:
+def _check_related(
+    conn: Connection, related: Any, actor: Actor, errors: dict[str, list[str]]
+) -> list[Any]:
     if related is None:
         return []
     if not isinstance(related, list):
@@ -180,7 +190,7 @@ def _check_related(related: Any, actor: Actor, errors: dict[str, list[str]]) -> 
             errors.setdefault("related", []).append(f"item {i}: must be {{workflow, id}}")
             continue
         target = KINDS[item["workflow"]]
-        row = repo.load(target, item["id"])
+        row = repo.load(target, item["id"], conn)
         if row is None or not visibility.can_see(target, row, actor):
             errors.setdefault("related", []).append(f"item {i}: no {target.title} {item['id']}")
             continue
@@ -210,10 +220,11 @@ def _check_users(
         errors.setdefault(field, []).append(f"unknown users: {', '.join(unknown)}")
 
 
-def _check_references(fields: tuple[FieldSpec, ...], values: Mapping[str, Any]) -> None:
+def _check_references(
+    fields: tuple[FieldSpec, ...], values: Mapping[str, Any], conn: Connection
+) -> None:
     """Users and departments named in a form must exist."""
     errors: dict[str, list[str]] = {}
-    conn = repo.connection()
     for f in fields:
         value = values.get(f.name)
         if value is None:
@@ -251,34 +262,35 @@ def fire(
     body: Any,
     ctx: Context,
 ) -> dict[str, Any]:
-    """Fire one transition from a request body `{"trigger", "version"?, "data"?}`."""
-    row = load_visible(kind, instance_id, ctx.actor)
-    trigger, expected, data = _parse_transition(body)
-    workflow = workflow_of(kind, row)
+    """Fire one transition from a request body `{"trigger", "version"?, "data"?}`.
+
+    One write transaction from the read of the instance to the outbox: a refusal at any
+    step rolls it back, and of concurrent transitions on one instance exactly one wins.
+    """
     now = runtime.now()
-    outcome = workflow.fire(InstanceView(kind, row), trigger, ctx.actor, data, now, expected)
-    spec = workflow.transition(trigger, row["state"])
-    assert spec is not None  # fire succeeded, so the transition exists
-    _check_references(spec.fields, outcome.data)
-    columns = columns_of(kind, outcome.attributes, workflow)
-    new_data = {**(row["data"] or {}), trigger: outcome.json_data}
-    values = {
-        **columns,
-        "state": outcome.state,
-        "data": new_data,
-        "overdue": False,
-        "updated_at": now,
-    }
     with repo.writing() as conn:
+        row = load_visible(kind, instance_id, ctx.actor, conn)
+        trigger, expected, data = _parse_transition(body)
+        workflow = workflow_of(kind, row)
+        outcome = workflow.fire(InstanceView(kind, row), trigger, ctx.actor, data, now, expected)
+        spec = workflow.transition(trigger, row["state"])
+        assert spec is not None  # fire succeeded, so the transition exists
+        _check_references(spec.fields, outcome.data, conn)
+        values = {
+            **columns_of(kind, outcome.attributes, workflow),
+            "state": outcome.state,
+            "data": {**(row["data"] or {}), trigger: outcome.json_data},
+            "overdue": False,
+            "updated_at": now,
+        }
         if not repo.update_instance(conn, kind, instance_id, row["version"], values):
-            latest = repo.load(kind, instance_id)
+            latest = repo.load(kind, instance_id, conn)
             raise VersionConflict(row["version"], latest["version"] if latest else -1)
         _record(conn, kind, instance_id, outcome, row["state"], ctx, now)
-        deadlines = _new_deadlines(outcome, now)
     outbox.wake()
     row.update(values)
     row["version"] = outcome.version
-    return represent(kind, row, workflow, ctx.actor, deadlines, now)
+    return represent(kind, row, workflow, ctx.actor, _new_deadlines(outcome, now), now)
 
 
 def _parse_transition(body: Any) -> tuple[str, int | None, Any]:
@@ -326,10 +338,11 @@ def _record(
         data=outcome.json_data,
         request_id=ctx.request_id,
     )
-    if source_state is not None:
-        repo.close_deadlines(conn, kind.workflow, instance_id, now)
+    outbox_rows: list[dict[str, Any]] = []
     for event in outcome.events:
-        if isinstance(event, DeadlineStarted):
+        if isinstance(event, DeadlineCleared):
+            repo.close_deadlines(conn, kind.workflow, instance_id, now)
+        elif isinstance(event, DeadlineStarted):
             d = event.deadline
             deadline_id = repo.insert_deadline(
                 conn,
@@ -343,32 +356,25 @@ def _record(
                 status="open",
                 created_at=now,
             )
-            repo.insert_outbox(
-                conn,
-                "deadline.schedule",
-                {
-                    "deadline_id": deadline_id,
-                    "due_at": d.due_at.isoformat(),
-                    "remind_at": d.remind_at.isoformat() if d.remind_at else None,
-                },
-                now,
-            )
-    repo.insert_outbox(
-        conn,
-        "transition",
-        {
-            "workflow": kind.workflow,
-            "id": instance_id,
-            "trigger": None if source_state is None else outcome.trigger,
-            "from": source_state,
-            "to": outcome.state,
-            "version": outcome.version,
-            "actor": ctx.actor.username,
-            "source": ctx.source,
-            "at": now.isoformat(),
-        },
-        now,
-    )
+            schedule = {
+                "deadline_id": deadline_id,
+                "due_at": d.due_at.isoformat(),
+                "remind_at": d.remind_at.isoformat() if d.remind_at else None,
+            }
+            outbox_rows.append({"topic": "deadline.schedule", "payload": schedule})
+    transition = {
+        "workflow": kind.workflow,
+        "id": instance_id,
+        "trigger": None if source_state is None else outcome.trigger,
+        "from": source_state,
+        "to": outcome.state,
+        "version": outcome.version,
+        "actor": ctx.actor.username,
+        "source": ctx.source,
+        "at": now.isoformat(),
+    }
+    outbox_rows.append({"topic": "transition", "payload": transition})
+    repo.insert_outbox_many(conn, [{**r, "created_at": now} for r in outbox_rows])
 
 
 def _new_deadlines(outcome: Outcome, now: datetime) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ import contextvars
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,46 +52,70 @@ def configure_engine(app: Flask) -> None:
 
 @contextmanager
 def writing() -> Iterator[Connection]:
-    """One write transaction: commit on success, roll back on any error."""
-    session = db.session
-    session.rollback()  # end a read transaction (such as the token lookup) first
+    """One write transaction on its own connection: commit on success, roll back on error.
+
+    It does not go through the ORM session (whose bookkeeping costs more than the SQL on
+    this path); reads that must see the write's result use the connection it yields.
+    """
+    session = db.session()
+    if session.in_transaction():  # so that the session's next read sees this write
+        session.rollback()
     token = _WRITING.set(True)
     try:
-        conn = session.connection()
-        yield conn
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with db.engine.begin() as conn:
+            yield conn
     finally:
         _WRITING.reset(token)
 
 
 def connection() -> Connection:
+    """The request's read connection (the ORM session's)."""
     return db.session.connection()
+
+
+# Statements built once: executing a cached construct skips SQLAlchemy's per-call building.
+@cache
+def _select_one(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(table).where(table.c.id == sa.bindparam("b_id"))
+
+
+@cache
+def _update_instance(table: sa.Table, columns: tuple[str, ...]) -> sa.Update:
+    return (
+        table.update()
+        .where(table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_seen"))
+        .values(version=table.c.version + 1, **{c: sa.bindparam(c) for c in columns})
+    )
+
+
+_CLOSE_DEADLINES = (
+    deadlines_t.update()
+    .where(
+        deadlines_t.c.workflow == sa.bindparam("b_workflow"),
+        deadlines_t.c.instance_id == sa.bindparam("b_instance"),
+        deadlines_t.c.status.in_(("open", "fired")),
+    )
+    .values(status="closed", closed_at=sa.bindparam("closed_at"))
+)
+_INSERT_DEADLINE = deadlines_t.insert().returning(deadlines_t.c.id)
+_INSERT_EVENT = events_t.insert()
+_INSERT_OUTBOX = outbox_t.insert()
+_INSERT_VISITORS = visitors_t.insert()
 
 
 def load(kind: Kind, instance_id: int, conn: Connection | None = None) -> dict[str, Any] | None:
     """One instance row as a dict, or None."""
-    row = (
-        (conn or connection())
-        .execute(sa.select(kind.table).where(kind.table.c.id == instance_id))
-        .mappings()
-        .first()
-    )
-    return dict(row) if row is not None else None
+    row = (conn or connection()).execute(_select_one(kind.table), {"b_id": instance_id})
+    found = row.mappings().first()
+    return dict(found) if found is not None else None
 
 
 def update_instance(
     conn: Connection, kind: Kind, instance_id: int, seen_version: int, values: Mapping[str, Any]
 ) -> bool:
     """Optimistic update: only if the row is still at `seen_version`; False if it is not."""
-    t = kind.table
-    result = conn.execute(
-        t.update()
-        .where(t.c.id == instance_id, t.c.version == seen_version)
-        .values(version=t.c.version + 1, **values)
-    )
+    stmt = _update_instance(kind.table, tuple(sorted(values)))
+    result = conn.execute(stmt, {"b_id": instance_id, "b_seen": seen_version, **values})
     return result.rowcount == 1
 
 
@@ -99,47 +124,46 @@ def insert_instance(conn: Connection, kind: Kind, values: Mapping[str, Any]) -> 
     instance_id: int = result.scalar_one()
     if kind.workflow == "visit" and values.get("visitors"):
         conn.execute(
-            visitors_t.insert(),
+            _INSERT_VISITORS,
             [{"visit_id": instance_id, "username": u} for u in values["visitors"]],
         )
     return instance_id
 
 
 def insert_event(conn: Connection, **values: Any) -> None:
-    conn.execute(events_t.insert().values(**values))
+    conn.execute(_INSERT_EVENT, values)
 
 
 def close_deadlines(conn: Connection, workflow: str, instance_id: int, now: datetime) -> None:
     conn.execute(
-        deadlines_t.update()
-        .where(
-            deadlines_t.c.workflow == workflow,
-            deadlines_t.c.instance_id == instance_id,
-            deadlines_t.c.status.in_(("open", "fired")),
-        )
-        .values(status="closed", closed_at=now)
+        _CLOSE_DEADLINES, {"b_workflow": workflow, "b_instance": instance_id, "closed_at": now}
     )
 
 
 def insert_deadline(conn: Connection, **values: Any) -> int:
-    result = conn.execute(deadlines_t.insert().values(**values).returning(deadlines_t.c.id))
-    deadline_id: int = result.scalar_one()
+    deadline_id: int = conn.execute(_INSERT_DEADLINE, values).scalar_one()
     return deadline_id
 
 
 def insert_outbox(conn: Connection, topic: str, payload: Mapping[str, Any], now: datetime) -> None:
-    conn.execute(outbox_t.insert().values(topic=topic, payload=dict(payload), created_at=now))
+    conn.execute(_INSERT_OUTBOX, {"topic": topic, "payload": dict(payload), "created_at": now})
+
+
+def insert_outbox_many(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Several outbox rows in one statement: {"topic", "payload", "created_at"} each."""
+    if rows:
+        conn.execute(_INSERT_OUTBOX, list(rows))
 
 
 def current_deadlines(
-    workflow: str, instance_ids: Sequence[int]
+    workflow: str, instance_ids: Sequence[int], conn: Connection | None = None
 ) -> dict[int, list[dict[str, Any]]]:
     """The deadlines of each instance's current state (open, or fired and still running)."""
     out: dict[int, list[dict[str, Any]]] = {i: [] for i in instance_ids}
     if not instance_ids:
         return out
     rows = (
-        connection()
+        (conn or connection())
         .execute(
             sa.select(
                 deadlines_t.c.instance_id,
