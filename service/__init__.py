@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -87,12 +89,29 @@ def _register_docs_assets(app: Flask) -> None:
 PUBLIC = set(PUBLIC_ENDPOINTS)
 
 
+class _RequestIds:
+    """Unique request ids without a system call per request: a random prefix and a counter."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count()
+        self._pid = 0
+        self._prefix = ""
+
+    def next(self) -> str:
+        if self._pid != os.getpid():
+            self._pid, self._prefix = os.getpid(), uuid.uuid4().hex[:12]
+        return f"{self._prefix}-{next(self._counter):x}"
+
+
+_request_ids = _RequestIds()
+
+
 def _register_request_hooks(app: Flask) -> None:
     from service.auth import authenticate
 
     @app.before_request
     def identify() -> None:
-        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        g.request_id = request.headers.get("X-Request-ID") or _request_ids.next()
         if request.path.startswith("/api/") and request.endpoint not in PUBLIC:
             g.actor = authenticate()
 

@@ -42,7 +42,7 @@ class Report:
     notices: list[int] = field(default_factory=list)
 
 
-def _due_query(now: datetime, limit: int, reminders: bool) -> sa.Select[Any]:
+def _due_query(conn: Connection, now: datetime, limit: int, reminders: bool) -> sa.Select[Any]:
     column = deadlines_t.c.remind_at if reminders else deadlines_t.c.due_at
     query = (
         sa.select(deadlines_t)
@@ -52,7 +52,7 @@ def _due_query(now: datetime, limit: int, reminders: bool) -> sa.Select[Any]:
     )
     if reminders:
         query = query.where(deadlines_t.c.reminded_at.is_(None))
-    if repo.connection().dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)  # workers split a batch, never share it
     return query
 
@@ -63,7 +63,7 @@ def fire_due(now: datetime | None = None, limit: int | None = None) -> Report:
     limit = limit or current_app.config["DEADLINE_BATCH"]
     report = Report()
     with repo.writing() as conn:
-        for d in conn.execute(_due_query(now, limit, reminders=False)).mappings().all():
+        for d in conn.execute(_due_query(conn, now, limit, reminders=False)).mappings().all():
             _fire_one(conn, dict(d), now, report)
     if report.fired:
         outbox.wake()
@@ -233,7 +233,7 @@ def remind_due(now: datetime | None = None, limit: int | None = None) -> int:
     limit = limit or current_app.config["DEADLINE_BATCH"]
     sent = 0
     with repo.writing() as conn:
-        due = conn.execute(_due_query(now, limit, reminders=True)).mappings().all()
+        due = conn.execute(_due_query(conn, now, limit, reminders=True)).mappings().all()
         for d in map(dict, due):
             kind = KINDS[d["workflow"]]
             row = repo.load(kind, d["instance_id"], conn)

@@ -243,7 +243,7 @@ def _check_references(
 
 def columns_of(kind: Kind, attrs: Mapping[str, Any], workflow: Workflow) -> dict[str, Any]:
     """Attributes as column values; a bare due date is the end of that working day."""
-    times = kind.time_columns()
+    times = kind.time_columns
     columns = kind.table.columns
     out: dict[str, Any] = {}
     for name, value in attrs.items():
@@ -264,8 +264,9 @@ def fire(
 ) -> dict[str, Any]:
     """Fire one transition from a request body `{"trigger", "version"?, "data"?}`.
 
-    One write transaction from the read of the instance to the outbox: a refusal at any
-    step rolls it back, and of concurrent transitions on one instance exactly one wins.
+    The instance is read and every check made before the write transaction begins, so that
+    SQLite's one writer holds the lock only for the writes; the optimistic update (same
+    version as read, or 409) makes sure that of concurrent transitions exactly one wins.
     """
     now = runtime.now()
     with repo.writing() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from service.models import Issue, RectificationNotice, UTCDateTime, Visit
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Kind:
     workflow: str  # the definition's name
     path: str  # under /api/v1
@@ -24,6 +25,7 @@ class Kind:
         table: sa.Table = self.model.__table__
         return table
 
+    @cached_property
     def time_columns(self) -> frozenset[str]:
         return frozenset(c.name for c in self.table.columns if isinstance(c.type, UTCDateTime))
 

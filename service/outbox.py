@@ -1,9 +1,9 @@
 """The outbox: rows written in a transition's transaction, handed to RQ after commit.
 
-After each commit `wake()` nudges a dispatcher thread in this process (or, with
-OUTBOX_DISPATCH = "inline", dispatches at once, as tests do). Whatever it misses (Redis down,
-the process killed) stays unsent in the database and the reconciler sends it later. RQ job
-ids are derived from the rows, so sending twice schedules nothing twice.
+A dispatcher thread in the worker polls for unsent rows (or, with OUTBOX_DISPATCH =
+"inline", `wake()` sends them at once, as tests do). Whatever it misses (Redis down, the
+process killed) stays unsent in the database and the reconciler sends it later. RQ job ids
+are derived from the rows, so sending twice schedules nothing twice.
 """
 
 from __future__ import annotations
@@ -93,42 +93,27 @@ def dispatch_pending(limit: int = 500) -> int:
     return len(sent)
 
 
-class _Dispatcher:
-    """One daemon thread per process that sends the outbox soon after each commit."""
+def wake() -> None:
+    """Called after a commit that wrote outbox rows.
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
-        self._pid = 0
-        self._lock = threading.Lock()
+    By default the worker's dispatcher polls the outbox, so that web requests never wait on
+    Redis; with OUTBOX_DISPATCH = "inline" (tests, scripts) the rows are sent at once.
+    """
+    if current_app.config.get("OUTBOX_DISPATCH", "worker") == "inline":
+        dispatch_pending()
 
-    def wake(self, app: Flask) -> None:
-        with self._lock:
-            if self._pid != os.getpid():  # first use in this (possibly forked) process
-                self._pid = os.getpid()
-                self._event = threading.Event()
-                threading.Thread(
-                    target=self._run, args=(app,), name="outbox-dispatcher", daemon=True
-                ).start()
-        self._event.set()
 
-    def _run(self, app: Flask) -> None:
-        while True:
-            self._event.wait(timeout=5)
-            self._event.clear()
-            try:
+def dispatch_loop(app: Flask, stop: threading.Event, interval: float) -> None:
+    """The worker's dispatcher: one process at a time (a Redis lock) sends the outbox."""
+    conn = get_redis(app)
+    lock_key = f"{app.config['RQ_QUEUE']}:outbox-dispatcher"
+    me = f"{os.getpid()}-{threading.get_native_id()}"
+    while not stop.wait(interval):
+        try:
+            if conn.set(lock_key, me, nx=True, px=10_000) or conn.get(lock_key) == me.encode():
+                conn.pexpire(lock_key, 10_000)
                 with app.app_context():
                     while dispatch_pending() == 500:
                         pass
-            except Exception:  # keep the thread alive; the reconciler covers what failed
-                log.exception("outbox dispatcher failed")
-
-
-def wake() -> None:
-    """Called after a commit that wrote outbox rows."""
-    mode = current_app.config.get("OUTBOX_DISPATCH", "thread")
-    if mode == "inline":
-        dispatch_pending()
-    elif mode == "thread":
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        dispatcher = app.extensions.setdefault("visitflow.dispatcher", _Dispatcher())
-        dispatcher.wake(app)
+        except Exception:  # Redis or the database away: try again at the next tick
+            log.exception("outbox dispatcher failed")

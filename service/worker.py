@@ -3,6 +3,7 @@
 - SimpleWorker: jobs run in this process, on the app created once (no fork per job).
 - maintenance every 10 s instead of RQ's 10 minutes: a surviving worker takes over the
   scheduler lock of a killed one as soon as the lock expires (about a minute).
+- an outbox thread hands committed outbox rows to RQ (one worker at a time).
 - a cron thread (RQ's CronScheduler) enqueues the reconciler every RECONCILE_INTERVAL
   seconds and the supervision checks every SUPERVISION_INTERVAL; it keeps its schedule in
   this process, so a flushed or restarted Redis does not lose it.
@@ -18,7 +19,7 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
 
-from service import create_app, jobs
+from service import create_app, jobs, outbox
 from service.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,12 @@ def main() -> None:
     conn = get_redis(app)
     stop = threading.Event()
     threading.Thread(target=cron_loop, args=(app, stop), name="cron", daemon=True).start()
+    threading.Thread(
+        target=outbox.dispatch_loop,
+        args=(app, stop, app.config["OUTBOX_POLL_INTERVAL"]),
+        name="outbox",
+        daemon=True,
+    ).start()
     with app.app_context():
         worker = SimpleWorker(
             [Queue(app.config["RQ_QUEUE"], connection=conn)],
