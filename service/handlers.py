@@ -83,16 +83,20 @@ class Creation:
 def prepare_creation(
     kind: Kind, payload: Mapping[str, Any], ctx: Context, conn: Connection
 ) -> Creation:
+    """Check a creation in the contract's order: fields and references (422), then role (403)."""
     workflow = runtime.registry().get(kind.workflow)
     payload = dict(payload)
     related = payload.pop("related", None) if kind is RECTIFICATION else None
     try:
-        outcome = workflow.create(ctx.actor, payload, runtime.now())
+        attrs = workflow.create_form.load(payload)
     except InvalidData as err:
         raise InvalidRequest(f"invalid {kind.title} fields", err.errors) from None
-    attrs = dict(outcome.attributes)
     _check_creation(conn, kind, attrs, ctx.actor, related)
-    return Creation(workflow, outcome, columns_of(kind, attrs, workflow))
+    outcome = workflow.create(ctx.actor, payload, runtime.now())
+    if kind is RECTIFICATION:  # `related` is the service's creation field, not the form's
+        outcome = outcome._replace(json_data={**outcome.json_data, "related": attrs["related"]})
+    attributes = {**outcome.attributes, **attrs}
+    return Creation(workflow, outcome, columns_of(kind, attributes, workflow))
 
 
 def insert_created(

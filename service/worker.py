@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from flask import Flask
 from rq import Queue, SimpleWorker
@@ -24,6 +25,20 @@ from service.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
 MAINTENANCE_INTERVAL = 10
+
+
+class Worker(SimpleWorker):
+    """A SimpleWorker that remembers whether a signal asked it to stop."""
+
+    asked_to_stop = False
+
+    def request_stop(self, signum: int, frame: Any) -> None:
+        self.asked_to_stop = True
+        super().request_stop(signum, frame)
+
+    def request_force_stop(self, signum: int, frame: Any) -> None:
+        self.asked_to_stop = True
+        super().request_force_stop(signum, frame)
 
 
 def cron_loop(app: Flask, stop: threading.Event) -> None:
@@ -65,18 +80,22 @@ def main() -> None:
         daemon=True,
     ).start()
     with app.app_context():
-        worker = SimpleWorker(
-            [Queue(app.config["RQ_QUEUE"], connection=conn)],
-            connection=conn,
-            maintenance_interval=MAINTENANCE_INTERVAL,
-        )
         while True:
+            worker = Worker(
+                [Queue(app.config["RQ_QUEUE"], connection=conn)],
+                connection=conn,
+                maintenance_interval=MAINTENANCE_INTERVAL,
+            )
             try:
                 worker.work(with_scheduler=True)
+            except Exception:  # Redis restarted under us
+                log.exception("worker failed")
+            # RQ returns from work() both when asked to stop and after an unhandled error
+            # ("quitting"); only the first should end this process.
+            if worker.asked_to_stop:
                 break
-            except Exception:  # Redis restarted under us: wait and start again
-                log.exception("worker stopped; restarting in 1 s")
-                time.sleep(1)
+            log.warning("worker stopped without being asked to; starting again in 1 s")
+            time.sleep(1)
     stop.set()
 
 

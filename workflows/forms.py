@@ -49,7 +49,7 @@ def _field(spec: FieldSpec) -> fields.Field[Any]:
     if t is FieldType.DATE:
         return fields.Date(**opts)
     if t is FieldType.DATETIME:
-        return fields.AwareDateTime(**opts)
+        return _DueDateTime(**opts) if spec.accepts_date else fields.AwareDateTime(**opts)
     if t is FieldType.CHOICE:
         return fields.String(validate=validate.OneOf(spec.choice_values), **opts)
     if t is FieldType.MULTI_CHOICE:
@@ -61,6 +61,18 @@ def _field(spec: FieldSpec) -> fields.Field[Any]:
         item = fields.String(validate=[validate.Length(min=1, max=NAME_MAX), _not_blank])
         return fields.List(item, validate=_unique_nonempty(spec.required), **opts)
     raise AssertionError(f"unhandled field type {t}")  # pragma: no cover - FieldType is closed
+
+
+class _DueDateTime(fields.AwareDateTime):
+    """An aware datetime, or a bare date (kept as a date: the end of that working day)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and len(value) == 10:
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def _unique_nonempty(required: bool) -> Any:

@@ -69,6 +69,7 @@ FIELD_KEYS = {
     "min",
     "max",
     "sets",
+    "accepts_date",
 }
 RECIPIENT_KINDS = {"visitors", "raiser", "responsible_person"}
 RECIPIENT_REF_KINDS = {"department_manager", "department", "role"}
@@ -211,6 +212,9 @@ def _field(c: _Checker, f: dict[str, Any], fpath: str, name: str | None) -> Fiel
         target = c.name(sets, child(fpath, "sets"))
     elif sets not in (None, False):
         c.err(child(fpath, "sets"), "must be true or an attribute name")
+    accepts_date = c.boolean(f.get("accepts_date"), child(fpath, "accepts_date"), False)
+    if accepts_date and ftype is not FieldType.DATETIME:
+        c.err(child(fpath, "accepts_date"), "only datetime fields take accepts_date")
     if not (name and ftype and label):
         return None
     return FieldSpec(
@@ -224,6 +228,7 @@ def _field(c: _Checker, f: dict[str, Any], fpath: str, name: str | None) -> Fiel
         min=lo,
         max=hi,
         sets=target,
+        accepts_date=accepts_date,
     )
 
 

@@ -70,6 +70,7 @@ class FieldSpec:
     min: float | None = None
     max: float | None = None
     sets: str | None = None  # the instance attribute this field's value is copied onto
+    accepts_date: bool = False  # a datetime that may be given as a bare date (a due date)
 
     @property
     def choice_values(self) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from service import handlers, runtime, visibility
 from service import repository as repo
 from service.api.common import PageArgs, json_body, page, page_schema, paging
-from service.api.schemas import instance_schema
+from service.api.schemas import HistoryPage, instance_schema
 from service.auth import current_actor
 from service.kinds import ISSUE, RECTIFICATION, VISIT, Kind
 from service.models import Deadline, VisitVisitor
@@ -165,7 +165,7 @@ def blueprint(kind: Kind) -> Blueprint:
 
     @blp.route("/<int:instance_id>/history", methods=["GET"])
     @blp.arguments(PageArgs, location="query", as_kwargs=False)
-    @blp.doc(responses=errors)
+    @blp.doc(responses={"200": _json(HistoryPage, "the audit trail, oldest first"), **errors})
     def get_history(args: dict[str, Any], instance_id: int) -> dict[str, Any]:
         """The audit trail, oldest first: the creation, every transition and expiry."""
         handlers.load_visible(kind, instance_id, current_actor())

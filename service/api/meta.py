@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields
 
 from service import runtime
-from service.api.common import json_body
+from service.api.common import PageArgs, json_body, page, paging
 from service.auth import issue_token
 from service.errors import InvalidRequest, NotFound
 from service.extensions import db
@@ -117,10 +117,13 @@ def _definition(name: str) -> Definition:
 
 
 @blp.route("/definitions", methods=["GET"])
-def list_definitions() -> dict[str, Any]:
+@blp.arguments(PageArgs, location="query", as_kwargs=False)
+def list_definitions(args: dict[str, Any]) -> dict[str, Any]:
     """Every loaded workflow definition, all versions."""
-    items = [describe(w.definition) for w in runtime.registry()]
-    return {"items": items, "total": len(items), "page": 1, "per_page": len(items)}
+    page_no, per_page = paging(args)
+    every = [w.definition for w in runtime.registry()]
+    chosen = every[(page_no - 1) * per_page : page_no * per_page]
+    return page([describe(d) for d in chosen], len(every), page_no, per_page)
 
 
 @blp.route("/definitions/<name>", methods=["GET"])
@@ -130,7 +133,14 @@ def get_definition(name: str) -> dict[str, Any]:
 
 
 @blp.route("/definitions/<name>/diagram", methods=["GET"])
-@blp.doc(responses={"200": {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "Mermaid stateDiagram-v2 text",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    }
+)
 def get_diagram(name: str) -> Response:
     """The Mermaid state diagram, `?state=STATE` highlighted, `?lang=zh|en`."""
     definition = _definition(name)

@@ -8,6 +8,7 @@ from typing import Any
 from apispec import APISpec
 from marshmallow import Schema, fields
 
+from service.api.common import page_schema
 from service.kinds import RECTIFICATION, Kind
 from workflows import Registry
 
@@ -30,6 +31,22 @@ OWN_FIELDS: dict[str, Any] = {
     "findings": lambda: fields.String(),
     "related": lambda: fields.List(fields.Dict()),
 }
+
+
+class HistoryEventSchema(Schema):
+    at = fields.DateTime(required=True)
+    actor = fields.String(
+        required=True, metadata={"description": "username, integration:NAME or system"}
+    )
+    source = fields.String(required=True, metadata={"enum": ["web", "api", "webhook", "job"]})
+    trigger = fields.String(allow_none=True, metadata={"description": "null for the creation"})
+    from_ = fields.String(data_key="from", allow_none=True)
+    to = fields.String(required=True)
+    version = fields.Integer(required=True)
+    data = fields.Dict()
+
+
+HistoryPage = page_schema(HistoryEventSchema, "HistoryPage")
 
 
 class DeadlineSchema(Schema):
@@ -96,7 +113,8 @@ def register_forms(spec: APISpec, registry: Registry, kinds: list[Kind]) -> None
                         "type": "integer",
                         "description": "the version you saw; 409 version_conflict if stale",
                     },
-                    "data": {"oneOf": variants} if variants else {"type": "object"},
+                    # anyOf: forms of different triggers may have the same shape
+                    "data": {"anyOf": variants} if variants else {"type": "object"},
                 },
                 "additionalProperties": False,
             },
@@ -129,6 +147,13 @@ def _form_component(form_fields: Any) -> dict[str, Any]:
                 "type": "array",
                 "items": {"type": "string", "enum": list(f.choice_values)},
                 "uniqueItems": True,
+            }
+        elif f.accepts_date:
+            prop = {
+                "anyOf": [
+                    {"type": "string", "format": "date-time"},
+                    {"type": "string", "format": "date"},
+                ]
             }
         else:
             prop = dict(TYPE_SCHEMAS[f.type.value])
