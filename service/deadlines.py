@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -257,15 +257,12 @@ def remind_due(now: datetime | None = None, limit: int | None = None) -> int:
     return sent
 
 
-def seconds_until_due(deadline_id: int, now: datetime) -> float | None:
-    """How long until an open deadline is due (negative if past); None if not open."""
-    due = (
-        repo.connection()
-        .execute(
-            sa.select(deadlines_t.c.due_at).where(
-                deadlines_t.c.id == deadline_id, deadlines_t.c.status == "open"
-            )
-        )
-        .scalar()
-    )
-    return None if due is None else (due - now) / timedelta(seconds=1)
+def next_due(before: datetime, reminders: bool) -> datetime | None:
+    """The soonest open deadline (or reminder) due before `before`, if any."""
+    column = deadlines_t.c.remind_at if reminders else deadlines_t.c.due_at
+    query = sa.select(sa.func.min(column)).where(deadlines_t.c.status == "open", column < before)
+    if reminders:
+        query = query.where(deadlines_t.c.reminded_at.is_(None))
+    with repo.reading() as conn:
+        found: datetime | None = conn.execute(query).scalar()
+    return found

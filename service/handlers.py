@@ -137,41 +137,46 @@ def _check_creation(
     conn: Connection, kind: Kind, attrs: dict[str, Any], actor: Actor, related: Any
 ) -> None:
     errors: dict[str, list[str]] = {}
+    refusal = None
     if kind is VISIT:
         if not _exists(conn, Customer.__table__, "id", attrs["customer_id"]):
             errors["customer_id"] = [f"no customer {attrs['customer_id']}"]
         _check_users(conn, attrs.get("visitors") or [], "visitors", errors)
     elif kind is ISSUE:
-        _check_issue_origin(conn, attrs, actor, errors)
+        refusal = _check_issue_origin(conn, attrs, actor, errors)
     elif kind is RECTIFICATION:
         if not _exists(conn, Department.__table__, "code", attrs["department"]):
             errors["department"] = [f"no department {attrs['department']!r}"]
         attrs["related"] = _check_related(conn, related, actor, errors)
     if errors:
         raise InvalidRequest(f"invalid {kind.title} fields", errors)
+    if refusal:  # the contract checks the fields (422) before the caller's right (403)
+        raise Forbidden(refusal)
 
 
 def _check_issue_origin(
     conn: Connection, attrs: dict[str, Any], actor: Actor, errors: dict[str, list[str]]
-) -> None:
+) -> str | None:
+    """Check where an issue comes from; return why the actor may not raise it, if so."""
     visit_id, customer_id = attrs.get("visit_id"), attrs.get("customer_id")
     if visit_id is None and customer_id is None:
         errors["visit_id"] = ["give visit_id or customer_id"]
-        return
+        return None
     if visit_id is not None:
         visit = repo.load(VISIT, visit_id, conn)
         if visit is None or not visibility.can_see(VISIT, visit, actor):
             errors["visit_id"] = [f"no visit {visit_id}"]
-            return
+            return None
         if customer_id is not None and customer_id != visit["customer_id"]:
             errors["customer_id"] = [f"visit {visit_id} is with customer {visit['customer_id']}"]
         attrs["customer_id"] = visit["customer_id"]
         if actor.role in ("technical", "after_sales") and actor.username not in visit["visitors"]:
-            raise Forbidden("only marketing or a visitor of the visit may raise its issues")
+            return "only marketing or a visitor of the visit may raise its issues"
     elif not _exists(conn, Customer.__table__, "id", customer_id):
         errors["customer_id"] = [f"no customer {customer_id}"]
     if visit_id is None and actor.role in ("technical", "after_sales"):
-        raise Forbidden("technical and after-sales staff raise issues from a visit they made")
+        return "technical and after-sales staff raise issues from a visit they made"
+    return None
 
 
 def _check_related(

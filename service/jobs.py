@@ -44,39 +44,64 @@ class _NullContext:
         return None
 
 
-def fire_deadline(deadline_id: int) -> dict[str, Any]:
-    """Fire deadline `deadline_id` (and every other one past due, in one batch)."""
-    with _app_context():
-        now = runtime.now()
-        wait = deadlines.seconds_until_due(deadline_id, now)
-        db.session.rollback()
-        if wait is None:
-            return {"deadline": deadline_id, "status": "not open"}
-        if wait > EARLY_WAIT_LIMIT:  # woken early (a clock jump or a re-enqueue): reschedule
-            due = now + timedelta(seconds=wait)
-            outbox.schedule(
-                outbox.queue(),
-                "service.jobs.fire_deadline",
-                due,
-                f"deadline-{deadline_id}-due-{int(time.time())}",
-                deadline_id,
-            )
-            return {"deadline": deadline_id, "status": "rescheduled"}
-        if wait > 0:  # never fire before the due time
-            time.sleep(wait)
-        report = deadlines.fire_due()
-        return {"deadline": deadline_id, "fired": len(report.fired), "notices": report.notices}
+def _early(second: int, func: str, kind: str) -> bool:
+    """True (and the tick rescheduled) if the job runs long before its second."""
+    if second - runtime.now().timestamp() <= EARLY_WAIT_LIMIT:
+        return False
+    outbox.schedule(
+        outbox.queue(deadlines=True),
+        func,
+        datetime.fromtimestamp(second, UTC),
+        f"deadline-{kind}-{second}-again-{time.time_ns()}",
+        second,
+    )
+    return True
 
 
-def remind_deadline(deadline_id: int) -> dict[str, Any]:
+def _until_end_of(second: int, act: Any, next_due: Any) -> None:
+    """Act on what is due now, then at each later due time within `second`; never early."""
+    end = datetime.fromtimestamp(second + 1, UTC)
+    while True:
+        act()
+        upcoming = next_due(end)
+        if upcoming is None:
+            return
+        time.sleep(max(0.0, (upcoming - runtime.now()).total_seconds()))
+
+
+def fire_deadlines(second: int) -> dict[str, Any]:
+    """Fire every deadline due by the end of the whole second `second`, each at its due time
+    (or at once if it is past), in batches."""
     with _app_context():
-        return {"deadline": deadline_id, "reminders": deadlines.remind_due()}
+        if _early(second, "service.jobs.fire_deadlines", "due"):
+            return {"tick": second, "status": "rescheduled"}
+        fired: list[int] = []
+        _until_end_of(
+            second,
+            lambda: fired.extend(deadlines.fire_all_due().fired),
+            lambda end: deadlines.next_due(end, reminders=False),
+        )
+        return {"tick": second, "fired": len(fired)}
+
+
+def send_reminders(second: int) -> dict[str, Any]:
+    with _app_context():
+        if _early(second, "service.jobs.send_reminders", "remind"):
+            return {"tick": second, "status": "rescheduled"}
+        sent: list[int] = []
+        _until_end_of(
+            second,
+            lambda: sent.append(deadlines.remind_due()),
+            lambda end: deadlines.next_due(end, reminders=True),
+        )
+        return {"tick": second, "reminders": sum(sent)}
 
 
 def reconcile() -> dict[str, Any]:
     """Repair what Redis lost: send the outbox, fire what is past due, reschedule the rest."""
     with _app_context():
-        sent = outbox.dispatch_pending()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        sent = outbox.dispatch_all(app)
         report = deadlines.fire_all_due()
         reminders = deadlines.remind_due()
         rescheduled = reschedule_lost()
@@ -89,75 +114,75 @@ def reconcile() -> dict[str, Any]:
 
 
 def reschedule_lost(horizon: timedelta = timedelta(hours=6)) -> int:
-    """Open deadlines due soon whose RQ job no longer exists (Redis flushed or restarted)."""
+    """Ticks of open deadlines due soon whose RQ job no longer exists (Redis flushed)."""
     t = repo.deadlines_t
     now = runtime.now()
     rows = db.session.execute(
-        sa.select(t.c.id, t.c.due_at, t.c.remind_at, t.c.reminded_at)
+        sa.select(t.c.due_at, t.c.remind_at, t.c.reminded_at)
         .where(t.c.status == "open", t.c.due_at <= now + horizon)
         .order_by(t.c.due_at)
-        .limit(5000)
+        .limit(20_000)
     ).all()
     db.session.rollback()
-    if not rows:
+    ticks = {("due", outbox.tick_of(r.due_at)) for r in rows}
+    ticks |= {
+        ("remind", outbox.tick_of(r.remind_at))
+        for r in rows
+        if r.remind_at is not None and r.reminded_at is None and r.remind_at > now
+    }
+    if not ticks:
         return 0
-    q = outbox.queue()
-    conn = q.connection
-    with conn.pipeline() as pipe:
-        for row in rows:
-            pipe.exists(f"rq:job:deadline-{row.id}-due")
+    q = outbox.queue(deadlines=True)
+    ordered = sorted(ticks)
+    with q.connection.pipeline() as pipe:
+        for kind, second in ordered:
+            pipe.exists(f"rq:job:deadline-{kind}-{second}")
         present = pipe.execute()
-    missing = 0
-    for row, exists in zip(rows, present, strict=True):
-        if exists:
-            continue
-        missing += 1
-        outbox.schedule(
-            q, "service.jobs.fire_deadline", row.due_at, f"deadline-{row.id}-due", row.id
-        )
-        if row.remind_at is not None and row.reminded_at is None:
-            outbox.schedule(
-                q,
-                "service.jobs.remind_deadline",
-                row.remind_at,
-                f"deadline-{row.id}-remind",
-                row.id,
-            )
-    return missing
+    missing = [tick for tick, exists in zip(ordered, present, strict=True) if not exists]
+    for kind, second in missing:
+        outbox.schedule_tick(q, kind, datetime.fromtimestamp(second, UTC))
+    return len(missing)
 
 
-def send_email(outbox_id: int) -> str:
-    """Deliver one queued email, once."""
+def send_emails(outbox_ids: list[int]) -> dict[str, int]:
+    """Deliver queued emails, each at most once: a row is claimed before it is sent (and
+    released again if sending fails, for RQ's retry); SMTP never holds the database."""
     with _app_context():
-        t = repo.outbox_t
-        row = db.session.execute(
-            sa.select(t.c.payload, t.c.delivered_at).where(t.c.id == outbox_id)
-        ).first()
-        db.session.rollback()
-        if row is None or row.delivered_at is not None:
-            return "nothing to do"
-        users = User.__table__
-        payload = row.payload
-        addresses = [
-            email or f"{username}@localhost"
-            for username, email in db.session.execute(
-                sa.select(users.c.username, users.c.email).where(
-                    users.c.username.in_(payload["to"])
-                )
-            ).all()
-        ]
-        db.session.rollback()
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        with repo.writing() as conn:
-            claimed = conn.execute(
-                t.update()
-                .where(t.c.id == outbox_id, t.c.delivered_at.is_(None))
-                .values(delivered_at=datetime.now(UTC), attempts=t.c.attempts + 1)
-            ).rowcount
-            if claimed and addresses:
-                # inside the transaction: if delivery fails, the claim rolls back and RQ retries
+        t = repo.outbox_t
+        sent = 0
+        for outbox_id in outbox_ids:
+            with repo.writing() as conn:
+                claimed = conn.execute(
+                    t.update()
+                    .where(t.c.id == outbox_id, t.c.delivered_at.is_(None))
+                    .values(delivered_at=datetime.now(UTC), attempts=t.c.attempts + 1)
+                    .returning(t.c.payload)
+                ).first()
+                addresses = _addresses(conn, claimed.payload["to"]) if claimed else []
+            if claimed is None or not addresses:
+                continue
+            try:
+                payload = claimed.payload
                 mail.deliver(app, mail.build(app, addresses, payload["subject"], payload["body"]))
-        return "sent" if claimed else "sent before"
+            except Exception as err:
+                with repo.writing() as conn:
+                    conn.execute(
+                        t.update()
+                        .where(t.c.id == outbox_id)
+                        .values(delivered_at=None, last_error=str(err)[:2000])
+                    )
+                raise
+            sent += 1
+        return {"sent": sent}
+
+
+def _addresses(conn: Any, usernames: list[str]) -> list[str]:
+    users = User.__table__
+    rows = conn.execute(
+        sa.select(users.c.username, users.c.email).where(users.c.username.in_(usernames))
+    ).all()
+    return [email or f"{username}@localhost" for username, email in rows]
 
 
 def supervise() -> dict[str, Any]:

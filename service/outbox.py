@@ -9,7 +9,7 @@ are derived from the rows, so sending twice schedules nothing twice.
 from __future__ import annotations
 
 import logging
-import os
+import math
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -27,13 +27,11 @@ log = logging.getLogger(__name__)
 outbox_t = repo.outbox_t
 
 
-def queue(app: Flask | None = None) -> Queue:
+def queue(app: Flask | None = None, deadlines: bool = False) -> Queue:
+    """The default queue, or the deadlines queue that workers take first."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    return Queue(app.config["RQ_QUEUE"], connection=get_redis(app))
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    name = app.config["RQ_QUEUE"] + ("-deadlines" if deadlines else "")
+    return Queue(name, connection=get_redis(app))
 
 
 def schedule(q: Queue, func: str, when: datetime, job_id: str, *args: Any) -> None:
@@ -45,25 +43,24 @@ def schedule(q: Queue, func: str, when: datetime, job_id: str, *args: Any) -> No
         q.enqueue_at(when, func, *args, **options)
 
 
-def _send(q: Queue, row: Any) -> None:
-    payload = row.payload
-    if row.topic == "deadline.schedule":
-        deadline_id = payload["deadline_id"]
-        due = _parse(payload["due_at"])
-        assert due is not None
-        schedule(q, "service.jobs.fire_deadline", due, f"deadline-{deadline_id}-due", deadline_id)
-        remind = _parse(payload.get("remind_at"))
-        if remind is not None:
-            schedule(
-                q,
-                "service.jobs.remind_deadline",
-                remind,
-                f"deadline-{deadline_id}-remind",
-                deadline_id,
-            )
-    elif row.topic == "email":
-        q.enqueue("service.jobs.send_email", row.id, job_id=f"email-{row.id}", result_ttl=600)
-    # "transition" rows are kept for the outbound webhooks; nothing to hand over yet.
+def tick_of(when: datetime) -> int:
+    """The whole second `when` falls in. RQ's scheduler counts whole seconds: the tick's job
+    reaches its queue during that second, and fires each deadline of it at its due time."""
+    return math.floor(when.timestamp())
+
+
+def schedule_tick(q: Queue, kind: str, when: datetime) -> str:
+    """One job per second fires (or reminds) every deadline due by then, in batches:
+    thousands of deadlines falling due together cost a job a second, not a job each."""
+    second = tick_of(when)
+    func = "service.jobs.fire_deadlines" if kind == "due" else "service.jobs.send_reminders"
+    job_id = f"deadline-{kind}-{second}"
+    schedule(q, func, datetime.fromtimestamp(second, UTC), job_id, second)
+    return job_id
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def dispatch_pending(limit: int = 500) -> int:
@@ -77,20 +74,51 @@ def dispatch_pending(limit: int = 500) -> int:
     db.session.rollback()  # end the read transaction before talking to Redis
     if not rows:
         return 0
-    q = queue()
-    sent: list[int] = []
+    deadlines_q, default_q = queue(deadlines=True), queue()
+    ticks: set[tuple[str, int]] = set()
+    emails: list[int] = []
+    for row in rows:
+        if row.topic == "deadline.schedule":
+            for kind, key in (("due", "due_at"), ("remind", "remind_at")):
+                when = _parse(row.payload.get(key))
+                if when is not None:
+                    ticks.add((kind, tick_of(when)))
+        elif row.topic == "email":
+            emails.append(row.id)
+        # "transition" rows are kept for the outbound webhooks
     try:
-        for row in rows:
-            _send(q, row)
-            sent.append(row.id)
-    except redis.RedisError as err:  # Redis down: the reconciler sends the rest later
-        log.warning("outbox: Redis unavailable after %d of %d rows: %s", len(sent), len(rows), err)
-    if sent:
-        with repo.writing() as conn:
-            conn.execute(
-                outbox_t.update().where(outbox_t.c.id.in_(sent)).values(sent_at=datetime.now(UTC))
+        for kind, second in sorted(ticks):
+            schedule_tick(deadlines_q, kind, datetime.fromtimestamp(second, UTC))
+        if emails:  # one job per round of mail, not one per message
+            default_q.enqueue(
+                "service.jobs.send_emails",
+                emails,
+                job_id=f"emails-{emails[0]}-{emails[-1]}",
+                result_ttl=600,
+                failure_ttl=7 * 86400,
             )
-    return len(sent)
+    except redis.RedisError as err:  # Redis down: the reconciler sends them later
+        log.warning("outbox: Redis unavailable, %d rows wait: %s", len(rows), err)
+        return 0
+    with repo.writing() as conn:
+        conn.execute(
+            outbox_t.update()
+            .where(outbox_t.c.id.in_([r.id for r in rows]))
+            .values(sent_at=datetime.now(UTC))
+        )
+    return len(rows)
+
+
+DISPATCH_LOCK_MS = 10_000
+
+
+def dispatch_lock(app: Flask) -> Any:
+    """A Redis lock so that one process at a time sends the outbox."""
+    return get_redis(app).lock(
+        f"{app.config['RQ_QUEUE']}:outbox-dispatcher",
+        timeout=DISPATCH_LOCK_MS / 1000,
+        blocking=False,
+    )
 
 
 def wake() -> None:
@@ -103,17 +131,28 @@ def wake() -> None:
         dispatch_pending()
 
 
+def dispatch_all(app: Flask) -> int:
+    """Send every unsent row, if no other process is sending; return how many."""
+    lock = dispatch_lock(app)
+    if not lock.acquire():
+        return 0
+    sent = 0
+    try:
+        with app.app_context():
+            while (batch := dispatch_pending()) > 0:
+                sent += batch
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:  # expired meanwhile: nothing to release
+            pass
+    return sent
+
+
 def dispatch_loop(app: Flask, stop: threading.Event, interval: float) -> None:
-    """The worker's dispatcher: one process at a time (a Redis lock) sends the outbox."""
-    conn = get_redis(app)
-    lock_key = f"{app.config['RQ_QUEUE']}:outbox-dispatcher"
-    me = f"{os.getpid()}-{threading.get_native_id()}"
+    """The worker's dispatcher thread."""
     while not stop.wait(interval):
         try:
-            if conn.set(lock_key, me, nx=True, px=10_000) or conn.get(lock_key) == me.encode():
-                conn.pexpire(lock_key, 10_000)
-                with app.app_context():
-                    while dispatch_pending() == 500:
-                        pass
+            dispatch_all(app)
         except Exception:  # Redis or the database away: try again at the next tick
             log.exception("outbox dispatcher failed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -15,15 +16,21 @@ CLOCK = "visitflow.clock"
 
 
 def init_app(app: Flask) -> None:
-    tz = ZoneInfo(app.config["TIMEZONE"])
-    calendar_file = app.config.get("CALENDAR_FILE")
-    calendar = (
-        BusinessCalendar.from_file(calendar_file, tz=tz)
-        if calendar_file
-        else BusinessCalendar(tz=tz)
+    app.extensions[REGISTRY] = _load(
+        app.config["DEFINITIONS_DIR"], app.config.get("CALENDAR_FILE"), app.config["TIMEZONE"]
     )
-    app.extensions[REGISTRY] = Registry.from_dir(app.config["DEFINITIONS_DIR"], calendar)
     app.extensions.setdefault(CLOCK, lambda: datetime.now(UTC))
+
+
+@cache
+def _load(definitions_dir: str, calendar_file: str | None, tz: str) -> Registry:
+    """Definitions are frozen once loaded: apps of one process with one setup share them."""
+    zone = ZoneInfo(tz)
+    if calendar_file:
+        calendar = BusinessCalendar.from_file(calendar_file, tz=zone)
+    else:
+        calendar = BusinessCalendar(tz=zone)
+    return Registry.from_dir(definitions_dir, calendar)
 
 
 def registry() -> Registry:

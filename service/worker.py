@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from flask import Flask
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from rq.cron import CronScheduler
 
 from service import create_app, jobs, outbox
@@ -43,7 +43,7 @@ class Worker(SimpleWorker):
 
 def cron_loop(app: Flask, stop: threading.Event) -> None:
     conn = get_redis(app)
-    queue = app.config["RQ_QUEUE"]
+    queue = outbox.queue(app, deadlines=True).name  # repairs go before routine work
     cron = CronScheduler(connection=conn, name=f"visitflow-cron-{threading.get_native_id()}")
     cron.register(
         jobs.reconcile,
@@ -54,7 +54,7 @@ def cron_loop(app: Flask, stop: threading.Event) -> None:
     )
     cron.register(
         jobs.supervise,
-        queue,
+        app.config["RQ_QUEUE"],
         interval=app.config.get("SUPERVISION_INTERVAL", 3600),
         job_timeout=600,
         name="supervise",
@@ -79,20 +79,19 @@ def main() -> None:
         name="outbox",
         daemon=True,
     ).start()
+    # Deadlines first: RQ takes jobs in the order of its queues, so mail never delays them.
+    queues = [outbox.queue(app, deadlines=True), outbox.queue(app)]
     with app.app_context():
         while True:
-            worker = Worker(
-                [Queue(app.config["RQ_QUEUE"], connection=conn)],
-                connection=conn,
-                maintenance_interval=MAINTENANCE_INTERVAL,
-            )
+            worker = None
             try:
+                worker = Worker(queues, connection=conn, maintenance_interval=MAINTENANCE_INTERVAL)
                 worker.work(with_scheduler=True)
-            except Exception:  # Redis restarted under us
+            except Exception:  # Redis away or restarted under us
                 log.exception("worker failed")
             # RQ returns from work() both when asked to stop and after an unhandled error
             # ("quitting"); only the first should end this process.
-            if worker.asked_to_stop:
+            if worker is not None and worker.asked_to_stop:
                 break
             log.warning("worker stopped without being asked to; starting again in 1 s")
             time.sleep(1)

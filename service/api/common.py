@@ -36,6 +36,14 @@ def page(items: list[Any], total: int, page_no: int, per_page: int) -> dict[str,
     return {"items": items, "total": total, "page": page_no, "per_page": per_page}
 
 
+def json_doc(description: str, schema: Any = None) -> dict[str, Any]:
+    """An OpenAPI response: `description`, JSON content of `schema` (an object by default)."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema or {"type": "object"}}},
+    }
+
+
 class ErrorSchema(Schema):
     code = fields.String(required=True, metadata={"example": "invalid_transition"})
     status = fields.Integer(required=True, metadata={"example": 409})

@@ -90,7 +90,7 @@ class Customers(MethodView):
             .limit(per_page)
             .offset((page_no - 1) * per_page)
         ).scalars()
-        return page(CustomerSchema(many=True).dump(rows), int(total or 0), page_no, per_page)
+        return page(list(rows), int(total or 0), page_no, per_page)  # dumped by CustomerPage
 
     @blp.doc(requestBody={"content": {"application/json": {"schema": CustomerSchema}}})
     @blp.response(201, CustomerSchema)

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from service import handlers, runtime, visibility
 from service import repository as repo
-from service.api.common import PageArgs, json_body, page, page_schema, paging
+from service.api.common import PageArgs, json_body, json_doc, page, page_schema, paging
 from service.api.schemas import HistoryPage, instance_schema
 from service.auth import current_actor
 from service.kinds import ISSUE, RECTIFICATION, VISIT, Kind
@@ -73,10 +73,6 @@ def _filters(kind: Kind, args: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
     return where
 
 
-def _json(schema: Any, description: str = "OK") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 def blueprint(kind: Kind) -> Blueprint:
     blp = Blueprint(
         kind.path.replace("-", "_"),
@@ -97,7 +93,7 @@ def blueprint(kind: Kind) -> Blueprint:
 
     @blp.route("", methods=["GET"])
     @blp.arguments(args_schema, location="query", as_kwargs=False)
-    @blp.doc(responses={"200": _json(page_of), **errors})
+    @blp.doc(responses={"200": json_doc("OK", page_of), **errors})
     def list_instances(args: dict[str, Any]) -> dict[str, Any]:
         """List the instances the caller may see, with filters and paging."""
         actor = current_actor()
@@ -139,7 +135,7 @@ def blueprint(kind: Kind) -> Blueprint:
     @blp.doc(
         requestBody={"required": True, "content": {"application/json": {"schema": create_ref}}},
         responses={
-            "201": _json(item_schema, "created"),
+            "201": json_doc("created", item_schema),
             **errors,
             "403": {"description": "the caller's role may not create one"},
         },
@@ -158,14 +154,14 @@ def blueprint(kind: Kind) -> Blueprint:
         return rep, 201, {"Location": location}
 
     @blp.route("/<int:instance_id>", methods=["GET"])
-    @blp.doc(responses={"200": _json(item_schema), **errors})
+    @blp.doc(responses={"200": json_doc("OK", item_schema), **errors})
     def get_instance(instance_id: int) -> dict[str, Any]:
         """One instance: state, version, data, allowed triggers, deadlines, overdue."""
         return handlers.get(kind, instance_id, current_actor())
 
     @blp.route("/<int:instance_id>/history", methods=["GET"])
     @blp.arguments(PageArgs, location="query", as_kwargs=False)
-    @blp.doc(responses={"200": _json(HistoryPage, "the audit trail, oldest first"), **errors})
+    @blp.doc(responses={"200": json_doc("the audit trail, oldest first", HistoryPage), **errors})
     def get_history(args: dict[str, Any], instance_id: int) -> dict[str, Any]:
         """The audit trail, oldest first: the creation, every transition and expiry."""
         handlers.load_visible(kind, instance_id, current_actor())
@@ -193,7 +189,7 @@ def blueprint(kind: Kind) -> Blueprint:
             "content": {"application/json": {"schema": transition_ref}},
         },
         responses={
-            "200": _json(item_schema, "the new representation"),
+            "200": json_doc("the new representation", item_schema),
             **errors,
             "403": {"description": "role or participation does not allow it"},
             "409": {"description": "invalid_transition (errors.allowed) or version_conflict"},

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields
 
 from service import runtime
-from service.api.common import PageArgs, json_body, page, paging
+from service.api.common import PageArgs, json_body, json_doc, page, paging
 from service.auth import issue_token
 from service.errors import InvalidRequest, NotFound
 from service.extensions import db
@@ -118,6 +118,7 @@ def _definition(name: str) -> Definition:
 
 @blp.route("/definitions", methods=["GET"])
 @blp.arguments(PageArgs, location="query", as_kwargs=False)
+@blp.doc(responses={"200": json_doc("a page of definitions (see GET /definitions/{name})")})
 def list_definitions(args: dict[str, Any]) -> dict[str, Any]:
     """Every loaded workflow definition, all versions."""
     page_no, per_page = paging(args)
@@ -127,6 +128,7 @@ def list_definitions(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/definitions/<name>", methods=["GET"])
+@blp.doc(responses={"200": json_doc("name, version, labels, states, create and transitions")})
 def get_definition(name: str) -> dict[str, Any]:
     """One definition (latest version, or `?version=N`): states, transitions, fields, roles."""
     return describe(_definition(name))
@@ -152,7 +154,13 @@ def get_diagram(name: str) -> Response:
 
 
 @health.route("/healthz", methods=["GET"])
-@health.doc(security=[])
+@health.doc(
+    security=[],
+    responses={
+        "200": json_doc('{"status": "ok", "database": "ok", "redis": "ok"}'),
+        "503": json_doc("the failing part is marked"),
+    },
+)
 def healthz() -> tuple[dict[str, str], int]:
     """Database and Redis reachability."""
     result = {"status": "ok", "database": "ok", "redis": "ok"}

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from service import repository as repo
-from service.api.common import PageArgs, page, paging
+from service.api.common import PageArgs, json_doc, page, paging
 from service.auth import current_actor
 from service.errors import Forbidden, NotFound
 from service.models import Finding, Notification
@@ -32,6 +32,7 @@ class NotificationArgs(PageArgs):
 
 @blp.route("/notifications", methods=["GET"])
 @blp.arguments(NotificationArgs, location="query", as_kwargs=False)
+@blp.doc(responses={"200": json_doc("the caller's notifications, newest first")})
 def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
     """The caller's notifications, newest first (`?unread=true` for the unread ones)."""
     page_no, per_page = paging(args)
@@ -85,6 +86,7 @@ class FindingArgs(PageArgs):
 
 @blp.route("/supervision/findings", methods=["GET"])
 @blp.arguments(FindingArgs, location="query", as_kwargs=False)
+@blp.doc(responses={"200": json_doc("findings, newest first"), "403": {"description": "role"}})
 def list_findings(args: dict[str, Any]) -> dict[str, Any]:
     """What the supervision checks found, newest first, with the notice each led to."""
     if current_actor().role not in SEE_ALL:
