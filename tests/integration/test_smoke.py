@@ -20,6 +20,9 @@ def test_visit_lifecycle_on_every_backend(any_world: World) -> None:
     history = any_world.get(f"/api/v1/visits/{visit['id']}/history", "mary").get_json()
     chain = [(e["from"], e["to"]) for e in history["items"]]
     assert chain == [
-        (None, "planned"), ("planned", "prepared"), ("prepared", "visited"),
-        ("visited", "recorded"), ("recorded", "reported"),
+        (None, "planned"),
+        ("planned", "prepared"),
+        ("prepared", "visited"),
+        ("visited", "recorded"),
+        ("recorded", "reported"),
     ]

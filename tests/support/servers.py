@@ -64,28 +64,68 @@ def throwaway_postgres() -> Iterator[str]:
     folder.chmod(0o755)
     env = {**os.environ, "LC_ALL": "C.UTF-8"}
     subprocess.run(
-        _as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "visitflow", "-A", "trust",
-                      "-E", "UTF8", "--no-sync"]),
-        check=True, capture_output=True, env=env,
+        _as_postgres(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "visitflow",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        env=env,
     )
     options = f"-p {port} -k {folder} -h 127.0.0.1 -c fsync=off -c full_page_writes=off"
     subprocess.run(
-        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-w",
-                      "-l", str(folder / "log"), "start"]),
-        check=True, capture_output=True, env=env,
+        _as_postgres(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-w",
+                "-l",
+                str(folder / "log"),
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+        env=env,
     )
     try:
         _wait_for(port)
         subprocess.run(
-            _as_postgres([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
-                          "-U", "visitflow", "visitflow"]),
-            check=True, capture_output=True, env=env,
+            _as_postgres(
+                [
+                    str(bindir / "createdb"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    "visitflow",
+                    "visitflow",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            env=env,
         )
         yield f"postgresql+psycopg://visitflow@127.0.0.1:{port}/visitflow"
     finally:
         subprocess.run(
             _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True, env=env,
+            capture_output=True,
+            env=env,
         )
         shutil.rmtree(folder, ignore_errors=True)
 
