@@ -21,6 +21,7 @@ from service.models import User
 
 log = logging.getLogger(__name__)
 EARLY_WAIT_LIMIT = 2.0  # seconds: RQ's scheduler may start a job up to a second early
+EMAIL_MAX_ATTEMPTS = 10
 _app: Flask | None = None
 
 
@@ -105,7 +106,9 @@ def reconcile() -> dict[str, Any]:
         report = deadlines.fire_all_due()
         reminders = deadlines.remind_due()
         rescheduled = reschedule_lost()
+        emails = resend_stale_emails()
         return {
+            "emails_resent": emails,
             "outbox_sent": sent,
             "fired": len(report.fired),
             "reminders": reminders,
@@ -151,6 +154,7 @@ def send_emails(outbox_ids: list[int]) -> dict[str, int]:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         t = repo.outbox_t
         sent = 0
+        failed: list[str] = []
         for outbox_id in outbox_ids:
             with repo.writing() as conn:
                 claimed = conn.execute(
@@ -165,16 +169,45 @@ def send_emails(outbox_ids: list[int]) -> dict[str, int]:
             try:
                 payload = claimed.payload
                 mail.deliver(app, mail.build(app, addresses, payload["subject"], payload["body"]))
-            except Exception as err:
+            except Exception as err:  # release the claim; the others still go out
                 with repo.writing() as conn:
                     conn.execute(
                         t.update()
                         .where(t.c.id == outbox_id)
                         .values(delivered_at=None, last_error=str(err)[:2000])
                     )
-                raise
+                failed.append(f"{outbox_id}: {err}")
+                continue
             sent += 1
+        if failed:  # RQ retries the job with backoff; only the unclaimed rows are sent again
+            raise RuntimeError(f"{len(failed)} of {len(outbox_ids)} emails failed: {failed[:3]}")
         return {"sent": sent}
+
+
+def resend_stale_emails(
+    older_than: timedelta = timedelta(seconds=30), max_attempts: int = EMAIL_MAX_ATTEMPTS
+) -> int:
+    """Emails handed to RQ but never delivered (their job lost with Redis, or its retries
+    spent): hand them over again, up to `max_attempts` deliveries tried."""
+    t = repo.outbox_t
+    ids = list(
+        db.session.execute(
+            sa.select(t.c.id)
+            .where(
+                t.c.topic == "email",
+                t.c.sent_at.is_not(None),
+                t.c.sent_at < runtime.now() - older_than,
+                t.c.delivered_at.is_(None),
+                t.c.attempts < max_attempts,
+            )
+            .order_by(t.c.id)
+            .limit(500)
+        ).scalars()
+    )
+    db.session.rollback()
+    if ids:
+        outbox.enqueue_emails(outbox.queue(), ids, again=True)
+    return len(ids)
 
 
 def _addresses(conn: Any, usernames: list[str]) -> list[str]:

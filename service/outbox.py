@@ -11,15 +11,17 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 import sqlalchemy as sa
 from flask import Flask, current_app
-from rq import Queue
+from rq import Queue, Retry
 
 from service import repository as repo
+from service import runtime
 from service.extensions import db
 from service.redis_conn import get_redis
 
@@ -90,13 +92,7 @@ def dispatch_pending(limit: int = 500) -> int:
         for kind, second in sorted(ticks):
             schedule_tick(deadlines_q, kind, datetime.fromtimestamp(second, UTC))
         if emails:  # one job per round of mail, not one per message
-            default_q.enqueue(
-                "service.jobs.send_emails",
-                emails,
-                job_id=f"emails-{emails[0]}-{emails[-1]}",
-                result_ttl=600,
-                failure_ttl=7 * 86400,
-            )
+            enqueue_emails(default_q, emails)
     except redis.RedisError as err:  # Redis down: the reconciler sends them later
         log.warning("outbox: Redis unavailable, %d rows wait: %s", len(rows), err)
         return 0
@@ -104,9 +100,25 @@ def dispatch_pending(limit: int = 500) -> int:
         conn.execute(
             outbox_t.update()
             .where(outbox_t.c.id.in_([r.id for r in rows]))
-            .values(sent_at=datetime.now(UTC))
+            .values(sent_at=runtime.now())
         )
     return len(rows)
+
+
+EMAIL_RETRY = Retry(max=5, interval=[10, 60, 300, 900, 3600])  # seconds, growing
+
+
+def enqueue_emails(q: Queue, ids: list[int], again: bool = False) -> None:
+    """One job delivers a round of mail; RQ retries a failed one with backoff."""
+    suffix = f"-again-{time.time_ns()}" if again else ""
+    q.enqueue(
+        "service.jobs.send_emails",
+        ids,
+        job_id=f"emails-{ids[0]}-{ids[-1]}{suffix}",
+        result_ttl=600,
+        failure_ttl=7 * 86400,
+        retry=EMAIL_RETRY,
+    )
 
 
 DISPATCH_LOCK_MS = 10_000
@@ -128,13 +140,19 @@ def wake() -> None:
     Redis; with OUTBOX_DISPATCH = "inline" (tests, scripts) the rows are sent at once.
     """
     if current_app.config.get("OUTBOX_DISPATCH", "worker") == "inline":
-        dispatch_pending()
+        dispatch_all(current_app._get_current_object(), wait=True)  # type: ignore[attr-defined]
 
 
-def dispatch_all(app: Flask) -> int:
-    """Send every unsent row, if no other process is sending; return how many."""
+def dispatch_all(app: Flask, wait: bool = False) -> int:
+    """Send every unsent row, if no other process is sending (or once it is done, with
+    `wait`); return how many. One sender at a time: two would mark rows sent in different
+    orders, which PostgreSQL can find to be a deadlock."""
     lock = dispatch_lock(app)
-    if not lock.acquire():
+    try:
+        if not lock.acquire(blocking=wait, blocking_timeout=DISPATCH_LOCK_MS / 1000):
+            return 0
+    except redis.RedisError as err:  # Redis down: the rows wait for the reconciler
+        log.warning("outbox: Redis unavailable, nothing sent: %s", err)
         return 0
     sent = 0
     try:
