@@ -43,6 +43,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "visitflow@localhost"),
         "MAILBOX_PATH": os.environ.get("MAILBOX_PATH") or str(instance / "mailbox.mbox"),
         "POLICY": load_policy(instance),
+        # webhooks (README "Webhooks")
+        "WEBHOOK_SECRET_OVERLAP_HOURS": float(os.environ.get("WEBHOOK_SECRET_OVERLAP_HOURS", 24)),
+        "WEBHOOK_TOLERANCE_SECONDS": float(os.environ.get("WEBHOOK_TOLERANCE_SECONDS", 300)),
+        "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", 5)),
+        "WEBHOOK_RETRY_BASE_SECONDS": float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", 10)),
+        "WEBHOOK_RETRY_MAX_SECONDS": float(os.environ.get("WEBHOOK_RETRY_MAX_SECONDS", 3600)),
+        "WEBHOOK_MAX_ATTEMPTS": int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", 10)),
+        "WEBHOOK_DISABLE_AFTER": int(os.environ.get("WEBHOOK_DISABLE_AFTER", 10)),
     }
 
 

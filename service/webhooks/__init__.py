@@ -1,0 +1,1 @@
+"""Webhooks: integrations fire transitions inbound, subscriptions receive events outbound."""
