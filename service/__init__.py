@@ -72,6 +72,12 @@ def _register_api(app: Flask) -> None:
 
     rest_api.register_blueprint(inbox.blp)
     rest_api.register_blueprint(notifications.blp)
+    from service.api import integrations
+    from service.webhooks import inbound
+
+    rest_api.register_blueprint(integrations.blp)
+    # Not in the OpenAPI document: its security is a signature, not a bearer token (README).
+    app.register_blueprint(inbound.bp)
 
 
 def _register_docs_assets(app: Flask) -> None:

@@ -6,7 +6,7 @@ and authenticate, they do not decide.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -265,19 +265,28 @@ def columns_of(kind: Kind, attrs: Mapping[str, Any], workflow: Workflow) -> dict
 
 
 # -- firing ----------------------------------------------------------------------------
+Keep = Callable[[Connection, dict[str, Any]], None]
+
+
 def fire(
     kind: Kind,
     instance_id: int,
     body: Any,
     ctx: Context,
+    keep: Keep | None = None,
 ) -> dict[str, Any]:
     """Fire one transition from a request body `{"trigger", "version"?, "data"?}`.
 
     The instance is read and every check made before the write transaction begins, so that
     SQLite's one writer holds the lock only for the writes; the optimistic update (same
     version as read, or 409) makes sure that of concurrent transitions exactly one wins.
+
+    `keep(conn, representation)`, if given, runs inside the transaction after the
+    transition's writes, so that what an entry point stores about the request (a webhook's
+    event id and response) commits with the transition or not at all.
     """
     now = runtime.now()
+    representation: dict[str, Any] | None = None
     with repo.writing() as conn:
         row = load_visible(kind, instance_id, ctx.actor, conn)
         trigger, expected, data = _parse_transition(body)
@@ -297,10 +306,17 @@ def fire(
             latest = repo.load(kind, instance_id, conn)
             raise VersionConflict(row["version"], latest["version"] if latest else -1)
         _record(conn, kind, instance_id, outcome, row["state"], ctx, now)
+        row.update(values)
+        row["version"] = outcome.version
+        if keep is not None:
+            deadlines = _new_deadlines(outcome, now)
+            representation = represent(kind, row, workflow, ctx.actor, deadlines, now)
+            keep(conn, representation)
     outbox.wake()
-    row.update(values)
-    row["version"] = outcome.version
-    return represent(kind, row, workflow, ctx.actor, _new_deadlines(outcome, now), now)
+    if representation is None:
+        deadlines = _new_deadlines(outcome, now)
+        representation = represent(kind, row, workflow, ctx.actor, deadlines, now)
+    return representation
 
 
 def _parse_transition(body: Any) -> tuple[str, int | None, Any]:
