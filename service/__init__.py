@@ -72,10 +72,11 @@ def _register_api(app: Flask) -> None:
 
     rest_api.register_blueprint(inbox.blp)
     rest_api.register_blueprint(notifications.blp)
-    from service.api import integrations
+    from service.api import integrations, subscriptions
     from service.webhooks import inbound
 
     rest_api.register_blueprint(integrations.blp)
+    rest_api.register_blueprint(subscriptions.blp)
     # Not in the OpenAPI document: its security is a signature, not a bearer token (README).
     app.register_blueprint(inbound.bp)
 

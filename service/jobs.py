@@ -18,6 +18,7 @@ from service import deadlines, mail, outbox, runtime, supervision
 from service import repository as repo
 from service.extensions import db
 from service.models import User
+from service.webhooks import delivery, outbound
 
 log = logging.getLogger(__name__)
 EARLY_WAIT_LIMIT = 2.0  # seconds: RQ's scheduler may start a job up to a second early
@@ -106,6 +107,7 @@ def reconcile() -> dict[str, Any]:
         report = deadlines.fire_all_due()
         reminders = deadlines.remind_due()
         rescheduled = reschedule_lost()
+        webhooks = outbound.repair()
         emails = resend_stale_emails()
         return {
             "emails_resent": emails,
@@ -113,6 +115,7 @@ def reconcile() -> dict[str, Any]:
             "fired": len(report.fired),
             "reminders": reminders,
             "rescheduled": rescheduled,
+            "webhook_subscriptions_resent": webhooks,
         }
 
 
@@ -216,6 +219,18 @@ def _addresses(conn: Any, usernames: list[str]) -> list[str]:
         sa.select(users.c.username, users.c.email).where(users.c.username.in_(usernames))
     ).all()
     return [email or f"{username}@localhost" for username, email in rows]
+
+
+def deliver_events(outbox_ids: list[int]) -> dict[str, int]:
+    """Outbound webhooks: the events of a dispatch round, to every matching subscription."""
+    with _app_context():
+        return outbound.deliver_events(outbox_ids)
+
+
+def deliver_webhooks(subscription_id: int) -> dict[str, int]:
+    """A subscription's due deliveries: retries after a backoff, redeliveries on request."""
+    with _app_context():
+        return {"delivered": delivery.deliver_due(subscription_id)}
 
 
 def supervise() -> dict[str, Any]:

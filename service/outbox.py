@@ -23,6 +23,7 @@ from rq import Queue, Retry
 from service import repository as repo
 from service import runtime
 from service.extensions import db
+from service.models import Subscription
 from service.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def dispatch_pending(limit: int = 500) -> int:
     deadlines_q, default_q = queue(deadlines=True), queue()
     ticks: set[tuple[str, int]] = set()
     emails: list[int] = []
+    events: list[int] = []
     for row in rows:
         if row.topic == "deadline.schedule":
             for kind, key in (("due", "due_at"), ("remind", "remind_at")):
@@ -87,12 +89,23 @@ def dispatch_pending(limit: int = 500) -> int:
                     ticks.add((kind, tick_of(when)))
         elif row.topic == "email":
             emails.append(row.id)
-        # "transition" rows are kept for the outbound webhooks
+        elif row.topic == "transition":
+            events.append(row.id)
+    if events and not _any_subscription():
+        events = []  # nobody listens: no job
     try:
         for kind, second in sorted(ticks):
             schedule_tick(deadlines_q, kind, datetime.fromtimestamp(second, UTC))
         if emails:  # one job per round of mail, not one per message
             enqueue_emails(default_q, emails)
+        if events:  # one job per round of events: it fans them out to the subscriptions
+            default_q.enqueue(
+                "service.jobs.deliver_events",
+                events,
+                job_id=f"events-{events[0]}-{events[-1]}",
+                result_ttl=600,
+                failure_ttl=7 * 86400,
+            )
     except redis.RedisError as err:  # Redis down: the reconciler sends them later
         log.warning("outbox: Redis unavailable, %d rows wait: %s", len(rows), err)
         return 0
@@ -103,6 +116,12 @@ def dispatch_pending(limit: int = 500) -> int:
             .values(sent_at=runtime.now())
         )
     return len(rows)
+
+
+def _any_subscription() -> bool:
+    t = Subscription.__table__
+    with repo.reading() as conn:
+        return conn.execute(sa.select(t.c.id).where(t.c.active).limit(1)).first() is not None
 
 
 EMAIL_RETRY = Retry(max=5, interval=[10, 60, 300, 900, 3600])  # seconds, growing
