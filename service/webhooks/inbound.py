@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.engine import Connection
 
@@ -59,7 +58,7 @@ def receive(name: str) -> Response:
     ctx = handlers.Context(account.actor, "webhook", g.get("request_id"))
     try:
         handlers.fire(kind, event["object"]["id"], body, ctx, keep)
-    except (ApiError, WorkflowError, sa.exc.IntegrityError) as err:
+    except (ApiError, WorkflowError, integrations.UsedUp) as err:
         # A repeat of an accepted event (or its concurrent twin, which lost the race on the
         # unique event id or on the instance's version) answers what the first one did.
         stored = integrations.stored_response(account.id, event_id)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -262,18 +263,31 @@ def stored_response(integration_id: int, event_id: str) -> tuple[int, str] | Non
     return (row.status, row.response) if row is not None else None
 
 
-_INSERT_EVENT = events_t.insert()
+@cache
+def _insert_event(dialect: sa.Dialect) -> repo.Prepared:
+    columns = ("integration_id", "event_id", "status", "response", "received_at")
+    statement = events_t.insert().values({c: sa.bindparam(c) for c in columns})
+    return repo.Prepared(statement, dialect)
 
 
 def use_up(conn: Any, integration_id: int, event_id: str, status: int, body: str) -> None:
-    """Record an accepted event inside its transition's transaction (unique per integration)."""
-    conn.execute(
-        _INSERT_EVENT,
-        {
-            "integration_id": integration_id,
-            "event_id": event_id,
-            "status": status,
-            "response": body,
-            "received_at": runtime.now(),
-        },
-    )
+    """Record an accepted event inside its transition's transaction (unique per integration);
+    a prepared statement, as the transition's own writes: this runs under the write lock.
+
+    Raises `UsedUp` if the id is taken already (by a concurrent twin): the transaction then
+    rolls back, transition and all."""
+    values = {
+        "integration_id": integration_id,
+        "event_id": event_id,
+        "status": status,
+        "response": body,
+        "received_at": runtime.now(),
+    }
+    try:
+        _insert_event(conn.dialect).execute(conn, values)
+    except conn.dialect.loaded_dbapi.IntegrityError:
+        raise UsedUp(event_id) from None
+
+
+class UsedUp(Exception):
+    """An event id that an accepted event of the same integration has used up."""
