@@ -51,7 +51,6 @@ class Receiver:
     id: int
     url: str
     secret: str
-    failures: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +116,7 @@ def _claim(subscription_id: int) -> tuple[Receiver | None, list[tuple[int, int, 
     if backing_off:  # woken early, or new deliveries: they wait for the retry
         _schedule(subscription_id, sub.retry_at, now)
         return None, []
-    target = Receiver(sub.id, sub.url, crypto.decrypt(sub.secret), sub.failures)
+    target = Receiver(sub.id, sub.url, crypto.decrypt(sub.secret))
     return target, due
 
 
@@ -141,7 +140,8 @@ def _lease_due(conn: Any, subscription_id: int, now: datetime) -> list[tuple[int
     )
     if not candidates:
         return []
-    lease = now + timedelta(seconds=2 * setting("WEBHOOK_TIMEOUT") + 30)
+    # long enough for every POST of the batch to time out: no second sender meanwhile
+    lease = now + timedelta(seconds=len(candidates) * setting("WEBHOOK_TIMEOUT") + 30)
     # `status == pending` again: of two workers leasing at once (PostgreSQL), one gets each
     leased = conn.execute(
         d.update()

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.engine import Connection
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from service import handlers, runtime
 from service.errors import ApiError, BadRequest, InvalidRequest, NotFound, Unauthorized
@@ -77,9 +78,7 @@ def _check_size() -> None:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     length = request.content_length
     if limit is not None and length is not None and length > limit:
-        from werkzeug.exceptions import RequestEntityTooLarge
-
-        raise RequestEntityTooLarge()
+        raise RequestEntityTooLarge()  # before the HMAC: never computed over a large body
 
 
 def _verified(name: str, parsed: signing.Parsed, raw: bytes) -> integrations.Account:
