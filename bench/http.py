@@ -433,7 +433,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up time per server")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gthread worker (as the Procfile)"
+    )
     parser.add_argument("--keep-logs", action="store_true", help="print gunicorn's logs")
     args = parser.parse_args()
 

@@ -84,7 +84,10 @@ def configure_engine(app: Flask) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITING.get() else "BEGIN")
+        # straight to the driver: this runs once per transaction, on every request
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.execute("BEGIN IMMEDIATE" if _WRITING.get() else "BEGIN")
 
 
 @contextmanager
@@ -210,11 +213,36 @@ def _select_one(table: sa.Table) -> sa.Select[Any]:
 _INSERT_VISITORS = visitors_t.insert()
 
 
+class PreparedRow:
+    """A one-row SELECT of a whole table, compiled once, its columns typed by SQLAlchemy's
+    own result processors (our UTC datetimes, JSON)."""
+
+    def __init__(self, table: sa.Table, dialect: sa.Dialect) -> None:
+        self._statement = Prepared(_select_one(table), dialect)
+        self._names = [c.name for c in table.columns]
+        self._processors = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.columns
+        ]
+
+    def fetch(self, conn: Connection, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        found = self._statement.execute(conn, values).fetchone()
+        if found is None:
+            return None
+        return {
+            name: process(value) if process is not None and value is not None else value
+            for name, process, value in zip(self._names, self._processors, found, strict=True)
+        }
+
+
+@cache
+def _prepared_row(table: sa.Table, dialect: sa.Dialect) -> PreparedRow:
+    return PreparedRow(table, dialect)
+
+
 def load(kind: Kind, instance_id: int, conn: Connection | None = None) -> dict[str, Any] | None:
     """One instance row as a dict, or None."""
-    row = (conn or connection()).execute(_select_one(kind.table), {"b_id": instance_id})
-    found = row.mappings().first()
-    return dict(found) if found is not None else None
+    conn = conn or connection()
+    return _prepared_row(kind.table, conn.dialect).fetch(conn, {"b_id": instance_id})
 
 
 def update_instance(
