@@ -183,7 +183,10 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     """What must be sent after commit: written in the transaction, delivered after it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_pending", "sent_at", "id"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_pending", "sent_at", "id"),
+        sa.Index("ix_outbox_undelivered", "topic", "delivered_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     topic: Mapped[str] = mapped_column(sa.String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

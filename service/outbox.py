@@ -91,8 +91,9 @@ def dispatch_pending(limit: int = 500) -> int:
             emails.append(row.id)
         elif row.topic == "transition":
             events.append(row.id)
+    unheard: list[int] = []
     if events and not _any_subscription():
-        events = []  # nobody listens: no job
+        events, unheard = [], events  # nobody listens: no job, and nothing left to do
     try:
         for kind, second in sorted(ticks):
             schedule_tick(deadlines_q, kind, datetime.fromtimestamp(second, UTC))
@@ -115,6 +116,12 @@ def dispatch_pending(limit: int = 500) -> int:
             .where(outbox_t.c.id.in_([r.id for r in rows]))
             .values(sent_at=runtime.now())
         )
+        if unheard:  # an undelivered transition row is one whose job may have been lost
+            conn.execute(
+                outbox_t.update()
+                .where(outbox_t.c.id.in_(unheard))
+                .values(delivered_at=runtime.now())
+            )
     return len(rows)
 
 

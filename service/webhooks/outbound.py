@@ -108,11 +108,26 @@ def redeliver(delivery_id: int) -> bool:
 
 
 def repair(grace: timedelta = timedelta(seconds=30)) -> int:
-    """Release stale claims (a worker died mid-send) and send what is overdue (its job lost
-    with Redis); how many subscriptions had such work."""
+    """What Redis lost or a worker left: transition rows handed to RQ but never fanned out,
+    leases of workers that died mid-send, due deliveries whose job is gone. Returns how many
+    subscriptions had deliveries to send."""
     now = runtime.now()
-    d, s = deliveries_t, subscriptions_t
+    o, d, s = outbox_t, deliveries_t, subscriptions_t
     with repo.writing() as conn:
+        lost_events = (
+            conn.execute(
+                sa.select(o.c.id)
+                .where(
+                    o.c.topic == "transition",
+                    o.c.delivered_at.is_(None),
+                    o.c.sent_at < now - grace,
+                )
+                .order_by(o.c.id)
+                .limit(500)
+            )
+            .scalars()
+            .all()
+        )
         released = conn.execute(
             d.update()
             .where(d.c.status == "sending", d.c.next_attempt_at < now)
@@ -127,6 +142,8 @@ def repair(grace: timedelta = timedelta(seconds=30)) -> int:
         ).scalars()
         work.update(late)
         active = set(conn.execute(sa.select(s.c.id).where(s.c.id.in_(work), s.c.active)).scalars())
+    if lost_events:
+        deliver_events(lost_events)  # sends the new deliveries too
     for subscription_id in sorted(active):
         deliver_due(subscription_id)
     return len(active)

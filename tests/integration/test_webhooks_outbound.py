@@ -383,6 +383,42 @@ def test_a_claim_left_by_a_dead_worker_is_released_by_the_reconciler(
     assert (delivery["status"], codes(delivery)) == ("delivered", [200, 200])
 
 
+def test_events_whose_job_redis_lost_are_fanned_out_by_the_reconciler(
+    world: World, rx: Receiver, clock: Clock
+) -> None:
+    from service.webhooks import outbound
+
+    sub_id, _ = subscribe(world, rx.url)
+    visit = create_visit(world)
+    advance(world, "visits", visit, ["prepare"], "tom")
+    with world.app.app_context():
+        get_redis(world.app).flushall()  # the queued job is gone
+        assert outbound.repair() == 0  # too recent: its job may just be waiting
+    assert rx.received == []
+    clock.advance(minutes=1)
+    with world.app.app_context():
+        outbound.repair()
+    assert [e["type"] for e in rx.events()] == ["visit.created", "visit.prepare"]
+    with world.app.app_context():
+        outbound.repair()  # each event once
+    assert len(rx.received) == 2
+    assert [d["status"] for d in deliveries(world, sub_id)] == ["delivered", "delivered"]
+
+
+def test_events_nobody_hears_are_not_taken_for_lost_ones(
+    world: World, rx: Receiver, clock: Clock
+) -> None:
+    from service.webhooks import outbound
+
+    create_visit(world)  # no subscription yet: done with at once
+    subscribe(world, rx.url)
+    clock.advance(minutes=1)
+    with world.app.app_context():
+        outbound.repair()
+    assert rx.received == []
+    assert world.count("deliveries") == 0
+
+
 # -- the subscriptions API ----------------------------------------------------------------------
 def test_an_admin_creates_a_subscription_and_sees_its_secret_once(world: World) -> None:
     r = world.post(
