@@ -213,17 +213,18 @@ def _exists(conn: Connection, table: sa.Table, column: str, value: Any) -> bool:
     )
 
 
+_ACTIVE_USERS = sa.select(User.__table__.c.username).where(
+    User.__table__.c.username.in_(sa.bindparam("names", expanding=True)),
+    User.__table__.c.active,
+)
+
+
 def _check_users(
     conn: Connection, names: list[str], field: str, errors: dict[str, list[str]]
 ) -> None:
     if not names:
         return
-    users = User.__table__
-    known = set(
-        conn.execute(
-            sa.select(users.c.username).where(users.c.username.in_(names), users.c.active)
-        ).scalars()
-    )
+    known = set(conn.execute(_ACTIVE_USERS, {"names": list(names)}).scalars())
     unknown = [n for n in names if n not in known]
     if unknown:
         errors.setdefault(field, []).append(f"unknown users: {', '.join(unknown)}")
