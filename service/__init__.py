@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from service import config, errors, repository, runtime
+from service import config, errors, repository, runtime, web
 from service.extensions import db, migrate, rest_api
 
 PUBLIC_ENDPOINTS = frozenset(
@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     _register_docs_assets(app)
     _register_request_hooks(app)
+    web.init_app(app)
 
     from service import cli
 

@@ -1,0 +1,216 @@
+"""Forms generated from a definition's fields: HTML widgets, and request.form back to data.
+
+`bind` turns `FieldSpec`s into `BoundField`s that the `fields.html` macros render; `parse`
+turns a submitted form into the JSON-like data the engine's `Form` validates, so that a
+field error comes from the engine, exactly as for the API. Values that do not parse are
+handed on as typed, for the engine to name the error next to the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from werkzeug.datastructures import MultiDict
+
+from workflows.spec import FieldSpec, FieldType
+
+Option = tuple[str, str]  # value, label
+
+WIDGETS: dict[FieldType, str] = {
+    FieldType.STRING: "input",
+    FieldType.TEXT: "textarea",
+    FieldType.INTEGER: "number",
+    FieldType.NUMBER: "number",
+    FieldType.RATING: "rating",
+    FieldType.BOOLEAN: "checkbox",
+    FieldType.DATE: "date",
+    FieldType.DATETIME: "datetime",
+    FieldType.CHOICE: "select",
+    FieldType.MULTI_CHOICE: "checkboxes",
+    FieldType.USER: "select",
+    FieldType.USERS: "multiselect",
+    FieldType.DEPARTMENT: "select",
+}
+LIST_TYPES = frozenset({FieldType.MULTI_CHOICE, FieldType.USERS})
+
+
+@dataclass
+class BoundField:
+    """One field ready to render: its widget, texts in the page's language, value, errors."""
+
+    name: str
+    widget: str  # input textarea number rating checkbox date datetime select checkboxes ...
+    label: str
+    help: str | None
+    required: bool
+    options: list[Option] = field(default_factory=list)
+    value: str = ""  # single-valued widgets
+    values: list[str] = field(default_factory=list)  # checkboxes and multi-selects
+    errors: list[str] = field(default_factory=list)
+    max_length: int | None = None
+    step: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @property
+    def id(self) -> str:
+        return f"f-{self.name}"
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Reference data for user, users and department fields, and per-field overrides."""
+
+    users: Sequence[Option] = ()
+    departments: Sequence[Option] = ()
+    overrides: Mapping[str, Sequence[Option]] = field(default_factory=dict)  # name -> options
+
+
+def bind(
+    specs: Iterable[FieldSpec],
+    raw: MultiDict[str, str],
+    errors: Mapping[str, Sequence[str]],
+    lang: str,
+    choices: Choices,
+) -> list[BoundField]:
+    """The fields with what was typed (`raw`, as submitted) and the engine's errors."""
+    out = []
+    for spec in specs:
+        widget = WIDGETS[spec.type]
+        if spec.type is FieldType.DATETIME and spec.accepts_date:
+            widget = "date"  # a due date: the end of that working day
+        options: list[Option] = []
+        if spec.name in choices.overrides:
+            options = list(choices.overrides[spec.name])
+            widget = "multiselect" if spec.type in LIST_TYPES else "select"
+        elif spec.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
+            options = [(c.value, c.label.get(lang)) for c in spec.choices]
+        elif spec.type in (FieldType.USER, FieldType.USERS):
+            options = list(choices.users)
+        elif spec.type is FieldType.DEPARTMENT:
+            options = list(choices.departments)
+        bound = BoundField(
+            name=spec.name,
+            widget=widget,
+            label=spec.label.get(lang),
+            help=spec.help.get(lang) if spec.help else None,
+            required=spec.required,
+            options=options,
+            errors=[str(m) for m in errors.get(spec.name, ())],
+            max_length=spec.max_length,
+            min=spec.min,
+            max=spec.max,
+            step="any" if spec.type is FieldType.NUMBER else None,
+        )
+        if spec.type in LIST_TYPES:
+            bound.values = raw.getlist(spec.name)
+        else:
+            bound.value = raw.get(spec.name, "")
+        out.append(bound)
+    return out
+
+
+def parse(specs: Iterable[FieldSpec], form: MultiDict[str, str], tz: ZoneInfo) -> dict[str, Any]:
+    """Submitted strings as the engine's data: typed where they parse, as typed where not.
+
+    An empty optional field is left out; an unticked checkbox is `false`; a `datetime-local`
+    value is a time in the business time zone, handed on with its offset.
+    """
+    data: dict[str, Any] = {}
+    for spec in specs:
+        t = spec.type
+        if t is FieldType.BOOLEAN:
+            data[spec.name] = spec.name in form
+            continue
+        if t in LIST_TYPES:
+            values = [v for v in form.getlist(spec.name) if v != ""]
+            if values or spec.required:
+                data[spec.name] = values
+            continue
+        text = form.get(spec.name, "")
+        if t not in (FieldType.STRING, FieldType.TEXT):
+            text = text.strip()
+        if text == "" or (t in (FieldType.STRING, FieldType.TEXT) and not text.strip()):
+            if spec.required and t in (FieldType.STRING, FieldType.TEXT) and text:
+                data[spec.name] = text  # blank: the engine says "must not be blank"
+            continue
+        data[spec.name] = _typed(spec, text, tz)
+    return data
+
+
+def _typed(spec: FieldSpec, text: str, tz: ZoneInfo) -> Any:
+    t = spec.type
+    if t in (FieldType.INTEGER, FieldType.RATING):
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if t is FieldType.NUMBER:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if t is FieldType.DATETIME:
+        if spec.accepts_date and len(text) == 10:
+            return text  # a bare date: the engine keeps it as the end of that working day
+        return local_to_iso(text, tz)
+    return text
+
+
+def local_to_iso(text: str, tz: ZoneInfo) -> str:
+    """`2026-11-10T10:00` (a datetime-local value) as an ISO time with the zone's offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.isoformat()
+
+
+def to_local_input(value: Any, tz: ZoneInfo) -> str:
+    """A stored time as a `datetime-local` value in the business time zone."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(tz)
+        return str(value.strftime("%Y-%m-%dT%H:%M"))
+    if isinstance(value, date):
+        return str(value.isoformat())
+    return "" if value is None else str(value)
+
+
+def initial(
+    specs: Iterable[FieldSpec], sources: Sequence[Mapping[str, Any]], tz: ZoneInfo
+) -> MultiDict[str, str]:
+    """Raw form values to start from: the first source naming each field, in form syntax.
+
+    Fields that set an attribute (a new planned time) start empty: they ask for a change.
+    """
+    raw: MultiDict[str, str] = MultiDict()
+    for spec in specs:
+        if spec.sets:
+            continue
+        for source in sources:
+            value = source.get(spec.name)
+            if value is None or value == "" or value == []:
+                continue
+            if spec.type in LIST_TYPES and isinstance(value, list):
+                raw.setlist(spec.name, [str(v) for v in value])
+            elif spec.type is FieldType.BOOLEAN:
+                if value is True:
+                    raw[spec.name] = "y"
+            elif spec.type is FieldType.DATETIME and not (spec.accepts_date and len(value) == 10):
+                raw[spec.name] = to_local_input(value, tz)
+            else:
+                raw[spec.name] = str(value)
+            break
+    return raw
