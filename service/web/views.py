@@ -156,6 +156,11 @@ def as_datetime(value: Any) -> datetime | None:
     return None
 
 
+def _past(value: Any, now: datetime) -> bool:
+    moment = as_datetime(value)
+    return moment is not None and moment <= now
+
+
 def local_time(value: Any) -> str:
     """A time as `YYYY-MM-DD HH:MM` in the business time zone; a bare date as it is."""
     moment = as_datetime(value)
@@ -336,7 +341,7 @@ def inbox() -> str:
                 "kind_label": definition_of(kind).label.get(lang()),
                 "summary": summary(kind, item, customers),
                 "due": due,
-                "overdue": item["overdue"] or (due is not None and as_datetime(due) <= now),  # type: ignore[operator]
+                "overdue": item["overdue"] or _past(due, now),
                 "url": object_url(item["workflow"], item["id"]),
             }
         )
