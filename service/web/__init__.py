@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from service.web.views import bp
+    from service.web import customers, issues, views  # noqa: F401 - routes
+    from service.web.common import bp
 
     app.register_blueprint(bp)

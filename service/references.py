@@ -1,0 +1,137 @@
+"""What a creation or a transition names must exist and be visible: customers, visits,
+users, departments, related instances. Each problem is a field error (422); an issue raised
+from where the actor may not raise it is a refusal (403), reported after the field errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from service import repository as repo
+from service import visibility
+from service.errors import Forbidden, InvalidRequest
+from service.kinds import ISSUE, KINDS, RECTIFICATION, VISIT, Kind
+from service.models import Customer, Department, User
+from workflows import Actor, InvalidData
+from workflows.spec import FieldSpec, FieldType
+
+
+def check_creation(
+    conn: Connection, kind: Kind, attrs: dict[str, Any], actor: Actor, related: Any
+) -> None:
+    errors: dict[str, list[str]] = {}
+    refusal = None
+    if kind is VISIT:
+        if not _exists(conn, Customer.__table__, "id", attrs["customer_id"]):
+            errors["customer_id"] = [f"no customer {attrs['customer_id']}"]
+        _check_users(conn, attrs.get("visitors") or [], "visitors", errors)
+    elif kind is ISSUE:
+        refusal = _check_issue_origin(conn, attrs, actor, errors)
+    elif kind is RECTIFICATION:
+        if not _exists(conn, Department.__table__, "code", attrs["department"]):
+            errors["department"] = [f"no department {attrs['department']!r}"]
+        attrs["related"] = _check_related(conn, related, actor, errors)
+    if errors:
+        raise InvalidRequest(f"invalid {kind.title} fields", errors)
+    if refusal:  # the contract checks the fields (422) before the caller's right (403)
+        raise Forbidden(refusal)
+
+
+def _check_issue_origin(
+    conn: Connection, attrs: dict[str, Any], actor: Actor, errors: dict[str, list[str]]
+) -> str | None:
+    """Check where an issue comes from; return why the actor may not raise it, if so."""
+    visit_id, customer_id = attrs.get("visit_id"), attrs.get("customer_id")
+    if visit_id is None and customer_id is None:
+        errors["visit_id"] = ["give visit_id or customer_id"]
+        return None
+    if visit_id is not None:
+        visit = repo.load(VISIT, visit_id, conn)
+        if visit is None or not visibility.can_see(VISIT, visit, actor):
+            errors["visit_id"] = [f"no visit {visit_id}"]
+            return None
+        if customer_id is not None and customer_id != visit["customer_id"]:
+            errors["customer_id"] = [f"visit {visit_id} is with customer {visit['customer_id']}"]
+        attrs["customer_id"] = visit["customer_id"]
+        if actor.role in ("technical", "after_sales") and actor.username not in visit["visitors"]:
+            return "only marketing or a visitor of the visit may raise its issues"
+    elif not _exists(conn, Customer.__table__, "id", customer_id):
+        errors["customer_id"] = [f"no customer {customer_id}"]
+    if visit_id is None and actor.role in ("technical", "after_sales"):
+        return "technical and after-sales staff raise issues from a visit they made"
+    return None
+
+
+def _check_related(
+    conn: Connection, related: Any, actor: Actor, errors: dict[str, list[str]]
+) -> list[Any]:
+    if related is None:
+        return []
+    if not isinstance(related, list):
+        errors["related"] = ["must be a list of {workflow, id}"]
+        return []
+    out: list[dict[str, Any]] = []
+    for i, item in enumerate(related):
+        ok = (
+            isinstance(item, dict)
+            and item.get("workflow") in ("visit", "issue")
+            and isinstance(item.get("id"), int)
+            and not isinstance(item.get("id"), bool)
+        )
+        if not ok:
+            errors.setdefault("related", []).append(f"item {i}: must be {{workflow, id}}")
+            continue
+        target = KINDS[item["workflow"]]
+        row = repo.load(target, item["id"], conn)
+        if row is None or not visibility.can_see(target, row, actor):
+            errors.setdefault("related", []).append(f"item {i}: no {target.title} {item['id']}")
+            continue
+        out.append({"workflow": item["workflow"], "id": item["id"]})
+    return out
+
+
+def _exists(conn: Connection, table: sa.Table, column: str, value: Any) -> bool:
+    return (
+        conn.execute(sa.select(table.c[column]).where(table.c[column] == value)).first() is not None
+    )
+
+
+_ACTIVE_USERS = sa.select(User.__table__.c.username).where(
+    User.__table__.c.username.in_(sa.bindparam("names", expanding=True)),
+    User.__table__.c.active,
+)
+
+
+def _check_users(
+    conn: Connection, names: list[str], field: str, errors: dict[str, list[str]]
+) -> None:
+    if not names:
+        return
+    known = set(conn.execute(_ACTIVE_USERS, {"names": list(names)}).scalars())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        errors.setdefault(field, []).append(f"unknown users: {', '.join(unknown)}")
+
+
+def check_references(
+    fields: tuple[FieldSpec, ...], values: Mapping[str, Any], conn: Connection
+) -> None:
+    """Users and departments named in a form must exist."""
+    errors: dict[str, list[str]] = {}
+    for f in fields:
+        value = values.get(f.name)
+        if value is None:
+            continue
+        if f.type is FieldType.USER:
+            _check_users(conn, [value], f.name, errors)
+        elif f.type is FieldType.USERS:
+            _check_users(conn, list(value), f.name, errors)
+        elif f.type is FieldType.DEPARTMENT and not _exists(
+            conn, Department.__table__, "code", value
+        ):
+            errors[f.name] = [f"no department {value!r}"]
+    if errors:
+        raise InvalidData(errors)

@@ -1,0 +1,191 @@
+"""The customers pages: key customers by tier with this year's visits done against the tier's
+required count, one customer's page with its visits and issues, and (for marketing) the form
+to add or edit a customer under the API's rules (`CustomerSchema`, marketing only).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from service import repository as repo
+from service import runtime
+from service.api.customers import CRITERIA, CUSTOMER_EDITORS, TIERS, CustomerSchema
+from service.extensions import db
+from service.kinds import ISSUE, VISIT
+from service.models import Customer
+from service.web.auth import login_required, web_actor
+from service.web.common import _, bp, error_page, represent_rows, translated, tz, visible_rows
+from service.web.issues import ledger_rows
+
+DONE = ("visited", "recorded", "reported")  # as supervision's plan-execution check counts
+
+
+def tier_labels() -> dict[str, str]:
+    return {"core": _("Core"), "important": _("Important"), "general": _("General")}
+
+
+def criteria_labels() -> dict[str, str]:
+    return {
+        "major_revenue": _("Major revenue"),
+        "industry_reputation": _("Industry reputation"),
+        "long_term_partner": _("Long-term partner"),
+    }
+
+
+def may_edit() -> bool:
+    return web_actor().role in CUSTOMER_EDITORS
+
+
+def done_this_year() -> dict[int, int]:
+    """Visits done (visited, recorded or reported) per customer, planned in this local year."""
+    zone = tz()
+    year = runtime.now().astimezone(zone).year
+    v = VISIT.table
+    rows = repo.connection().execute(
+        sa.select(v.c.customer_id, sa.func.count())
+        .where(
+            v.c.state.in_(DONE),
+            v.c.planned_at >= datetime(year, 1, 1, tzinfo=zone),
+            v.c.planned_at < datetime(year + 1, 1, 1, tzinfo=zone),
+        )
+        .group_by(v.c.customer_id)
+    )
+    return {int(customer_id): int(count) for customer_id, count in rows}
+
+
+@bp.route("/customers")
+@login_required
+def customers() -> str:
+    quotas: dict[str, int] = current_app.config["POLICY"]["visit_quotas"]
+    done = done_this_year()
+    c = Customer.__table__
+    rows = repo.connection().execute(sa.select(c).order_by(c.c.name, c.c.id)).mappings()
+    by_tier: dict[str, list[dict[str, Any]]] = {tier: [] for tier in TIERS}
+    for r in rows:
+        required = int(quotas.get(r["tier"], 0))
+        count = done.get(r["id"], 0)
+        by_tier.setdefault(r["tier"], []).append(
+            {**r, "done": count, "required": required, "behind": count < required}
+        )
+    return render_template(
+        "web/customers.html",
+        by_tier=by_tier,
+        tiers=tier_labels(),
+        year=runtime.now().astimezone(tz()).year,
+        may_edit=may_edit(),
+    )
+
+
+@bp.route("/customers/<int:customer_id>")
+@login_required
+def customer(customer_id: int) -> Any:
+    row = db.session.get(Customer, customer_id)
+    if row is None:
+        return error_page(404, _("There is nothing here, or you may not see it."))
+    v, i = VISIT.table, ISSUE.table
+    conn = repo.connection()
+    visits = [
+        dict(r)
+        for r in conn.execute(
+            visible_rows(VISIT, [v.c.customer_id == customer_id]).order_by(
+                v.c.planned_at.desc(), v.c.id.desc()
+            )
+        ).mappings()
+    ]
+    issues = [
+        dict(r)
+        for r in conn.execute(
+            visible_rows(ISSUE, [i.c.customer_id == customer_id]).order_by(i.c.id.desc())
+        ).mappings()
+    ]
+    quotas: dict[str, int] = current_app.config["POLICY"]["visit_quotas"]
+    return render_template(
+        "web/customer.html",
+        customer=row,
+        tiers=tier_labels(),
+        criteria=criteria_labels(),
+        visits=represent_rows(VISIT, visits),
+        issues=ledger_rows(represent_rows(ISSUE, issues)),
+        done=done_this_year().get(customer_id, 0),
+        required=int(quotas.get(row.tier, 0)),
+        year=runtime.now().astimezone(tz()).year,
+        may_edit=may_edit(),
+    )
+
+
+# -- adding and editing (marketing) ------------------------------------------------------
+def _form_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": form.get("name", "").strip(),
+        "tier": form.get("tier", ""),
+        "criteria": [c for c in form.getlist("criteria") if c],
+    }
+    for name in ("industry", "region"):
+        value = form.get(name, "").strip()
+        data[name] = value or None
+    return data
+
+
+def customer_form(row: Customer | None) -> Any:
+    if not may_edit():
+        return error_page(403, _("Only marketing adds and edits key customers."))
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        raw: MultiDict[str, str] = MultiDict(request.form)
+        try:
+            data = CustomerSchema().load(_form_data(raw), partial=row is not None)
+        except ValidationError as err:
+            errors, status = translated(err.normalized_messages()), 422
+        else:
+            if row is None:
+                row = Customer(**data)
+                db.session.add(row)
+            else:
+                for key, value in data.items():
+                    setattr(row, key, value)
+            db.session.commit()
+            flash(_("Customer %(name)s saved.", name=row.name), "success")
+            return redirect(url_for("web.customer", customer_id=row.id))
+    elif row is not None:
+        raw = MultiDict(
+            [
+                ("name", row.name),
+                ("tier", row.tier),
+                ("industry", row.industry or ""),
+                ("region", row.region or ""),
+                *(("criteria", c) for c in row.criteria or []),
+            ]
+        )
+    else:
+        raw = MultiDict()
+    return render_template(
+        "web/customer_form.html",
+        customer=row,
+        raw=raw,
+        errors=errors,
+        tiers=tier_labels(),
+        criteria=criteria_labels(),
+        all_criteria=CRITERIA,
+    ), status
+
+
+@bp.route("/customers/new", methods=["GET", "POST"])
+@login_required
+def customer_new() -> Any:
+    return customer_form(None)
+
+
+@bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+@login_required
+def customer_edit(customer_id: int) -> Any:
+    row = db.session.get(Customer, customer_id)
+    if row is None:
+        return error_page(404, _("There is nothing here, or you may not see it."))
+    return customer_form(row)

@@ -1,0 +1,298 @@
+"""The issues pages: the tracking ledger (跟踪台账) with filters and exports, raising an issue,
+one issue's page and its step forms (assign, resolve, confirm, reopen, answer on the spot).
+
+Rows are read under `service.visibility.clause`, one issue through `handlers.get`, every
+change through `handlers.create` / `handlers.fire` with `source="web"`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from service import handlers, runtime
+from service import repository as repo
+from service.api.instances import _filters as list_filters
+from service.errors import InvalidRequest
+from service.kinds import ISSUE, VISIT
+from service.web.auth import login_required, web_actor
+from service.web.common import (
+    _,
+    bp,
+    choice_label,
+    choices,
+    customer_options,
+    definition_of,
+    department_options,
+    error_page,
+    lang,
+    local_time,
+    represent_rows,
+    state_label,
+    translated,
+    tz,
+    user_options,
+    visible_rows,
+)
+from service.web.forms import bind, parse
+from service.web.instances import fire_page, instance_context
+
+FILTERS = ("state", "department", "responsible_person", "severity", "category", "customer_id")
+
+
+def ledger_args() -> dict[str, Any]:
+    """The ledger's filters from the query string, as the API's list filters take them."""
+    args: dict[str, Any] = {}
+    for name in FILTERS:
+        value = request.args.get(name, "").strip()
+        if not value:
+            continue
+        if name == "customer_id":
+            if value.isdigit():
+                args[name] = int(value)
+        else:
+            args[name] = value
+    overdue = request.args.get("overdue", "")
+    if overdue in ("true", "false"):
+        args["overdue"] = overdue == "true"
+    return args
+
+
+def ledger_query() -> sa.Select[Any]:
+    t = ISSUE.table
+    return visible_rows(ISSUE, list_filters(ISSUE, ledger_args())).order_by(t.c.id.desc())
+
+
+def ledger_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Represented issues as the ledger shows them: labels and names, not codes."""
+    definition = definition_of(ISSUE)
+    customers = dict(customer_options())
+    departments = dict(department_options())
+    return [
+        {
+            "id": i["id"],
+            "title": i["title"] or "",
+            "customer": customers.get(str(i["customer_id"]), "") if i["customer_id"] else "",
+            "customer_id": i["customer_id"],
+            "category": choice_label(definition, "category", i["category"]),
+            "severity": choice_label(definition, "severity", i["severity"]),
+            "severity_code": i["severity"],
+            "state": i["state"],
+            "state_label": state_label("issue", i["state"]),
+            "department": departments.get(i["responsible_department"] or "", "")
+            if i["responsible_department"]
+            else "",
+            "person": i["responsible_person"] or "",
+            "due_at": local_time(i["due_at"]) if i["due_at"] else "",
+            "overdue": i["overdue"],
+        }
+        for i in items
+    ]
+
+
+def filter_options() -> dict[str, Any]:
+    definition = definition_of(ISSUE)
+
+    def choices_of(name: str) -> list[tuple[str, str]]:
+        spec = next(s for s in definition.create.fields if s.name == name)
+        return [(c.value, c.label.get(lang())) for c in spec.choices]
+
+    return {
+        "states": [(s.name, s.label.get(lang())) for s in definition.states.values()],
+        "departments": department_options(),
+        "users": user_options(),
+        "severities": choices_of("severity"),
+        "categories": choices_of("category"),
+        "customers": customer_options(),
+    }
+
+
+# -- the ledger --------------------------------------------------------------------------
+@bp.route("/issues")
+@login_required
+def issues() -> str:
+    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config["WEB_PER_PAGE"]
+    query = ledger_query()
+    conn = repo.connection()
+    total = int(
+        conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar() or 0
+    )
+    rows = [
+        dict(r)
+        for r in conn.execute(query.limit(per_page).offset((page_no - 1) * per_page)).mappings()
+    ]
+    export_args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "lang")]
+    return render_template(
+        "web/issues.html",
+        rows=ledger_rows(represent_rows(ISSUE, rows)),
+        total=total,
+        page=page_no,
+        per_page=per_page,
+        export_args=export_args,
+        may_create=runtime.registry().get("issue").may_create(web_actor()),
+        **filter_options(),
+    )
+
+
+def export_table() -> tuple[list[str], list[list[str]]]:
+    """Every visible issue the filters select (no paging): a header and the rows."""
+    rows = [dict(r) for r in repo.connection().execute(ledger_query()).mappings()]
+    header = [
+        "#",
+        _("Title"),
+        _("Customer"),
+        _("Category"),
+        _("Severity"),
+        _("State"),
+        _("Responsible department"),
+        _("Responsible person"),
+        _("Deadline"),
+        _("Overdue"),
+    ]
+    body = [
+        [
+            str(r["id"]),
+            r["title"],
+            r["customer"],
+            r["category"],
+            r["severity"],
+            r["state_label"],
+            r["department"],
+            r["person"],
+            r["due_at"],
+            _("Yes") if r["overdue"] else _("No"),
+        ]
+        for r in ledger_rows(represent_rows(ISSUE, rows))
+    ]
+    return header, body
+
+
+def _download(content: bytes, mimetype: str, extension: str) -> Response:
+    stamp = runtime.now().astimezone(tz()).strftime("%Y%m%d-%H%M")
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="issues-{stamp}.{extension}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/issues/export.csv")
+@login_required
+def issues_export_csv() -> Response:
+    header, body = export_table()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(body)
+    # UTF-8 with a byte order mark: Excel then reads the Chinese correctly.
+    return _download(out.getvalue().encode("utf-8-sig"), "text/csv", "csv")
+
+
+@bp.route("/issues/export.xlsx")
+@login_required
+def issues_export_xlsx() -> Response:
+    from openpyxl import Workbook
+
+    header, body = export_table()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("Tracking ledger")
+    sheet.append(header)
+    for row in body:
+        sheet.append([int(row[0]), *row[1:]])
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return _download(out.getvalue(), mimetype, "xlsx")
+
+
+# -- raising an issue --------------------------------------------------------------------
+def visit_options() -> list[tuple[str, str]]:
+    """The visits the user may see, latest first, named by customer and time."""
+    t = VISIT.table
+    customers = dict(customer_options())
+    rows = repo.connection().execute(
+        visible_rows(VISIT, []).order_by(t.c.planned_at.desc(), t.c.id.desc()).limit(200)
+    )
+    return [
+        (
+            str(r.id),
+            f"#{r.id} · {customers.get(str(r.customer_id), '')} · {local_time(r.planned_at)}",
+        )
+        for r in rows
+    ]
+
+
+def _start_values(visits: Mapping[str, str]) -> MultiDict[str, str]:
+    """A raise form starts from the visit asked for (`?visit_id=`) and its customer."""
+    raw: MultiDict[str, str] = MultiDict()
+    visit_id = request.args.get("visit_id", "")
+    if visit_id in visits:
+        raw["visit_id"] = visit_id
+        row = repo.load(VISIT, int(visit_id))
+        if row is not None:
+            raw["customer_id"] = str(row["customer_id"])
+    customer_id = request.args.get("customer_id", "")
+    if customer_id.isdigit() and "customer_id" not in raw:
+        raw["customer_id"] = customer_id
+    return raw
+
+
+@bp.route("/issues/new", methods=["GET", "POST"])
+@login_required
+def issue_new() -> Any:
+    actor = web_actor()
+    workflow = runtime.registry().get("issue")
+    if not workflow.may_create(actor):
+        return error_page(403, _("Your role may not raise issues."))
+    specs = workflow.definition.create.fields
+    visits = visit_options()
+    errors: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        raw: MultiDict[str, str] = MultiDict(request.form)
+        data = parse(specs, raw, tz())
+        try:
+            rep = handlers.create(ISSUE, data, handlers.Context(actor, "web", g.request_id))
+        except InvalidRequest as err:
+            errors, status = translated(err.errors), 422
+        else:
+            flash(_("Issue #%(id)s raised.", id=rep["id"]), "success")
+            return redirect(url_for("web.issue", issue_id=rep["id"]))
+    else:
+        raw = _start_values(dict(visits))
+    fields = bind(
+        specs, raw, errors, lang(), choices(visit_id=visits, customer_id=customer_options())
+    )
+    return render_template("web/issue_new.html", fields=fields, errors=errors), status
+
+
+# -- one issue ---------------------------------------------------------------------------
+@bp.route("/issues/<int:issue_id>")
+@login_required
+def issue(issue_id: int) -> str:
+    context = instance_context(ISSUE, issue_id, _("Issue"))
+    rep = context["instance"]
+    departments = dict(department_options())
+    return render_template(
+        "web/issue.html",
+        issue=rep,
+        row=ledger_rows([rep])[0],
+        department=departments.get(rep["responsible_department"] or "", ""),
+        **context,
+    )
+
+
+@bp.route("/issues/<int:issue_id>/fire/<trigger>", methods=["GET", "POST"])
+@login_required
+def issue_fire(issue_id: int, trigger: str) -> Any:
+    return fire_page(ISSUE, issue_id, trigger, url_for("web.issue", issue_id=issue_id))

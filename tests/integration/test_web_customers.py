@@ -1,0 +1,80 @@
+"""The customers pages: by tier with this year's visits done against the required count."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.conftest import World, advance, create_visit
+from tests.integration.test_api_support import create_issue
+from tests.integration.web import Browser
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_customer_pages_render_in_both_languages(world: World, lang: str) -> None:
+    acme = world.customers["Acme"]
+    mary = Browser(world, "mary", lang=lang)
+    for path in ("/customers", f"/customers/{acme}", "/customers/new", f"/customers/{acme}/edit"):
+        r = mary.get(path)
+        assert r.status_code == 200, path
+        assert f'<html lang="{"zh-CN" if lang == "zh" else "en"}">' in r.text
+    assert ("重点客户" if lang == "zh" else "Key customers") in mary.get("/customers").text
+    tom = Browser(world, "tom", lang=lang)
+    assert tom.get("/customers").status_code == 200
+    assert tom.get(f"/customers/{acme}").status_code == 200
+
+
+def test_customers_list_shows_done_against_required_per_customer(world: World) -> None:
+    done = create_visit(world)  # Acme, this year
+    advance(world, "visits", done, ["prepare", "visit"], "mary")
+    create_visit(world)  # planned only: not done
+    text = Browser(world, "mary").get("/customers").text
+    assert f'id="quota-{world.customers["Acme"]}">1/12<' in text
+    assert f'id="quota-{world.customers["Globex"]}">0/6<' in text
+    assert f'id="quota-{world.customers["Initech"]}">0/2<' in text
+    assert text.index('id="tier-core"') < text.index('id="tier-important"')
+
+
+def test_customer_page_shows_only_visible_visits_and_issues(world: World) -> None:
+    acme = world.customers["Acme"]
+    seen = create_visit(world, visitors=["mary", "tom"])
+    hidden = create_visit(world, visitors=["mary", "amy"])
+    issue = create_issue(world, customer_id=acme, title="Hidden issue")
+    mine = create_issue(world, "tom", visit_id=seen["id"], customer_id=acme, title="Tom's")
+    tom = Browser(world, "tom").get(f"/customers/{acme}").text
+    assert f'href="/visits/{seen["id"]}"' in tom and f'href="/visits/{hidden["id"]}"' not in tom
+    assert f'href="/issues/{mine["id"]}"' in tom and f'href="/issues/{issue["id"]}"' not in tom
+    mary = Browser(world, "mary").get(f"/customers/{acme}").text
+    assert f'href="/visits/{hidden["id"]}"' in mary and f'href="/issues/{issue["id"]}"' in mary
+
+
+def test_marketing_adds_and_edits_a_customer(world: World) -> None:
+    mary = Browser(world, "mary", lang="en")
+    before = world.count("customers")
+    r = mary.post("/customers/new", {"name": "", "tier": "nope", "region": "East"})
+    assert r.status_code == 422 and 'id="f-name-error-1"' in r.text and 'value="East"' in r.text
+    assert world.count("customers") == before
+    r = mary.post(
+        "/customers/new",
+        {"name": "Umbrella", "tier": "important", "criteria": ["industry_reputation"]},
+    )
+    assert r.status_code == 302
+    customer_id = int(r.headers["Location"].rsplit("/", 1)[1])
+    r = mary.post(f"/customers/{customer_id}/edit", {"name": "Umbrella Corp", "tier": "core"})
+    assert r.status_code == 302
+    data = world.get(f"/api/v1/customers/{customer_id}", "mary").get_json()
+    assert (data["name"], data["tier"], data["criteria"]) == ("Umbrella Corp", "core", [])
+
+
+def test_others_see_customers_read_only(world: World) -> None:
+    acme = world.customers["Acme"]
+    tom = Browser(world, "tom")
+    assert 'id="edit-customer"' not in tom.get(f"/customers/{acme}").text
+    assert 'id="new-customer"' not in tom.get("/customers").text
+    before = world.counts()
+    assert tom.get("/customers/new").status_code == 403
+    r = tom.post(f"/customers/{acme}/edit", {"name": "Hacked", "tier": "core"})
+    assert r.status_code == 403
+    r = tom.post("/customers/new", {"name": "X", "tier": "core"}, token="")
+    assert r.status_code == 400
+    assert world.counts() == before
+    assert Browser(world, "tom").get("/customers/9999").status_code == 404
