@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from service.web import customers, issues, views  # noqa: F401 - routes
+    from service.web import customers, issues, notices, supervision, views  # noqa: F401 - routes
     from service.web.common import bp
 
     app.register_blueprint(bp)

@@ -1,0 +1,60 @@
+"""The supervision group's findings (regulation 7(一)2), each with the notice it led to.
+
+Seen by the roles that see every instance (supervision, management, marketing, admin), as
+`GET /api/v1/supervision/findings`; only supervision may issue a notice from a finding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template, request
+
+from service import repository as repo
+from service import runtime
+from service.kinds import RECTIFICATION
+from service.models import Finding
+from service.visibility import SEE_ALL
+from service.web.auth import login_required, web_actor
+from service.web.common import _, bp, department_options, error_page
+from service.web.notices import finding_kind_label
+
+findings_t = Finding.__table__
+KINDS = ("plan_execution", "record_completeness", "issue_timeliness")
+
+
+@bp.route("/supervision/findings")
+@login_required
+def findings() -> Any:
+    actor = web_actor()
+    if actor.role not in SEE_ALL:
+        return error_page(403, _("Findings are for supervision, management and marketing."))
+    kind = request.args.get("kind", "")
+    where = [findings_t.c.kind == kind] if kind in KINDS else []
+    if request.args.get("open") == "true":
+        where.append(findings_t.c.notice_id.is_(None))
+    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = current_app.config["WEB_PER_PAGE"]
+    conn = repo.connection()
+    total = int(
+        conn.execute(sa.select(sa.func.count()).select_from(findings_t).where(*where)).scalar() or 0
+    )
+    rows = conn.execute(
+        sa.select(findings_t)
+        .where(*where)
+        .order_by(findings_t.c.id.desc())
+        .limit(per_page)
+        .offset((page_no - 1) * per_page)
+    ).mappings()
+    return render_template(
+        "web/supervision_findings.html",
+        rows=[dict(r) for r in rows],
+        total=total,
+        page=page_no,
+        pages=max((total + per_page - 1) // per_page, 1),
+        kinds=[(k, finding_kind_label(k)) for k in KINDS],
+        kind_label=finding_kind_label,
+        department_names=dict(department_options()),
+        may_issue=runtime.registry().get(RECTIFICATION.workflow).may_create(actor),
+    )
