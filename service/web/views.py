@@ -198,7 +198,9 @@ def object_url(workflow: str, instance_id: int) -> str | None:
         return url_for("web.visit", visit_id=instance_id)
     if workflow == "issue":
         return url_for("web.issue", issue_id=instance_id)
-    return None  # notice pages: issue 5, phase 2
+    if workflow == "rectification":
+        return url_for("web.notice", notice_id=instance_id)
+    return None
 
 
 @bp.route("/")

@@ -180,6 +180,8 @@ def test_notice_lifecycle_through_the_pages(world: World) -> None:
     notice = create_notice(world)
     path = f"/notices/{notice['id']}"
     tom = Browser(world, "tom")  # technical: the addressed department
+    inbox = tom.get("/").text
+    assert f'id="inbox-rectification-{notice["id"]}"' in inbox and f'href="{path}"' in inbox
     page = tom.get(path).text
     assert 'id="fire-acknowledge"' in page
     form = tom.get(f"{path}/fire/acknowledge").text
