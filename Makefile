@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	# Debian's Chromium (and CJK fonts) for tests/e2e, where we may install it; else they skip.
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null || true; }
 	touch $(STAMP)
 
 run: $(STAMP)
