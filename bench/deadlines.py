@@ -33,34 +33,27 @@ numbers, it never asserts; the last line is one JSON object.
 
 from __future__ import annotations
 
-import sys
+# First: it takes bench/ off sys.path, where bench/http.py would shadow the standard library's
+# `http` (which Flask and everything else import).
+from _support import ROOT, WorkerProcess, migrate, percentile, service_env, start_worker
+
+# isort: split
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-# Run as a script, bench/ comes first on sys.path and bench/http.py would shadow the standard
-# library's `http` package (which Flask and everything else import): drop bench/.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from typing import Any  # noqa: E402
-
-import redis  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
+import redis
+import sqlalchemy as sa
 
 QUEUE = "visitflow"
 VISITOR, MANAGER, DEPARTMENT = "mary", "mark", "marketing"
@@ -124,62 +117,7 @@ class RedisServer:
 
 
 # -- workers -------------------------------------------------------------------------------
-@dataclass
-class WorkerProc:
-    index: int
-    proc: subprocess.Popen[bytes]
-    log: Path
-    killed_at: float | None = None  # SIGKILLed by the fault
-    stop_timed_out: bool = False  # did not exit within 15 s of SIGTERM at the end
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill_group(self) -> float:
-        """SIGKILL the worker and what it forked (RQ's scheduler): a dead container."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        self.killed_at = time.time()
-        return self.killed_at
-
-    def stop(self) -> None:
-        if self.killed_at is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)  # RQ's warm shutdown
-            self.proc.wait(timeout=15)
-        except ProcessLookupError:
-            return
-        except subprocess.TimeoutExpired:
-            self.stop_timed_out = True
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        try:  # a scheduler child that outlived its worker
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def start_worker(index: int, env: dict[str, str], folder: Path) -> WorkerProc:
-    log = folder / f"worker-{index}.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "service.worker"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, scheduler child included
-        )
-    return WorkerProc(index, proc, log)
-
-
-def scheduler_holder(conn: redis.Redis, workers: list[WorkerProc]) -> WorkerProc | None:
+def scheduler_holder(conn: redis.Redis, workers: list[WorkerProcess]) -> WorkerProcess | None:
     """The worker whose forked scheduler holds RQ's scheduler lock for the queue."""
     try:
         name: Any = conn.get(f"rq:scheduler-lock:{QUEUE}")
@@ -194,7 +132,7 @@ def scheduler_holder(conn: redis.Redis, workers: list[WorkerProc]) -> WorkerProc
     return next((w for w in workers if w.proc.pid == group), None)
 
 
-def log_summary(worker: WorkerProc) -> dict[str, int]:
+def log_summary(worker: WorkerProcess) -> dict[str, int]:
     text = worker.log.read_text(errors="replace") if worker.log.exists() else ""
     return {
         "tracebacks": text.count("Traceback"),
@@ -212,7 +150,7 @@ def log_summary(worker: WorkerProc) -> dict[str, int]:
 JOB_RUN = re.compile(r"Successfully completed service\.jobs\.(\w+)\((\d*)\)")
 
 
-def job_runs(workers: list[WorkerProc]) -> dict[str, Any]:
+def job_runs(workers: list[WorkerProcess]) -> dict[str, Any]:
     """Jobs run, by function, from the workers' logs; email jobs run for the same row twice."""
     runs: Counter[str] = Counter()
     emails: Counter[str] = Counter()
@@ -229,21 +167,7 @@ def job_runs(workers: list[WorkerProc]) -> dict[str, Any]:
     }
 
 
-def tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
 # -- the database ----------------------------------------------------------------------------
-def migrate(env: dict[str, str]) -> None:
-    cmd = [sys.executable, "-m", "flask", "--app", "service", "db", "upgrade"]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"setup: flask db upgrade failed\n{done.stdout}{done.stderr}")
-
-
 def seed(app: Any, n: int, start: datetime, spread: float, notify: bool = True) -> list[datetime]:
     """n visits in `visited`, each with its open record deadline and its outbox row.
 
@@ -397,7 +321,7 @@ class Outcome:
         ordered = sorted(self.lags + self.unfired_lags)
         if not ordered:
             return None
-        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+        return percentile(ordered, q)
 
     @property
     def max_lag(self) -> float | None:
@@ -470,24 +394,21 @@ def run(label: str, args: argparse.Namespace, tmp: Path, faulted: bool) -> Outco
     folder.mkdir()
     server = RedisServer(folder)
     server.start()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{folder / 'visitflow.db'}",
-        "REDIS_URL": server.url,
-        "SECRET_KEY": "bench-secret",
-        "MAILBOX_PATH": str(folder / "mailbox.mbox"),
-        "RECONCILE_INTERVAL": str(args.reconcile_interval),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    env = service_env(
+        folder,
+        server.url,
+        MAILBOX_PATH=str(folder / "mailbox.mbox"),
+        RECONCILE_INTERVAL=str(args.reconcile_interval),
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
     if args.batch:
         env["DEADLINE_BATCH"] = str(args.batch)
-    workers: list[WorkerProc] = []
+    workers: list[WorkerProcess] = []
     notes: list[str] = []
     try:
         t0 = time.monotonic()
-        migrate(env)
+        migrate(env, user=False)  # seed() creates the users
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")})
         os.environ["MAILBOX_PATH"] = env["MAILBOX_PATH"]
         app = create_app()
@@ -655,7 +576,7 @@ def report(o: Outcome, spread: float) -> None:
     parts = []
     for b in sorted(buckets):
         lags = sorted(buckets[b])
-        p99 = lags[min(len(lags) - 1, math.ceil(0.99 * len(lags)) - 1)]
+        p99 = percentile(lags, 0.99)
         parts.append(f"{b * width:>3.0f}s:{p99:.2f}/{lags[-1]:.2f}")
     print(f"         p99/max lag of fired deadlines by due time: {'  '.join(parts)}")
 
