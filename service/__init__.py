@@ -78,6 +78,9 @@ def _register_api(app: Flask) -> None:
 
     rest_api.register_blueprint(integrations.blp)
     rest_api.register_blueprint(subscriptions.blp)
+    from service.api import kpi
+
+    rest_api.register_blueprint(kpi.blp)
     # Not in the OpenAPI document: its security is a signature, not a bearer token (README).
     app.register_blueprint(inbound.bp)
 

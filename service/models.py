@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -311,3 +312,32 @@ class DeliveryAttempt(db.Model):  # type: ignore[name-defined,misc]
     status_code: Mapped[int | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(sa.Text)
     duration_ms: Mapped[float] = mapped_column(sa.Float)
+
+
+# -- evaluation (KPIs) --------------------------------------------------------------------
+class CustomerSurvey(db.Model):  # type: ignore[name-defined,misc]
+    """A satisfaction survey of one customer: a score of 1 to 5."""
+
+    __tablename__ = "customer_surveys"
+    __table_args__ = (sa.CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    surveyed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    score: Mapped[int] = mapped_column()
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CooperationVolume(db.Model):  # type: ignore[name-defined,misc]
+    """Business with one customer in the period starting `period_start` (one row per both)."""
+
+    __tablename__ = "cooperation_volumes"
+    __table_args__ = (sa.Index("ix_cooperation_volumes_period", "period_start", "customer_id"),)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), primary_key=True)
+    period_start: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    amount: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2))
+    projects: Mapped[int] = mapped_column(default=0)
+    new_areas: Mapped[int] = mapped_column(default=0)
+    updated_by: Mapped[str] = mapped_column(sa.String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
