@@ -1,0 +1,261 @@
+"""The evaluation figures against a hand-computed fixture, and the KPI inputs' refusals.
+
+The period is the year 2026 (UTC): 365 days, so the yearly tier quotas apply whole
+(core 12, important 6, general 2: 20 visits required of Acme, Globex and Initech).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from service.extensions import db
+from service.models import Issue, TransitionEvent, Visit, VisitVisitor
+from tests.integration.conftest import World
+
+PERIOD = "from=2026-01-01T00:00:00%2B00:00&to=2027-01-01T00:00:00%2B00:00"
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _visit(customer: int, planned: str, state: str, visitors: list[str]) -> int:
+    visit = Visit(
+        definition_version=1,
+        state=state,
+        data={},
+        created_by="mary",
+        customer_id=customer,
+        planned_at=_at(planned),
+        visitors=visitors,
+        topics=[],
+    )
+    db.session.add(visit)
+    db.session.flush()
+    db.session.add_all(VisitVisitor(visit_id=visit.id, username=u) for u in visitors)
+    return int(visit.id)
+
+
+def _issue(customer: int, created: str, state: str, due: str | None) -> int:
+    issue = Issue(
+        definition_version=1,
+        state=state,
+        data={},
+        created_by="mary",
+        created_at=_at(created),
+        customer_id=customer,
+        title="t",
+        description="d",
+        category="quality",
+        severity="minor",
+        due_at=_at(due) if due else None,
+    )
+    db.session.add(issue)
+    db.session.flush()
+    return int(issue.id)
+
+
+def _event(issue: int, trigger: str, at: str, data: dict[str, Any] | None = None) -> None:
+    db.session.add(
+        TransitionEvent(
+            workflow="issue",
+            instance_id=issue,
+            at=_at(at),
+            actor="mary",
+            source="api",
+            trigger=trigger,
+            from_state="x",
+            to_state="y",
+            version=1,
+            data=data or {},
+        )
+    )
+
+
+@pytest.fixture
+def fixture(world: World) -> World:
+    acme, globex, initech = (world.customers[n] for n in ("Acme", "Globex", "Initech"))
+    with world.app.app_context():
+        _visit(acme, "2026-03-10 02:00", "reported", ["mary", "tom"])
+        _visit(acme, "2026-06-10 02:00", "recorded", ["mary"])
+        _visit(acme, "2026-07-01 02:00", "cancelled", ["mary", "ted"])
+        _visit(globex, "2026-04-01 02:00", "visited", ["mike"])
+        _visit(globex, "2026-05-01 02:00", "planned", ["mike"])
+        _visit(initech, "2025-12-31 02:00", "reported", ["mary"])  # before the period
+        on_time = _issue(acme, "2026-03-10 03:00", "customer_confirmed", "2026-03-20 00:00")
+        _event(on_time, "resolve", "2026-03-18 00:00")
+        _event(on_time, "confirm", "2026-03-19 00:00", {"satisfaction": 5})
+        late = _issue(acme, "2026-03-11 03:00", "resolved", "2026-03-20 00:00")
+        _event(late, "resolve", "2026-03-15 00:00")  # reopened, then resolved late
+        _event(late, "resolve", "2026-03-25 00:00")
+        _issue(globex, "2026-04-02 00:00", "assigned", "2026-04-10 00:00")
+        no_due = _issue(globex, "2026-04-03 00:00", "customer_confirmed", None)
+        _event(no_due, "resolve", "2026-04-05 00:00")
+        _event(no_due, "confirm", "2026-04-06 00:00", {"satisfaction": 2})
+        old = _issue(initech, "2025-12-01 00:00", "customer_confirmed", None)
+        _event(old, "confirm", "2025-12-05 00:00", {"satisfaction": 1})  # before the period
+        db.session.commit()
+    surveys = [
+        {"customer_id": acme, "surveyed_at": "2026-05-01T10:00:00+08:00", "score": 4},
+        {"customer_id": globex, "surveyed_at": "2026-06-01T10:00:00+08:00", "score": 5},
+        {"customer_id": acme, "surveyed_at": "2025-11-01T10:00:00+08:00", "score": 1},
+    ]
+    assert world.post("/api/v1/customer-surveys", "mary", surveys).status_code == 201
+    volumes = [
+        {"customer_id": acme, "period_start": "2026-01-01", "amount": "100"},
+        {"customer_id": acme, "period_start": "2026-03-01", "amount": "50"},
+        {"customer_id": acme, "period_start": "2026-03-10", "amount": "10"},  # the visit's day
+        {"customer_id": acme, "period_start": "2026-04-01", "amount": "200", "projects": 1},
+        {"customer_id": acme, "period_start": "2027-01-01", "amount": "1000"},  # after the period
+        {"customer_id": globex, "period_start": "2026-03-01", "amount": "100"},
+        {"customer_id": globex, "period_start": "2026-05-01", "amount": "150", "new_areas": 2},
+        {"customer_id": initech, "period_start": "2026-06-01", "amount": "999", "projects": 3},
+    ]
+    r = world.post("/api/v1/cooperation-volumes", "crm", volumes)
+    assert r.status_code == 200, r.get_json()
+    return world
+
+
+EXPECTED: dict[str, Any] = {
+    "plan_completion": {
+        "required": 20.0,
+        "done": 3,
+        "rate": 0.15,
+        "by_tier": [
+            {"tier": "core", "customers": 1, "required": 12.0, "done": 2, "rate": 0.1667},
+            {"tier": "general", "customers": 1, "required": 2.0, "done": 0, "rate": 0.0},
+            {"tier": "important", "customers": 1, "required": 6.0, "done": 1, "rate": 0.1667},
+        ],
+        "by_department": [
+            {"department": "marketing", "planned": 5, "done": 3, "rate": 0.6},
+            {"department": "technical", "planned": 2, "done": 1, "rate": 0.5},
+        ],
+        "by_person": [
+            {"person": "mary", "planned": 3, "done": 2, "rate": 0.6667},
+            {"person": "mike", "planned": 2, "done": 1, "rate": 0.5},
+            {"person": "ted", "planned": 1, "done": 0, "rate": 0.0},
+            {"person": "tom", "planned": 1, "done": 1, "rate": 1.0},
+        ],
+    },
+    "issues": {
+        "raised": 4,
+        "resolved": 3,
+        "resolution_rate": 0.75,
+        "resolved_with_deadline": 2,
+        "on_time": 1,
+        "on_time_rate": 0.5,
+    },
+    "satisfaction": {
+        "confirmations": 2,
+        "confirmation_average": 3.5,
+        "surveys": 2,
+        "survey_average": 4.5,
+        "average": 4.0,
+    },
+    "cooperation": {
+        "visited_customers_with_volumes": 2,
+        "volume_before": 260.0,
+        "volume_after": 350.0,
+        "growth": 1.3462,
+        "new_projects": 4,
+        "new_areas": 2,
+        "customers_with_new_business": 3,
+    },
+}
+
+
+def test_figures_match_the_hand_computed_ones(fixture: World) -> None:
+    r = fixture.get(f"/api/v1/kpi?{PERIOD}", "boss")
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    for section, expected in EXPECTED.items():
+        assert body[section] == expected, section
+
+
+def test_csv_and_excel_exports_carry_the_same_figures(fixture: World) -> None:
+    r = fixture.get(f"/api/v1/kpi/export.csv?{PERIOD}", "sara")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["section", "group", "metric", "value"]
+    assert ["issues", "all", "on_time_rate", "0.5"] in rows
+    assert ["plan_completion.person", "mary", "rate", "0.6667"] in rows
+    r = fixture.get(f"/api/v1/kpi/export.xlsx?{PERIOD}", "mike")
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.data)).active
+    assert sheet is not None
+    values = [tuple(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
+    assert ("cooperation", "all", "growth", 1.3462) in values
+    assert len(values) == len(rows) - 1
+
+
+@pytest.mark.parametrize("user", ["tom", "amy", "crm"])
+def test_other_roles_may_not_read_the_figures(world: World, user: str) -> None:
+    for path in ("/api/v1/kpi", "/api/v1/kpi/export.csv", "/api/v1/kpi/export.xlsx"):
+        assert world.get(f"{path}?{PERIOD}", user).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "from=yesterday&to=2027-01-01T00:00:00%2B00:00",
+        "from=2026-01-01T00:00:00&to=2027-01-01T00:00:00",  # naive
+        "from=2027-01-01T00:00:00%2B00:00&to=2026-01-01T00:00:00%2B00:00",  # reversed
+    ],
+)
+def test_bad_periods_are_refused(world: World, query: str) -> None:
+    assert world.get(f"/api/v1/kpi?{query}", "boss").status_code == 422
+
+
+def test_csv_import_stores_rows_and_replaces_a_period(world: World) -> None:
+    acme = world.customers["Acme"]
+    text = (
+        "customer_id,period_start,amount,projects,new_areas\n"
+        f"{acme},2026-01-01,100.50,1,0\n"
+        f"{acme},2026-02-01,80,,\n"
+    )
+    r = world.post("/api/v1/cooperation-volumes/import", "mary", data=text.encode())
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json() == {"stored": 2}
+    again = f"customer_id,period_start,amount\n{acme},2026-01-01,120\n"
+    files = {"file": (io.BytesIO(again.encode()), "volumes.csv")}
+    r = world.client.post(
+        "/api/v1/cooperation-volumes/import", headers=world.auth("mary"), data=files
+    )
+    assert r.status_code == 200, r.get_json()
+    assert world.count("cooperation_volumes") == 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["{acme},2026-13-01,10", "{acme},2026-01-01,-5", "999999,2026-01-01,10", "{acme},2026-01-01,x"],
+)
+def test_a_bad_csv_row_stores_nothing(world: World, line: str) -> None:
+    acme = world.customers["Acme"]
+    text = f"customer_id,period_start,amount\n{acme},2026-05-01,10\n" + line.format(acme=acme)
+    r = world.post("/api/v1/cooperation-volumes/import", "mary", data=text.encode())
+    assert r.status_code == 422, r.get_json()
+    assert "rows" in r.get_json()["errors"]
+    assert world.count("cooperation_volumes") == 0
+
+
+def test_bad_inputs_and_roles_of_the_recording_endpoints(world: World) -> None:
+    acme = world.customers["Acme"]
+    good = {"customer_id": acme, "surveyed_at": "2026-05-01T10:00:00+08:00", "score": 4}
+    assert world.post("/api/v1/customer-surveys", "tom", good).status_code == 403
+    for bad in ({**good, "score": 6}, {**good, "surveyed_at": "2026-05-01"}, [good, {}]):
+        assert world.post("/api/v1/customer-surveys", "mary", bad).status_code == 422
+    assert world.post("/api/v1/customer-surveys", "mary", "x").status_code == 422
+    assert world.count("customer_surveys") == 0
+    volume = {"customer_id": acme, "period_start": "2026-01-01", "amount": "1"}
+    assert world.post("/api/v1/cooperation-volumes", "tom", [volume]).status_code == 403
+    assert world.post("/api/v1/cooperation-volumes", "mary", [volume, volume]).status_code == 422
+    assert world.post("/api/v1/cooperation-volumes", "mary", [volume]).status_code == 200
+    assert world.count("cooperation_volumes") == 1
+    assert world.post("/api/v1/customer-surveys", "mike", [good]).status_code == 201
