@@ -84,21 +84,16 @@ def plan_completion(
         for name, n, d in conn.execute(per_person)
     ]
     # A visit counts once for a department however many of its people went.
-    dept_visits = (
-        sa.select(u.c.department.label("department"), v.c.id, v.c.state)
-        .select_from(v.join(vv, vv.c.visit_id == v.c.id).join(u, u.c.username == vv.c.username))
-        .where(in_period, u.c.department.is_not(None))
-        .distinct()
-        .subquery()
-    )
     per_dept = (
         sa.select(
-            dept_visits.c.department,
-            sa.func.count(),
-            sa.func.sum(sa.case((dept_visits.c.state.in_(DONE), 1), else_=0)),
+            u.c.department,
+            sa.func.count(sa.distinct(v.c.id)),
+            sa.func.count(sa.distinct(sa.case((v.c.state.in_(DONE), v.c.id), else_=None))),
         )
-        .group_by(dept_visits.c.department)
-        .order_by(dept_visits.c.department)
+        .select_from(v.join(vv, vv.c.visit_id == v.c.id).join(u, u.c.username == vv.c.username))
+        .where(in_period, u.c.department.is_not(None))
+        .group_by(u.c.department)
+        .order_by(u.c.department)
     )
     by_department = [
         {"department": dept, "planned": int(n), "done": int(d or 0), "rate": _rate(d or 0, n)}

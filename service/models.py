@@ -98,6 +98,8 @@ class InstanceMixin:
 
 class Visit(InstanceMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "visits"
+    # The KPIs read a period's visits, their state and customer from this index alone.
+    __table_args__ = (sa.Index("ix_visits_planned_state", "planned_at", "state", "customer_id"),)
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     planned_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     visitors: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -116,6 +118,7 @@ class VisitVisitor(db.Model):  # type: ignore[name-defined,misc]
 
 class Issue(InstanceMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "issues"
+    __table_args__ = (sa.Index("ix_issues_created_state", "created_at", "state"),)  # KPIs
     visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visits.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     title: Mapped[str] = mapped_column(sa.String(200))
@@ -142,7 +145,11 @@ class TransitionEvent(db.Model):  # type: ignore[name-defined,misc]
     """The audit trail: append-only, one row per creation, transition or expiry."""
 
     __tablename__ = "transition_events"
-    __table_args__ = (sa.Index("ix_events_instance", "workflow", "instance_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_events_instance", "workflow", "instance_id", "id"),
+        # KPIs: confirmations in a period, an issue's last resolution
+        sa.Index("ix_events_trigger_at", "workflow", "trigger", "instance_id", "at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow: Mapped[str] = mapped_column(sa.String(40))
     instance_id: Mapped[int] = mapped_column()
