@@ -73,6 +73,9 @@ def _register_api(app: Flask) -> None:
 
     rest_api.register_blueprint(inbox.blp)
     rest_api.register_blueprint(notifications.blp)
+    from service.api import calendar
+
+    rest_api.register_blueprint(calendar.blp)
     from service.api import integrations, subscriptions
     from service.webhooks import inbound
 

@@ -46,7 +46,12 @@ CONTRACT_OPERATIONS = {
         )
     ),
 }
-PUBLIC_OPERATIONS = {("post", "/api/v1/auth/tokens"), ("get", "/healthz")}
+# the calendar feed: calendar apps send no header, its URL carries a signed token
+PUBLIC_OPERATIONS = {
+    ("post", "/api/v1/auth/tokens"),
+    ("get", "/healthz"),
+    ("get", "/calendar/{token}.ics"),
+}
 
 
 def definition(name: str) -> dict[str, Any]:
