@@ -76,6 +76,9 @@ def _register_api(app: Flask) -> None:
     from service.api import calendar
 
     rest_api.register_blueprint(calendar.blp)
+    from service.api import plans
+
+    rest_api.register_blueprint(plans.blp)
     from service.api import integrations, subscriptions
     from service.webhooks import inbound
 

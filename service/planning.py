@@ -1,0 +1,137 @@
+"""The annual visit plan: gather its inputs from the database, propose, and apply.
+
+The algorithm is `workflows.planning.plan_year` (pure); this module reads the
+customers, the year's non-cancelled visits and their visitors, and the visitor pool
+(active marketing staff, then technical and after-sales people), and creates the
+proposed visits through the handlers in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.engine import Connection
+
+from service import outbox, runtime
+from service import repository as repo
+from service.handlers import Context, insert_created, prepare_creation
+from service.kinds import VISIT
+from service.models import Customer, User, Visit, VisitVisitor
+from workflows.planning import Plan, plan_year
+
+MARKETING_ROLES = ("marketing_staff",)
+SUPPORT_ROLES = ("technical", "after_sales")
+TOPICS = ["business_cooperation", "needs_research"]
+PLACE = "待与客户确认 / to be agreed with the customer"
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    tz = runtime.registry().calendar.tz
+    return (
+        datetime.combine(date(year, 1, 1), time(0), tzinfo=tz),
+        datetime.combine(date(year + 1, 1, 1), time(0), tzinfo=tz),
+    )
+
+
+def _pool(conn: Connection) -> list[list[str]]:
+    users = User.__table__
+    rows = conn.execute(
+        sa.select(users.c.username, users.c.role).where(users.c.active.is_(True))
+    ).all()
+    marketing = sorted(r.username for r in rows if r.role in MARKETING_ROLES)
+    if not marketing:  # a department of one manager still gets its visits planned
+        marketing = sorted(r.username for r in rows if r.role == "marketing_manager")
+    support = sorted(r.username for r in rows if r.role in SUPPORT_ROLES)
+    return [marketing, support]
+
+
+def propose(conn: Connection, year: int, start: date, visitors_per_visit: int = 2) -> Plan:
+    """The plan of `year` from `start` on, from what the database holds now."""
+    begin, end = year_bounds(year)
+    visits, links = Visit.__table__, VisitVisitor.__table__
+    in_year = sa.and_(
+        visits.c.planned_at >= begin, visits.c.planned_at < end, visits.c.state != "cancelled"
+    )
+    customers = [
+        (int(r.id), str(r.tier))
+        for r in conn.execute(sa.select(Customer.__table__.c.id, Customer.__table__.c.tier))
+    ]
+    existing: dict[int, list[datetime]] = defaultdict(list)
+    for r in conn.execute(sa.select(visits.c.customer_id, visits.c.planned_at).where(in_year)):
+        existing[int(r.customer_id)].append(r.planned_at)
+    bookings = [
+        (str(r.username), r.planned_at)
+        for r in conn.execute(
+            sa.select(links.c.username, visits.c.planned_at)
+            .join(visits, visits.c.id == links.c.visit_id)
+            .where(in_year)
+        )
+    ]
+    return plan_year(
+        year,
+        customers,
+        current_app.config["POLICY"]["visit_quotas"],
+        existing,
+        _pool(conn),
+        bookings,
+        runtime.registry().calendar,
+        start=start,
+        visitors_per_visit=visitors_per_visit,
+    )
+
+
+def default_start(year: int) -> date:
+    """Tomorrow (local), or 1 January of a year still to come."""
+    tomorrow = runtime.now().astimezone(runtime.registry().calendar.tz).date() + timedelta(1)
+    return max(tomorrow, date(year, 1, 1))
+
+
+def payload_of(visit: Any, year: int) -> dict[str, Any]:
+    return {
+        "customer_id": visit.customer_id,
+        "planned_at": visit.planned_at.isoformat(),
+        "visitors": list(visit.visitors),
+        "topics": TOPICS,
+        "place": PLACE,
+        "purpose": f"{year} 年度走访计划 / annual plan {year}",
+    }
+
+
+def represent(plan: Plan) -> dict[str, Any]:
+    return {
+        "year": plan.year,
+        "from": plan.start.isoformat(),
+        "visits": [payload_of(v, plan.year) for v in plan.visits],
+        "clashes": [
+            {
+                "username": c.username,
+                "date": c.day.isoformat(),
+                "half_day": c.half,
+                "times": [t.isoformat() for t in c.times],
+            }
+            for c in plan.clashes
+        ],
+        "summary": plan.summary(),
+    }
+
+
+def run(
+    year: int, start: date, visitors_per_visit: int, dry_run: bool, ctx: Context
+) -> dict[str, Any]:
+    """Propose the plan; unless a dry run, create its visits in one transaction."""
+    if dry_run:
+        with repo.reading() as conn:
+            return {"dry_run": True, **represent(propose(conn, year, start, visitors_per_visit))}
+    with repo.writing() as conn:
+        plan = propose(conn, year, start, visitors_per_visit)
+        now = runtime.now()
+        ids = []
+        for visit in plan.visits:
+            creation = prepare_creation(VISIT, payload_of(visit, year), ctx, conn)
+            ids.append(insert_created(conn, VISIT, creation, ctx, now))
+    outbox.wake()
+    return {"dry_run": False, **represent(plan), "created": ids}
