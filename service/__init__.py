@@ -87,6 +87,10 @@ def _register_api(app: Flask) -> None:
     from service.api import kpi
 
     rest_api.register_blueprint(kpi.blp)
+    from service.api import meetings, reviews
+
+    rest_api.register_blueprint(reviews.blp)
+    rest_api.register_blueprint(meetings.blp)
     # Not in the OpenAPI document: its security is a signature, not a bearer token (README).
     app.register_blueprint(inbound.bp)
 

@@ -348,3 +348,73 @@ class CooperationVolume(db.Model):  # type: ignore[name-defined,misc]
     new_areas: Mapped[int] = mapped_column(default=0)
     updated_by: Mapped[str] = mapped_column(sa.String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TierReview(db.Model):  # type: ignore[name-defined,misc]
+    """A yearly key-customer review: marketing proposes a tier, management decides."""
+
+    __tablename__ = "tier_reviews"
+    __table_args__ = (sa.Index("ix_tier_reviews_year_decision", "year", "decision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column()
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    current_tier: Mapped[str] = mapped_column(sa.String(20))
+    proposed_tier: Mapped[str] = mapped_column(sa.String(20))
+    criteria: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    proposed_by: Mapped[str] = mapped_column(sa.String(150))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decision: Mapped[str | None] = mapped_column(sa.String(20))  # null | approved | rejected
+    decided_by: Mapped[str | None] = mapped_column(sa.String(150))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class CustomerTierHistory(db.Model):  # type: ignore[name-defined,misc]
+    """Every change of a customer's tier, and the review that approved it."""
+
+    __tablename__ = "customer_tier_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), index=True)
+    from_tier: Mapped[str] = mapped_column(sa.String(20))
+    to_tier: Mapped[str] = mapped_column(sa.String(20))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_by: Mapped[str] = mapped_column(sa.String(150))
+    review_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tier_reviews.id"))
+
+
+class FeedbackMeeting(db.Model):  # type: ignore[name-defined,misc]
+    """A feedback meeting after a visit: who attended, what was decided."""
+
+    __tablename__ = "feedback_meetings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visits.id"), index=True)
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    place: Mapped[str | None] = mapped_column(sa.String(200))
+    attendees: Mapped[list[str]] = mapped_column(JSON, default=list)
+    decisions: Mapped[str] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(150))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FeedbackMeetingIssue(db.Model):  # type: ignore[name-defined,misc]
+    """An issue assigned in a feedback meeting."""
+
+    __tablename__ = "feedback_meeting_issues"
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("feedback_meetings.id"), primary_key=True)
+    issue_id: Mapped[int] = mapped_column(sa.ForeignKey("issues.id"), primary_key=True)
+
+
+class Evaluation(db.Model):  # type: ignore[name-defined,misc]
+    """The half-yearly evaluation of visits (regulation section 6), with a KPI snapshot."""
+
+    __tablename__ = "evaluations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(sa.Date)
+    period_end: Mapped[date] = mapped_column(sa.Date)
+    summary: Mapped[str] = mapped_column(sa.Text)
+    findings: Mapped[str | None] = mapped_column(sa.Text)
+    measures: Mapped[str | None] = mapped_column(sa.Text)
+    kpi: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(sa.String(150))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,195 @@
+"""Feedback meetings assign a visit's issues through the issue workflow's `assign`
+transition; half-yearly evaluations keep a snapshot of the period's KPIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import World, create_visit
+from tests.integration.test_api_support import assert_error, create_issue
+
+TABLES = ("feedback_meetings", "feedback_meeting_issues", "evaluations")
+
+
+def counts(world: World) -> dict[str, int]:
+    return {**world.counts(), **{t: world.count(t) for t in TABLES}}
+
+
+@pytest.fixture
+def visit(world: World) -> dict[str, Any]:
+    return create_visit(world, customer_id=world.customers["Globex"])
+
+
+def assignment(issue: dict[str, Any], **over: Any) -> dict[str, Any]:
+    return {
+        "issue_id": issue["id"],
+        "responsible_department": "technical",
+        "responsible_person": "tom",
+        "due_at": "2026-11-20",
+        **over,
+    }
+
+
+def meeting(visit: dict[str, Any], *assignments: dict[str, Any], **over: Any) -> dict[str, Any]:
+    return {
+        "held_at": "2026-11-12T15:00:00+08:00",
+        "visit_id": visit["id"],
+        "place": "Room 3",
+        "attendees": ["mary", "mike", "tom"],
+        "decisions": "Fix exports first; train the customer's staff",
+        "assignments": list(assignments),
+        **over,
+    }
+
+
+def test_a_meeting_assigns_its_issues(world: World, visit: dict[str, Any]) -> None:
+    first = create_issue(world, visit_id=visit["id"])
+    second = create_issue(world, visit_id=visit["id"], title="Manual out of date")
+    body = meeting(
+        visit,
+        assignment(first, version=first["version"]),
+        assignment(second, responsible_department="after_sales", responsible_person="amy"),
+    )
+    r = world.post("/api/v1/feedback-meetings", "mary", body)
+    assert r.status_code == 201, r.get_json()
+    created = r.get_json()
+    assert created["issue_ids"] == sorted([first["id"], second["id"]])
+    assert [a["status"] for a in created["assignments"]] == [200, 200]
+    assert (created["created_by"], created["attendees"]) == ("mary", ["mary", "mike", "tom"])
+
+    issue = world.get(f"/api/v1/issues/{second['id']}", "mary").get_json()
+    assert issue["state"] == "assigned"
+    assert issue["responsible_department"] == "after_sales"
+    assert issue["responsible_person"] == "amy"
+    history = world.get(f"/api/v1/issues/{second['id']}/history", "mary").get_json()
+    events = history["items"] if isinstance(history, dict) else history
+    last = events[-1]
+    assert (last["trigger"], last["to"], last["actor"], last["source"]) == (
+        "assign",
+        "assigned",
+        "mary",
+        "api",
+    )
+
+    one = world.get(f"/api/v1/feedback-meetings/{created['id']}", "tom")
+    assert one.status_code == 200
+    assert one.get_json()["issue_ids"] == created["issue_ids"]
+    listed = world.get(f"/api/v1/feedback-meetings?visit_id={visit['id']}", "boss").get_json()
+    assert [m["id"] for m in listed["items"]] == [created["id"]]
+
+
+def test_a_meeting_without_assignments(world: World) -> None:
+    body = {
+        "held_at": "2026-11-12T15:00:00+08:00",
+        "attendees": ["mike"],
+        "decisions": "nothing to assign",
+    }
+    r = world.post("/api/v1/feedback-meetings", "mike", body)
+    assert r.status_code == 201, r.get_json()
+    assert (r.get_json()["visit_id"], r.get_json()["issue_ids"]) == (None, [])
+
+
+def test_a_refused_assignment_refuses_the_meeting(world: World, visit: dict[str, Any]) -> None:
+    good = create_issue(world, visit_id=visit["id"])
+    stale = create_issue(world, visit_id=visit["id"], title="Other")
+    before = counts(world)
+    body = meeting(visit, assignment(good), assignment(stale, version=7))
+    assert_error(world.post("/api/v1/feedback-meetings", "mary", body), 409, "version_conflict")
+    body = meeting(visit, assignment(good), assignment(stale, responsible_person="nobody"))
+    err = assert_error(world.post("/api/v1/feedback-meetings", "mary", body), 422, "invalid_data")
+    assert "responsible_person" in err["errors"]
+    body = meeting(visit, assignment(good), assignment(stale, due_at="soon"))
+    err = assert_error(world.post("/api/v1/feedback-meetings", "mary", body), 422, "invalid_data")
+    assert "due_at" in err["errors"]
+    body = meeting(visit, assignment(good), {**assignment(stale), "issue_id": 9999})
+    assert_error(world.post("/api/v1/feedback-meetings", "mary", body), 404, "not_found")
+    assert counts(world) == before
+    assert world.get(f"/api/v1/issues/{good['id']}", "mary").get_json()["state"] == "raised"
+
+
+def test_an_already_assigned_issue_is_refused(world: World, visit: dict[str, Any]) -> None:
+    issue = create_issue(world, visit_id=visit["id"])
+    assert (
+        world.post(
+            "/api/v1/feedback-meetings", "mary", meeting(visit, assignment(issue))
+        ).status_code
+        == 201
+    )
+    before = counts(world)
+    r = world.post("/api/v1/feedback-meetings", "mary", meeting(visit, assignment(issue)))
+    assert r.status_code == 409, r.get_json()
+    assert counts(world) == before
+
+
+def test_only_marketing_records_meetings(world: World, visit: dict[str, Any]) -> None:
+    issue = create_issue(world, visit_id=visit["id"])
+    before = counts(world)
+    for user in ("tom", "boss", "sara"):
+        r = world.post("/api/v1/feedback-meetings", user, meeting(visit, assignment(issue)))
+        assert_error(r, 403, "forbidden")
+    assert counts(world) == before
+
+
+def test_bad_meetings_are_refused_per_field(world: World, visit: dict[str, Any]) -> None:
+    issue = create_issue(world, visit_id=visit["id"])
+    before = counts(world)
+    cases = [
+        (meeting(visit, held_at="yesterday"), "held_at"),
+        (meeting(visit, held_at="2026-11-12T15:00:00"), "held_at"),
+        (meeting(visit, attendees=[]), "attendees"),
+        (meeting(visit, attendees=["ghost"]), "attendees"),
+        (meeting(visit, decisions=""), "decisions"),
+        (meeting(visit, visit_id=9999), "visit_id"),
+        (meeting(visit, assignment(issue), assignment(issue)), "assignments"),
+        (meeting(visit, {"issue_id": issue["id"]}), "assignments"),
+    ]
+    for body, field in cases:
+        r = world.post("/api/v1/feedback-meetings", "mary", body)
+        err = assert_error(r, 422, "invalid_request")
+        assert field in err["errors"], (field, err)
+    assert counts(world) == before
+    assert_error(world.get("/api/v1/feedback-meetings/77", "mary"), 404, "not_found")
+
+
+# -- evaluations -------------------------------------------------------------------------
+EVALUATION = {
+    "period_start": "2026-07-01",
+    "period_end": "2026-12-31",
+    "summary": "Visits on plan for core customers",
+    "findings": "General-tier visits behind",
+    "measures": "Add general-tier visits to the Q1 plan",
+}
+
+
+def test_an_evaluation_keeps_the_kpis_of_its_period(world: World, visit: dict[str, Any]) -> None:
+    create_issue(world, visit_id=visit["id"])
+    r = world.post("/api/v1/evaluations", "mike", EVALUATION)
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert (body["created_by"], body["period_start"], body["period_end"]) == (
+        "mike",
+        "2026-07-01",
+        "2026-12-31",
+    )
+    assert set(body["kpi"]) >= {"plan_completion", "issues", "satisfaction", "cooperation"}
+    assert body["kpi"]["from"].startswith("2026-07-01T00:00:00")
+    assert world.get(f"/api/v1/evaluations/{body['id']}", "boss").get_json() == body
+    assert world.get("/api/v1/evaluations", "boss").get_json()["total"] == 1
+    assert world.post("/api/v1/evaluations", "boss", EVALUATION).status_code == 201
+
+
+def test_evaluations_refused_writing_nothing(world: World) -> None:
+    before = counts(world)
+    for user in ("mary", "tom", "sara"):
+        assert_error(world.post("/api/v1/evaluations", user, EVALUATION), 403, "forbidden")
+    for body, field in [
+        ({**EVALUATION, "period_end": "2026-06-30"}, "period_end"),
+        ({**EVALUATION, "period_start": "July"}, "period_start"),
+        ({k: v for k, v in EVALUATION.items() if k != "summary"}, "summary"),
+    ]:
+        err = assert_error(world.post("/api/v1/evaluations", "mike", body), 422, "invalid_request")
+        assert field in err["errors"], err
+    assert counts(world) == before
+    assert_error(world.get("/api/v1/evaluations/5", "mike"), 404, "not_found")
