@@ -26,6 +26,8 @@ from workflows.planning import Plan, plan_year
 MARKETING_ROLES = ("marketing_staff",)
 SUPPORT_ROLES = ("technical", "after_sales")
 TOPICS = ["business_cooperation", "needs_research"]
+# Two plans applied at once would both see the quotas unmet: they take turns.
+PLAN_LOCK = 0x7669_7369_7470  # "visitp"
 PLACE = "待与客户确认 / to be agreed with the customer"
 
 
@@ -127,6 +129,8 @@ def run(
         with repo.reading() as conn:
             return {"dry_run": True, **represent(propose(conn, year, start, visitors_per_visit))}
     with repo.writing() as conn:
+        if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK})
         plan = propose(conn, year, start, visitors_per_visit)
         now = runtime.now()
         ids = []

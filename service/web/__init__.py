@@ -39,7 +39,14 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from service.web import customers, issues, notices, supervision, views  # noqa: F401 - routes
+    from service.web import (  # noqa: F401 - routes
+        customers,
+        evaluation,
+        issues,
+        notices,
+        supervision,
+        views,
+    )
     from service.web.common import bp
 
     app.register_blueprint(bp)

@@ -35,7 +35,8 @@ def test_a_dry_run_proposes_the_missing_visits_and_writes_nothing(world: World) 
         assert v["visitors"][0] == "mary" and v["visitors"][1] in {"tom", "ted", "amy"}
 
 
-def test_applying_creates_exactly_the_proposed_visits_in_one_go(world: World) -> None:
+def test_applying_creates_exactly_the_proposed_visits_in_one_go(any_world: World) -> None:
+    world = any_world
     dry = world.post(PLAN, "mike", {"year": 2026, "from": "2026-12-01"}).get_json()
     before = world.counts()
     r = world.post(PLAN, "mike", {"year": 2026, "from": "2026-12-01", "dry_run": False})

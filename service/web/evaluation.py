@@ -1,0 +1,321 @@
+"""The dashboard (KPI charts) and the compliance report (issue 7), for a period of dates.
+
+`?from=YYYY-MM-DD&to=YYYY-MM-DD` in the business time zone, `to` excluded; by default the
+current half-year. Charts are inline SVG drawn here, with no script. Marketing, management,
+supervision and admin only (the KPI readers).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time
+from html import escape
+from typing import Any
+
+from flask import Response, current_app, render_template, request, url_for
+from markupsafe import Markup
+
+from service import compliance, kpi, runtime
+from service.api.kpi import READERS
+from service.extensions import db
+from service.web.auth import login_required, web_actor
+from service.web.common import _, bp, error_page, local_time, tz
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def half_year(today: date) -> tuple[date, date]:
+    if today.month <= 6:
+        return date(today.year, 1, 1), date(today.year, 7, 1)
+    return date(today.year, 7, 1), date(today.year + 1, 1, 1)
+
+
+def period() -> tuple[date, date] | None:
+    """The dates asked for, or the current half-year; None when they make no period."""
+    start, end = half_year(runtime.now().astimezone(tz()).date())
+    try:
+        if request.args.get("from"):
+            start = date.fromisoformat(request.args["from"])
+        if request.args.get("to"):
+            end = date.fromisoformat(request.args["to"])
+    except ValueError:
+        return None
+    return (start, end) if start < end else None
+
+
+def moments(start: date, end: date) -> tuple[datetime, datetime]:
+    zone = tz()
+    return datetime.combine(start, time(), zone), datetime.combine(end, time(), zone)
+
+
+def bar_chart(items: list[tuple[str, float | None]], percent: bool = True) -> Markup:
+    """Horizontal bars, one per (label, value); rates as percentages capped at the width."""
+    width, label_w, bar_h, gap = 560, 170, 18, 6
+    values = [x or 0 for _, x in items]
+    top = 1.0 if percent else max(values + [1])
+    height = len(items) * (bar_h + gap) + gap
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for n, (label, value) in enumerate(items):
+        y = gap + n * (bar_h + gap)
+        span = width - label_w - 70
+        length = 0 if value is None else min(value / top, 1.0) * span if top else 0
+        shown = "—" if value is None else (f"{value * 100:.1f}%" if percent else f"{value:g}")
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + bar_h - 4}" text-anchor="end">'
+            f"{escape(str(label))}</text>"
+            f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar_h}" class="bar">'
+            f"<title>{escape(str(label))}: {shown}</title></rect>"
+            f'<text x="{label_w + length + 4:.1f}" y="{y + bar_h - 4}">{shown}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+@bp.context_processor
+def evaluation_globals() -> dict[str, Any]:
+    return {"kpi_readers": READERS}
+
+
+def _refused() -> tuple[str, int] | None:
+    if web_actor().role not in READERS:
+        return error_page(
+            403,
+            _(
+                "The dashboard and the compliance report are for marketing, "
+                "management and supervision."
+            ),
+        )
+    return None
+
+
+def _bad_period() -> tuple[str, int]:
+    return error_page(422, _("Give the period as dates, from before to."))
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard() -> Any:
+    refused = _refused()
+    if refused:
+        return refused
+    dates = period()
+    if dates is None:
+        return _bad_period()
+    start, end = moments(*dates)
+    with db.engine.connect() as conn:
+        figures = kpi.figures(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
+    plan = figures["plan_completion"]
+    args: dict[str, Any] = {"from": dates[0].isoformat(), "to": dates[1].isoformat()}
+    return render_template(
+        "web/dashboard.html",
+        dates=dates,
+        figures=figures,
+        tier_chart=bar_chart([(t["tier"], t["rate"]) for t in plan["by_tier"]]),
+        department_chart=bar_chart([(x["department"], x["rate"]) for x in plan["by_department"]]),
+        person_chart=bar_chart([(x["person"], x["rate"]) for x in plan["by_person"]]),
+        issue_chart=bar_chart(
+            [
+                (_("Resolved"), figures["issues"]["resolution_rate"]),
+                (_("Resolved on time"), figures["issues"]["on_time_rate"]),
+            ]
+        ),
+        satisfaction_chart=bar_chart(
+            [
+                (_("Confirmations"), figures["satisfaction"]["confirmation_average"]),
+                (_("Surveys"), figures["satisfaction"]["survey_average"]),
+                (_("All"), figures["satisfaction"]["average"]),
+            ],
+            percent=False,
+        ),
+        cooperation_chart=bar_chart(
+            [
+                (_("Before the first visit"), figures["cooperation"]["volume_before"]),
+                (_("After the first visit"), figures["cooperation"]["volume_after"]),
+            ],
+            percent=False,
+        ),
+        csv_url=url_for("web.dashboard_csv", **args),
+        xlsx_url=url_for("web.dashboard_xlsx", **args),
+    )
+
+
+def _dashboard_figures() -> dict[str, Any] | None:
+    dates = period()
+    if dates is None:
+        return None
+    start, end = moments(*dates)
+    with db.engine.connect() as conn:
+        return kpi.figures(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
+
+
+@bp.route("/dashboard/export.csv")
+@login_required
+def dashboard_csv() -> Any:
+    """The figures as `GET /api/v1/kpi/export.csv` gives them, for a signed-in browser."""
+    refused = _refused()
+    if refused:
+        return refused
+    result = _dashboard_figures()
+    if result is None:
+        return _bad_period()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("section", "group", "metric", "value"))
+    writer.writerows(("" if v is None else v for v in row) for row in kpi.rows(result))
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=kpi.csv"},
+    )
+
+
+@bp.route("/dashboard/export.xlsx")
+@login_required
+def dashboard_xlsx() -> Any:
+    """The figures as `GET /api/v1/kpi/export.xlsx` gives them, for a signed-in browser."""
+    from openpyxl import Workbook
+
+    refused = _refused()
+    if refused:
+        return refused
+    result = _dashboard_figures()
+    if result is None:
+        return _bad_period()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "KPI"
+    sheet.append(["from", result["from"], "to", result["to"]])
+    sheet.append(["section", "group", "metric", "value"])
+    for row in kpi.rows(result):
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return Response(
+        out.getvalue(),
+        mimetype=XLSX,
+        headers={"Content-Disposition": "attachment; filename=kpi.xlsx"},
+    )
+
+
+# -- the compliance report -----------------------------------------------------------------
+def clause_titles() -> dict[str, str]:
+    return {
+        "3(二)": _("3(二) Visit frequency by customer tier"),
+        "3(三)": _("3(三) Visits planned at least a day ahead"),
+        "4(三)": _("4(三) Visit records submitted by the record deadline"),
+        "5(一)": _("5(一) Visit reports made by the report deadline"),
+        "5(一)3": _("5(一)3 Ledger issues closed with the customer's confirmation, on time"),
+        "7(一)3": _("7(一)3 Rectification notices verified by their due date"),
+    }
+
+
+def reason_labels() -> dict[str, str]:
+    return {
+        "below_quota": _("Fewer visits than the tier requires"),
+        "planned_late": _("Planned less than a day ahead"),
+        "record_late": _("Record deadline passed"),
+        "no_report": _("No report yet"),
+        "report_late": _("Report deadline passed"),
+        "not_confirmed": _("Not confirmed by the customer"),
+        "resolved_late": _("Resolved after its deadline"),
+        "not_verified": _("Not verified"),
+        "verified_late": _("Verified after its due date"),
+    }
+
+
+def object_url(workflow: str, id_: int) -> str:
+    endpoints = {
+        "customer": ("web.customer", "customer_id"),
+        "visit": ("web.visit", "visit_id"),
+        "issue": ("web.issue", "issue_id"),
+        "rectification": ("web.notice", "notice_id"),
+    }
+    endpoint, arg = endpoints[workflow]
+    values: dict[str, Any] = {arg: id_}
+    return url_for(endpoint, **values)
+
+
+def object_label(workflow: str) -> str:
+    return {
+        "customer": _("Customer"),
+        "visit": _("Visit"),
+        "issue": _("Issue"),
+        "rectification": _("Rectification notice"),
+    }[workflow]
+
+
+def _sections() -> tuple[tuple[date, date], list[dict[str, Any]]] | None:
+    dates = period()
+    if dates is None:
+        return None
+    start, end = moments(*dates)
+    with db.engine.connect() as conn:
+        sections = compliance.report(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
+    return dates, sections
+
+
+@bp.route("/compliance")
+@login_required
+def compliance_report() -> Any:
+    refused = _refused()
+    if refused:
+        return refused
+    found = _sections()
+    if found is None:
+        return _bad_period()
+    dates, sections = found
+    return render_template(
+        "web/compliance.html",
+        dates=dates,
+        sections=sections,
+        titles=clause_titles(),
+        reasons=reason_labels(),
+        object_url=object_url,
+        object_label=object_label,
+    )
+
+
+@bp.route("/compliance.xlsx")
+@login_required
+def compliance_xlsx() -> Any:
+    from openpyxl import Workbook
+
+    refused = _refused()
+    if refused:
+        return refused
+    found = _sections()
+    if found is None:
+        return _bad_period()
+    (start, end), sections = found
+    titles, reasons = clause_titles(), reason_labels()
+    book = Workbook()
+    if book.active is not None:
+        book.remove(book.active)
+    for section in sections:
+        sheet = book.create_sheet(section["clause"])
+        sheet.append([titles[section["clause"]]])
+        sheet.append([_("From"), start.isoformat(), _("To"), end.isoformat()])
+        sheet.append([_("Cases"), section["total"], _("Compliant"), section["compliant"]])
+        sheet.append([_("Object"), "#", _("Name"), _("Exception"), _("Time")])
+        for x in section["exceptions"]:
+            sheet.append(
+                [
+                    object_label(x["workflow"]),
+                    x["id"],
+                    x["name"],
+                    reasons[x["reason"]],
+                    local_time(x["at"]),
+                ]
+            )
+    out = io.BytesIO()
+    book.save(out)
+    return Response(
+        out.getvalue(),
+        mimetype=XLSX,
+        headers={"Content-Disposition": f"attachment; filename=compliance-{start}-{end}.xlsx"},
+    )

@@ -1,0 +1,168 @@
+"""The compliance report: clause by clause, the compliant cases and every exception, as a
+page and as an Excel workbook with one sheet per clause."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from service.extensions import db
+from service.models import Deadline, RectificationNotice, TransitionEvent, Visit
+from tests.integration.conftest import World
+from tests.integration.test_kpi import _at, _event, _issue, _visit
+from tests.integration.web import Browser
+
+PERIOD = "from=2026-01-01&to=2027-01-01"
+CLAUSES = ["3(二)", "3(三)", "4(三)", "5(一)", "5(一)3", "7(一)3"]
+
+
+def _fixture(world: World) -> dict[str, int]:
+    """Acme: two visits recorded in time and reported, planned a week ahead; Globex: one
+    visit planned the same day, its record late (a fired deadline); one issue confirmed on
+    time, one resolved late, one open; one notice verified, one not."""
+    ids: dict[str, int] = {}
+    with world.app.app_context():
+        acme, globex = world.customers["Acme"], world.customers["Globex"]
+        ids["good"] = _visit(acme, "2026-03-10T02:00:00", "reported", ["mary"])
+        ids["good2"] = _visit(acme, "2026-04-10T02:00:00", "reported", ["mary"])
+        ids["late"] = _visit(globex, "2026-05-10T02:00:00", "recorded", ["tom"])
+        for key, created in (
+            ("good", "2026-03-01T02:00:00"),
+            ("good2", "2026-04-01T02:00:00"),
+            ("late", "2026-05-10T00:00:00"),
+        ):
+            db.session.get(Visit, ids[key]).created_at = _at(created)
+        db.session.add(
+            Deadline(
+                workflow="visit",
+                instance_id=ids["late"],
+                kind="record",
+                state="visited",
+                version=3,
+                due_at=_at("2026-05-12T10:00:00"),
+                status="fired",
+                fired_at=_at("2026-05-12T10:00:00"),
+            )
+        )
+        ids["ok_issue"] = _issue(acme, "2026-03-11T02:00:00", "customer_confirmed", "2026-03-20")
+        _event(ids["ok_issue"], "resolve", "2026-03-15T02:00:00")
+        ids["late_issue"] = _issue(acme, "2026-03-12T02:00:00", "customer_confirmed", "2026-03-20")
+        _event(ids["late_issue"], "resolve", "2026-03-25T02:00:00")
+        ids["open_issue"] = _issue(globex, "2026-05-11T02:00:00", "assigned", "2026-06-01")
+        for key, state, verified in (
+            ("ok_notice", "verified", True),
+            ("open_notice", "rectified", False),
+        ):
+            notice = RectificationNotice(
+                definition_version=1,
+                state=state,
+                data={},
+                created_by="sara",
+                department="technical",
+                findings="f",
+                due_at=_at("2026-06-30T00:00:00"),
+            )
+            db.session.add(notice)
+            db.session.flush()
+            ids[key] = int(notice.id)
+            if verified:
+                db.session.add(
+                    TransitionEvent(
+                        workflow="rectification",
+                        instance_id=notice.id,
+                        at=datetime(2026, 6, 20, tzinfo=UTC),
+                        actor="sara",
+                        source="web",
+                        trigger="verify",
+                        from_state="rectified",
+                        to_state="verified",
+                        version=4,
+                        data={},
+                    )
+                )
+        db.session.commit()
+    return ids
+
+
+def _sections(html: str) -> dict[str, str]:
+    parts = html.split('<section class="clause"')[1:]
+    return {clause: part for clause, part in zip(CLAUSES, parts, strict=True)}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("user", ["mary", "mike", "boss", "sara", "admin"])
+def test_the_report_renders_for_the_kpi_readers(world: World, user: str, lang: str) -> None:
+    _fixture(world)
+    r = Browser(world, user, lang=lang).get(f"/compliance?{PERIOD}")
+    assert r.status_code == 200, r.text
+    assert r.text.count('<section class="clause"') == 6
+    assert ("合规报告" if lang == "zh" else "Compliance report") in r.text
+
+
+def test_others_may_not_see_the_report(world: World) -> None:
+    b = Browser(world, "tom")
+    assert b.get(f"/compliance?{PERIOD}").status_code == 403
+    assert b.get(f"/compliance.xlsx?{PERIOD}").status_code == 403
+
+
+def test_each_clause_counts_its_cases_and_lists_its_exceptions(world: World) -> None:
+    ids = _fixture(world)
+    r = Browser(world, "sara", lang="en").get(f"/compliance?{PERIOD}")
+    s = _sections(r.text)
+    # 3(二): Acme (core, 12) has 2, Globex (important, 6) 1, Initech (general, 2) none
+    assert "0 of 3 cases compliant" in s["3(二)"]
+    assert s["3(二)"].count('class="exception"') == 3
+    # 3(三): the Globex visit was planned the day it took place
+    assert "2 of 3 cases compliant" in s["3(三)"]
+    assert f'data-object="visit-{ids["late"]}"' in s["3(三)"]
+    assert f'href="/visits/{ids["late"]}"' in s["3(三)"]
+    # 4(三): one late record, one exception
+    assert "2 of 3 cases compliant" in s["4(三)"]
+    assert s["4(三)"].count('class="exception"') == 1
+    assert f'data-object="visit-{ids["late"]}"' in s["4(三)"]
+    assert "Record deadline passed" in s["4(三)"]
+    # 5(一): the recorded visit has no report yet
+    assert "2 of 3 cases compliant" in s["5(一)"]
+    assert "No report yet" in s["5(一)"]
+    # 5(一)3: one issue late, one open
+    assert "1 of 3 cases compliant" in s["5(一)3"]
+    assert f'data-object="issue-{ids["late_issue"]}"' in s["5(一)3"]
+    assert f'data-object="issue-{ids["open_issue"]}"' in s["5(一)3"]
+    assert f'href="/issues/{ids["ok_issue"]}"' not in s["5(一)3"]
+    # 7(一)3: one notice not verified
+    assert "1 of 2 cases compliant" in s["7(一)3"]
+    assert f'href="/notices/{ids["open_notice"]}"' in s["7(一)3"]
+
+
+def test_a_period_without_the_cases_has_no_exceptions_but_the_quota(world: World) -> None:
+    _fixture(world)
+    r = Browser(world, "sara", lang="en").get("/compliance?from=2025-01-01&to=2025-07-01")
+    s = _sections(r.text)
+    for clause in CLAUSES[1:]:
+        assert "0 of 0 cases compliant" in s[clause], clause
+        assert "No exceptions." in s[clause]
+
+
+def test_the_workbook_has_a_sheet_per_clause_with_the_same_exceptions(world: World) -> None:
+    ids = _fixture(world)
+    b = Browser(world, "sara", lang="en")
+    r = b.client.get(f"/compliance.xlsx?{PERIOD}")
+    assert r.status_code == 200
+    assert r.mimetype.endswith("spreadsheetml.sheet")
+    book = load_workbook(io.BytesIO(r.data))
+    assert book.sheetnames == CLAUSES
+    html = _sections(b.get(f"/compliance?{PERIOD}").text)
+    for clause in CLAUSES:
+        rows = list(book[clause].iter_rows(min_row=5, values_only=True))
+        listed = sorted(str(row[1]) for row in rows)
+        shown = sorted(
+            part.split('"')[0].split("-")[-1] for part in html[clause].split('data-object="')[1:]
+        )
+        assert listed == shown, clause
+    cases = list(book["4(三)"].iter_rows(min_row=3, max_row=3, values_only=True))[0]
+    assert cases[:4] == ("Cases", 3, "Compliant", 2)
+    row = list(book["4(三)"].iter_rows(min_row=5, values_only=True))[0]
+    assert row[:4] == ("Visit", ids["late"], "Globex", "Record deadline passed")

@@ -1,0 +1,91 @@
+"""The dashboard: KPI charts and tables for a period, for the KPI readers only."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from service.extensions import db
+from tests.integration.conftest import World
+from tests.integration.test_kpi import _issue, _visit
+from tests.integration.web import Browser
+
+YEAR = "/dashboard?from=2026-01-01&to=2027-01-01"
+
+
+def _fixture(world: World) -> None:
+    with world.app.app_context():
+        acme, globex = world.customers["Acme"], world.customers["Globex"]
+        _visit(acme, "2026-03-01T02:00:00", "reported", ["mary"])
+        _visit(acme, "2026-04-01T02:00:00", "recorded", ["mary", "tom"])
+        _visit(globex, "2026-05-01T02:00:00", "planned", ["tom"])
+        _issue(acme, "2026-03-02T02:00:00", "customer_confirmed", None)
+        _issue(acme, "2026-03-03T02:00:00", "raised", None)
+        db.session.commit()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("user", ["mary", "mike", "boss", "sara", "admin"])
+def test_the_dashboard_renders_for_the_kpi_readers(world: World, user: str, lang: str) -> None:
+    _fixture(world)
+    b = Browser(world, user, lang=lang)
+    r = b.get(YEAR)
+    assert r.status_code == 200, r.text
+    assert r.text.count('<svg class="chart"') == 6
+    assert "<script" not in r.text
+    assert 'id="nav-dashboard"' in r.text
+    assert 'href="/dashboard/export.csv?from=2026-01-01&amp;to=2027-01-01"' in r.text
+    assert ("看板" if lang == "zh" else "Dashboard") in r.text
+
+
+def test_the_dashboard_shows_the_period_figures(world: World) -> None:
+    _fixture(world)
+    b = Browser(world, "boss", lang="en")
+    r = b.get(YEAR)
+    # Acme (core, 12 a year): 2 done of 12 required; issues: 1 of 2 resolved.
+    tier = r.text.split('id="tier-core"')[1].split("</tr>")[0]
+    assert '<td data-label="Done">2</td>' in tier
+    assert "16.7%" in tier
+    issues = r.text.split('id="issues-table"')[1].split("</table>")[0]
+    assert "50.0%" in issues
+    # per person: mary planned 2, both done; tom 1 of 2
+    person = r.text.split('id="plan-person-table"')[1].split("</table>")[0]
+    assert '<td data-label="Person">mary</td>' in person and "100.0%" in person
+
+
+def test_the_dashboard_defaults_to_the_half_year(world: World) -> None:
+    b = Browser(world, "boss")
+    r = b.get("/dashboard")  # the clock: 2026-11-02
+    assert r.status_code == 200
+    assert 'value="2026-07-01"' in r.text and 'value="2027-01-01"' in r.text
+
+
+def test_others_may_not_see_the_dashboard(world: World) -> None:
+    b = Browser(world, "tom")
+    assert b.get("/dashboard").status_code == 403
+    assert 'id="nav-dashboard"' not in b.get("/").text
+
+
+def test_the_figures_download_as_csv_and_excel(world: World) -> None:
+    _fixture(world)
+    b = Browser(world, "sara")
+    r = b.get("/dashboard/export.csv?from=2026-01-01&to=2027-01-01")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert rows[0] == ["section", "group", "metric", "value"]
+    assert ["issues", "all", "raised", "2"] in rows
+    r = b.client.get("/dashboard/export.xlsx?from=2026-01-01&to=2027-01-01")
+    sheet = load_workbook(io.BytesIO(r.data))["KPI"]
+    assert ("issues", "all", "raised", 2) in list(sheet.iter_rows(values_only=True))
+    tom = Browser(world, "tom")
+    assert tom.get("/dashboard/export.csv").status_code == 403
+    assert tom.get("/dashboard/export.xlsx").status_code == 403
+
+
+def test_a_bad_period_is_refused(world: World) -> None:
+    b = Browser(world, "boss")
+    assert b.get("/dashboard?from=2026-07-01&to=2026-01-01").status_code == 422
+    assert b.get("/dashboard?from=yesterday").status_code == 422
