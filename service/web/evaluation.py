@@ -20,7 +20,8 @@ from service import compliance, kpi, runtime
 from service.api.kpi import READERS
 from service.extensions import db
 from service.web.auth import login_required, web_actor
-from service.web.common import _, bp, error_page, local_time, tz
+from service.web.common import _, bp, department_options, error_page, local_time, tz
+from service.web.customers import tier_labels
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -109,13 +110,23 @@ def dashboard() -> Any:
     with db.engine.connect() as conn:
         figures = kpi.figures(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
     plan = figures["plan_completion"]
+    tiers, departments = tier_labels(), dict(department_options())
     args: dict[str, Any] = {"from": dates[0].isoformat(), "to": dates[1].isoformat()}
     return render_template(
         "web/dashboard.html",
         dates=dates,
         figures=figures,
-        tier_chart=bar_chart([(t["tier"], t["rate"]) for t in plan["by_tier"]]),
-        department_chart=bar_chart([(x["department"], x["rate"]) for x in plan["by_department"]]),
+        tiers=tiers,
+        departments=departments,
+        tier_chart=bar_chart(
+            [(tiers.get(t["tier"], t["tier"]), t["rate"]) for t in plan["by_tier"]]
+        ),
+        department_chart=bar_chart(
+            [
+                (departments.get(x["department"], x["department"]), x["rate"])
+                for x in plan["by_department"]
+            ]
+        ),
         person_chart=bar_chart([(x["person"], x["rate"]) for x in plan["by_person"]]),
         issue_chart=bar_chart(
             [

@@ -166,3 +166,28 @@ def test_the_workbook_has_a_sheet_per_clause_with_the_same_exceptions(world: Wor
     assert cases[:4] == ("Cases", 3, "Compliant", 2)
     row = list(book["4(三)"].iter_rows(min_row=5, values_only=True))[0]
     assert row[:4] == ("Visit", ids["late"], "Globex", "Record deadline passed")
+
+
+def test_the_clauses_count_alike_on_sqlite_and_postgresql(any_world: World) -> None:
+    from service import compliance
+
+    ids = _fixture(any_world)
+    with any_world.app.app_context():
+        quotas = any_world.app.config["POLICY"]["visit_quotas"]
+        with db.engine.connect() as conn:
+            sections = compliance.report(
+                conn, _at("2026-01-01T00:00:00"), _at("2027-01-01T00:00:00"), quotas
+            )
+    counts = {s["clause"]: (s["compliant"], s["total"]) for s in sections}
+    assert counts == {
+        "3(二)": (0, 3),
+        "3(三)": (2, 3),
+        "4(三)": (2, 3),
+        "5(一)": (2, 3),
+        "5(一)3": (1, 3),
+        "7(一)3": (1, 2),
+    }
+    late = {(x["workflow"], x["id"], x["reason"]) for s in sections for x in s["exceptions"]}
+    assert ("visit", ids["late"], "record_late") in late
+    assert ("issue", ids["late_issue"], "resolved_late") in late
+    assert ("rectification", ids["open_notice"], "not_verified") in late
