@@ -96,7 +96,8 @@ def visit_frequency(
     exceptions = []
     total = 0
     for id_, name, tier, count in rows:
-        required = math.ceil(round(quotas.get(tier, 0) * fraction, 6))
+        # to a tenth first: a leap year (366/365 of the quota) still asks for the quota
+        required = math.ceil(round(quotas.get(tier, 0) * fraction, 1))
         if required <= 0:
             continue
         total += 1

@@ -111,6 +111,8 @@ def dashboard() -> Any:
         figures = kpi.figures(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
     plan = figures["plan_completion"]
     tiers, departments = tier_labels(), dict(department_options())
+    order = list(tiers)  # core, important, general
+    plan["by_tier"].sort(key=lambda t: order.index(t["tier"]) if t["tier"] in order else 99)
     args: dict[str, Any] = {"from": dates[0].isoformat(), "to": dates[1].isoformat()}
     return render_template(
         "web/dashboard.html",
@@ -285,6 +287,7 @@ def compliance_report() -> Any:
         dates=dates,
         sections=sections,
         titles=clause_titles(),
+        departments=dict(department_options()),
         reasons=reason_labels(),
         object_url=object_url,
         object_label=object_label,
@@ -304,6 +307,7 @@ def compliance_xlsx() -> Any:
         return _bad_period()
     (start, end), sections = found
     titles, reasons = clause_titles(), reason_labels()
+    departments = dict(department_options())
     book = Workbook()
     if book.active is not None:
         book.remove(book.active)
@@ -318,7 +322,9 @@ def compliance_xlsx() -> Any:
                 [
                     object_label(x["workflow"]),
                     x["id"],
-                    x["name"],
+                    departments.get(x["name"], x["name"])
+                    if x["workflow"] == "rectification"
+                    else x["name"],
                     reasons[x["reason"]],
                     local_time(x["at"]),
                 ]

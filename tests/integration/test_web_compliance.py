@@ -191,3 +191,18 @@ def test_the_clauses_count_alike_on_sqlite_and_postgresql(any_world: World) -> N
     assert ("visit", ids["late"], "record_late") in late
     assert ("issue", ids["late_issue"], "resolved_late") in late
     assert ("rectification", ids["open_notice"], "not_verified") in late
+
+
+def test_a_leap_year_asks_for_the_yearly_quota_and_a_half_year_for_half(world: World) -> None:
+    from service import compliance
+
+    quotas = {"core": 12, "important": 6, "general": 2}
+    with world.app.app_context(), db.engine.connect() as conn:
+        leap = compliance.visit_frequency(
+            conn, _at("2028-01-01T00:00:00"), _at("2029-01-01T00:00:00"), quotas
+        )
+        half = compliance.visit_frequency(
+            conn, _at("2026-01-01T00:00:00"), _at("2026-07-01T00:00:00"), quotas
+        )
+    assert sorted(x["required"] for x in leap["exceptions"]) == [2, 6, 12]
+    assert sorted(x["required"] for x in half["exceptions"]) == [1, 3, 6]

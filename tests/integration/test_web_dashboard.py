@@ -46,6 +46,8 @@ def test_the_dashboard_shows_the_period_figures(world: World) -> None:
     b = Browser(world, "boss", lang="en")
     r = b.get(YEAR)
     # Acme (core, 12 a year): 2 done of 12 required; issues: 1 of 2 resolved.
+    assert r.text.index('id="tier-core"') < r.text.index('id="tier-important"')
+    assert r.text.index('id="tier-important"') < r.text.index('id="tier-general"')
     tier = r.text.split('id="tier-core"')[1].split("</tr>")[0]
     assert '<td data-label="Done">2</td>' in tier
     assert "16.7%" in tier
