@@ -60,10 +60,16 @@ def actionable(kind: Kind, workflow: Workflow, actor: Actor) -> sa.ColumnElement
 
 
 def inbox(actor: Actor, page_no: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """The caller's actionable instances, soonest running deadline first, then the rest by id.
+
+    Instances with a running deadline are found by walking the deadlines in due order (an
+    index), not by sorting every actionable instance by a computed soonest deadline.
+    """
     registry = runtime.registry()
     now = runtime.now()
     dl = Deadline.__table__
     conn = repo.connection()
+    need = page_no * per_page
     candidates: list[tuple[Any, Kind, dict[str, Any]]] = []
     total = 0
     for kind in KINDS.values():
@@ -72,27 +78,34 @@ def inbox(actor: Actor, page_no: int, per_page: int) -> tuple[list[dict[str, Any
         vis = visibility.clause(kind, actor)
         if vis is not None:
             where.append(vis)
-        soonest = (
-            sa.select(sa.func.min(dl.c.due_at))
-            .where(
-                dl.c.workflow == kind.workflow,
-                dl.c.instance_id == t.c.id,
-                dl.c.state == t.c.state,
-                dl.c.status.in_(("open", "fired")),
-            )
-            .scalar_subquery()
-            .label("soonest_due")
+        running = sa.and_(
+            dl.c.workflow == kind.workflow,
+            dl.c.instance_id == t.c.id,
+            dl.c.state == t.c.state,
+            dl.c.status.in_(("open", "fired")),
         )
         total += int(
             conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar() or 0
         )
-        rows = conn.execute(
-            sa.select(t, soonest)
+        seen: set[int] = set()
+        for r in conn.execute(
+            sa.select(t, dl.c.due_at.label("soonest_due"))
+            .select_from(dl.join(t, running))
             .where(*where)
-            .order_by(soonest.is_(None), soonest, t.c.id)
-            .limit(page_no * per_page)
-        ).mappings()
-        candidates.extend((r["soonest_due"], kind, dict(r)) for r in rows)
+            .order_by(dl.c.due_at, t.c.id)
+            .limit(need)
+        ).mappings():
+            if r["id"] not in seen:  # one running deadline per state; guard anyway
+                seen.add(r["id"])
+                candidates.append((r["soonest_due"], kind, dict(r)))
+        if len(seen) < need:
+            for r in conn.execute(
+                sa.select(t, sa.null().label("soonest_due"))
+                .where(*where, ~sa.exists().where(running))
+                .order_by(t.c.id)
+                .limit(need - len(seen))
+            ).mappings():
+                candidates.append((None, kind, dict(r)))
     candidates.sort(key=lambda c: (c[0] is None, c[0] or now, c[1].workflow, c[2]["id"]))
     chosen = candidates[(page_no - 1) * per_page : page_no * per_page]
     items = []
