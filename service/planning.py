@@ -3,26 +3,33 @@
 The algorithm is `workflows.planning.plan_year` (pure); this module reads the
 customers, the year's non-cancelled visits and their visitors, and the visitor pool
 (active marketing staff, then technical and after-sales people), and creates the
-proposed visits through the handlers in one transaction.
+proposed visits through the handlers in one transaction. `plan` is the use case that
+`POST /api/v1/plans` and the plan page (`/plan`) both call.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import Connection
 
 from service import outbox, runtime
 from service import repository as repo
+from service.errors import Conflict, Forbidden, InvalidRequest
 from service.handlers import Context, insert_created, prepare_creation
 from service.kinds import VISIT
 from service.models import Customer, User, Visit, VisitVisitor
 from workflows.planning import Plan, plan_year
 
+PLANNERS = frozenset({"marketing_manager"})
 MARKETING_ROLES = ("marketing_staff",)
 SUPPORT_ROLES = ("technical", "after_sales")
 TOPICS = ["business_cooperation", "needs_research"]
@@ -121,10 +128,22 @@ def represent(plan: Plan) -> dict[str, Any]:
     }
 
 
+def digest(represented: Mapping[str, Any]) -> str:
+    """A fingerprint of a plan's proposed visits: what a preview showed, to apply only that."""
+    text = json.dumps(represented["visits"], sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def run(
-    year: int, start: date, visitors_per_visit: int, dry_run: bool, ctx: Context
+    year: int,
+    start: date,
+    visitors_per_visit: int,
+    dry_run: bool,
+    ctx: Context,
+    expected: str | None = None,
 ) -> dict[str, Any]:
-    """Propose the plan; unless a dry run, create its visits in one transaction."""
+    """Propose the plan; unless a dry run, create its visits in one transaction. With
+    `expected` (a preview's `digest`), applying a plan that differs is a 409 writing nothing."""
     if dry_run:
         with repo.reading() as conn:
             return {"dry_run": True, **represent(propose(conn, year, start, visitors_per_visit))}
@@ -132,6 +151,8 @@ def run(
         if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK})
         plan = propose(conn, year, start, visitors_per_visit)
+        if expected is not None and digest(represent(plan)) != expected:
+            raise Conflict("the plan changed since it was previewed")
         now = runtime.now()
         ids = []
         for visit in plan.visits:
@@ -139,3 +160,43 @@ def run(
             ids.append(insert_created(conn, VISIT, creation, ctx, now))
     outbox.wake()
     return {"dry_run": False, **represent(plan), "created": ids}
+
+
+# -- the use case ----------------------------------------------------------------------------
+class PlanRequest(Schema):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    from_ = fields.Date(data_key="from", load_default=None)
+    dry_run = fields.Boolean(load_default=True)
+    visitors_per_visit = fields.Integer(
+        load_default=2, strict=True, validate=validate.Range(min=1, max=5)
+    )
+
+    @validates_schema
+    def _in_year(self, data: dict[str, Any], **_: Any) -> None:
+        start = data.get("from_")
+        if start is not None and start.year != data.get("year"):
+            raise ValidationError("must be a day of `year`", "from")
+
+
+def plan(body: Mapping[str, Any], ctx: Context, expected: str | None = None) -> dict[str, Any]:
+    """Check a plan request (`year`, `from`, `dry_run`, `visitors_per_visit`) and run it.
+
+    Refusals, in the API's order, write nothing: bad fields, a year that is over or a
+    start before tomorrow (422), a caller who is not a marketing manager (403), a plan
+    that is no longer the previewed one (409, with `expected`).
+    """
+    try:
+        args = PlanRequest().load(body)
+    except ValidationError as err:
+        messages = err.messages if isinstance(err.messages, dict) else {"_": err.messages}
+        raise InvalidRequest("invalid plan request", messages) from None
+    year: int = args["year"]
+    earliest = default_start(year)
+    if earliest.year != year:
+        raise InvalidRequest("invalid plan request", {"year": ["the year is over"]})
+    start: date = args["from_"] or earliest
+    if start < earliest:
+        raise InvalidRequest("invalid plan request", {"from": ["must be after today"]})
+    if ctx.actor.role not in PLANNERS:
+        raise Forbidden("only a marketing manager may plan the year's visits")
+    return run(year, start, args["visitors_per_visit"], args["dry_run"], ctx, expected)
