@@ -157,9 +157,9 @@ def fire(
 ) -> dict[str, Any]:
     """Fire one transition from a request body `{"trigger", "version"?, "data"?}`.
 
-    The instance is read and every check made before the write transaction begins, so that
-    SQLite's one writer holds the lock only for the writes; the optimistic update (same
-    version as read, or 409) makes sure that of concurrent transitions exactly one wins.
+    One write transaction: the checks (`prepare_transition`), then the optimistic update
+    and its records (`apply_transition`: same version as read, or 409), so that of
+    concurrent transitions exactly one wins.
 
     `keep(conn, representation)`, if given, runs inside the transaction after the
     transition's writes, so that what an entry point stores about the request (a webhook's
@@ -168,35 +168,74 @@ def fire(
     now = runtime.now()
     representation: dict[str, Any] | None = None
     with repo.writing() as conn:
-        row = load_visible(kind, instance_id, ctx.actor, conn)
-        trigger, expected, data = _parse_transition(body)
-        workflow = workflow_of(kind, row)
-        outcome = workflow.fire(InstanceView(kind, row), trigger, ctx.actor, data, now, expected)
-        spec = workflow.transition(trigger, row["state"])
-        assert spec is not None  # fire succeeded, so the transition exists
-        references.check_references(spec.fields, outcome.data, conn)
-        values = {
-            **columns_of(kind, outcome.attributes, workflow),
-            "state": outcome.state,
-            "data": {**(row["data"] or {}), trigger: outcome.json_data},
-            "overdue": False,
-            "updated_at": now,
-        }
-        if not repo.update_instance(conn, kind, instance_id, row["version"], values):
-            latest = repo.load(kind, instance_id, conn)
-            raise VersionConflict(row["version"], latest["version"] if latest else -1)
-        _record(conn, kind, instance_id, outcome, row["state"], ctx, now)
-        row.update(values)
-        row["version"] = outcome.version
+        prepared = prepare_transition(conn, kind, instance_id, body, ctx, now)
+        row = apply_transition(conn, prepared, ctx, now)
         if keep is not None:
-            deadlines = _new_deadlines(outcome, now)
-            representation = represent(kind, row, workflow, ctx.actor, deadlines, now)
+            representation = prepared.represent(row, ctx.actor, now)
             keep(conn, representation)
     outbox.wake()
     if representation is None:
-        deadlines = _new_deadlines(outcome, now)
-        representation = represent(kind, row, workflow, ctx.actor, deadlines, now)
+        representation = prepared.represent(row, ctx.actor, now)
     return representation
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedTransition:
+    """A transition checked and computed, not yet written: what `apply_transition` writes."""
+
+    kind: Kind
+    row: dict[str, Any]  # the instance as read; its version is the one the update expects
+    workflow: Workflow
+    outcome: Outcome
+    values: dict[str, Any]  # the columns the update sets
+
+    @property
+    def instance_id(self) -> int:
+        return int(self.row["id"])
+
+    def represent(self, row: Mapping[str, Any], actor: Actor, now: datetime) -> dict[str, Any]:
+        """The representation of `row` as `apply_transition` left it."""
+        deadlines = _new_deadlines(self.outcome, now)
+        return represent(self.kind, row, self.workflow, actor, deadlines, now)
+
+
+def prepare_transition(
+    conn: Connection, kind: Kind, instance_id: int, body: Any, ctx: Context, now: datetime
+) -> PreparedTransition:
+    """Every check of a transition, in the contract's order, without writing anything.
+
+    Runs on the caller's connection, inside its `repo.writing()` transaction, so that several
+    transitions (a feedback meeting's assignments) can be checked before any is written.
+    """
+    row = load_visible(kind, instance_id, ctx.actor, conn)
+    trigger, expected, data = _parse_transition(body)
+    workflow = workflow_of(kind, row)
+    outcome = workflow.fire(InstanceView(kind, row), trigger, ctx.actor, data, now, expected)
+    spec = workflow.transition(trigger, row["state"])
+    assert spec is not None  # fire succeeded, so the transition exists
+    references.check_references(spec.fields, outcome.data, conn)
+    values = {
+        **columns_of(kind, outcome.attributes, workflow),
+        "state": outcome.state,
+        "data": {**(row["data"] or {}), trigger: outcome.json_data},
+        "overdue": False,
+        "updated_at": now,
+    }
+    return PreparedTransition(kind, row, workflow, outcome, values)
+
+
+def apply_transition(
+    conn: Connection, prepared: PreparedTransition, ctx: Context, now: datetime
+) -> dict[str, Any]:
+    """Write a prepared transition inside the caller's open transaction: the optimistic
+    update (VersionConflict if the instance moved since it was read), the audit event,
+    deadlines and outbox rows. Returns the instance row as it now stands."""
+    kind, row = prepared.kind, prepared.row
+    if not repo.update_instance(conn, kind, prepared.instance_id, row["version"], prepared.values):
+        latest = repo.load(kind, prepared.instance_id, conn)
+        raise VersionConflict(row["version"], latest["version"] if latest else -1)
+    _record(conn, kind, prepared.instance_id, prepared.outcome, row["state"], ctx, now)
+    return {**row, **prepared.values, "version": prepared.outcome.version}
 
 
 def _parse_transition(body: Any) -> tuple[str, int | None, Any]:

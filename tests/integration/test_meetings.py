@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.integration.conftest import World, create_visit
 from tests.integration.test_api_support import assert_error, create_issue
@@ -151,6 +152,132 @@ def test_bad_meetings_are_refused_per_field(world: World, visit: dict[str, Any])
         assert field in err["errors"], (field, err)
     assert counts(world) == before
     assert_error(world.get("/api/v1/feedback-meetings/77", "mary"), 404, "not_found")
+
+
+# -- one transaction: the meeting and its assignments, all or nothing ---------------------
+def assign_events(world: World) -> int:
+    return world.count("transition_events WHERE trigger = 'assign'")
+
+
+def issue_states(world: World, *issues: dict[str, Any]) -> list[tuple[str, int, Any]]:
+    out = []
+    for i in issues:
+        body = world.get(f"/api/v1/issues/{i['id']}", "mary").get_json()
+        out.append((body["state"], body["version"], body["responsible_person"]))
+    return out
+
+
+def test_a_meeting_and_its_assignments_commit_together(any_world: World) -> None:
+    world = any_world
+    visit = create_visit(world, customer_id=world.customers["Globex"])
+    first = create_issue(world, visit_id=visit["id"])
+    second = create_issue(world, visit_id=visit["id"], title="Manual out of date")
+    before = counts(world)
+    body = meeting(
+        visit,
+        assignment(first, version=1),
+        assignment(second, responsible_department="after_sales", responsible_person="amy"),
+    )
+    r = world.post("/api/v1/feedback-meetings", "mary", body)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["assignments"] == [
+        {"issue_id": first["id"], "status": 200, "state": "assigned"},
+        {"issue_id": second["id"], "status": 200, "state": "assigned"},
+    ]
+    after = counts(world)
+    assert (after["feedback_meetings"], after["feedback_meeting_issues"]) == (1, 2)
+    assert after["transition_events"] - before["transition_events"] == 2
+    assert assign_events(world) == 2
+    assert issue_states(world, first, second) == [("assigned", 2, "tom"), ("assigned", 2, "amy")]
+
+
+def test_a_stale_assignment_writes_nothing(any_world: World) -> None:
+    world = any_world
+    visit = create_visit(world, customer_id=world.customers["Globex"])
+    good = create_issue(world, visit_id=visit["id"])
+    stale = create_issue(world, visit_id=visit["id"], title="Other")
+    before = counts(world)
+    body = meeting(visit, assignment(good, version=1), assignment(stale, version=7))
+    err = assert_error(
+        world.post("/api/v1/feedback-meetings", "mary", body), 409, "version_conflict"
+    )
+    assert err["errors"] == {"version": ["current version is 1"]}
+    assert counts(world) == before
+    assert (before["feedback_meetings"], assign_events(world)) == (0, 0)
+    assert issue_states(world, good, stale) == [("raised", 1, None), ("raised", 1, None)]
+
+
+def test_an_issue_changed_after_its_check_rolls_the_meeting_back(
+    any_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race the single transaction closes: the last issue moves between its check and its
+    write (on PostgreSQL from another, committed transaction; on SQLite, whose writers take
+    turns, inside ours). The meeting, its links and the first assignment are undone."""
+    from service import handlers, meetings
+    from service.extensions import db
+
+    world = any_world
+    visit = create_visit(world, customer_id=world.customers["Globex"])
+    first = create_issue(world, visit_id=visit["id"])
+    raced = create_issue(world, visit_id=visit["id"], title="Raced")
+    prepare = handlers.prepare_transition
+
+    def prepare_then_race(conn: Any, kind: Any, instance_id: int, *args: Any) -> Any:
+        prepared = prepare(conn, kind, instance_id, *args)
+        if instance_id == raced["id"]:
+            bump = sa.text("UPDATE issues SET version = version + 1 WHERE id = :id")
+            if conn.dialect.name == "postgresql":
+                with db.engine.begin() as other:
+                    other.execute(bump, {"id": instance_id})
+            else:
+                conn.execute(bump, {"id": instance_id})
+        return prepared
+
+    monkeypatch.setattr(meetings.handlers, "prepare_transition", prepare_then_race)
+    before = counts(world)
+    body = meeting(visit, assignment(first), assignment(raced))
+    assert_error(world.post("/api/v1/feedback-meetings", "mary", body), 409, "version_conflict")
+    assert counts(world) == before
+    assert world.get(f"/api/v1/issues/{first['id']}", "mary").get_json()["state"] == "raised"
+    with world.app.app_context():
+        committed_race = db.engine.dialect.name == "postgresql"
+    raced_now = world.get(f"/api/v1/issues/{raced['id']}", "mary").get_json()
+    assert (raced_now["state"], raced_now["version"]) == ("raised", 2 if committed_race else 1)
+
+
+def test_a_forbidden_assignment_writes_nothing(
+    any_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Management may (here) record a meeting, but the issue workflow lets only marketing
+    assign: the assignment's 403 refuses the whole meeting."""
+    from service import meetings
+
+    world = any_world
+    monkeypatch.setattr(meetings, "MEETING_RECORDERS", frozenset({"marketing_staff", "management"}))
+    visit = create_visit(world, customer_id=world.customers["Globex"])
+    issue = create_issue(world, visit_id=visit["id"])
+    before = counts(world)
+    body = meeting(visit, assignment(issue), attendees=["boss", "mary"])
+    assert_error(world.post("/api/v1/feedback-meetings", "boss", body), 403, "forbidden")
+    assert counts(world) == before
+    assert issue_states(world, issue) == [("raised", 1, None)]
+    # without assignments the same meeting is recorded: it was the assignment that was refused
+    r = world.post("/api/v1/feedback-meetings", "boss", meeting(visit, attendees=["boss"]))
+    assert r.status_code == 201, r.get_json()
+
+
+def test_fields_are_checked_before_the_role(world: World, visit: dict[str, Any]) -> None:
+    r = world.post("/api/v1/feedback-meetings", "tom", meeting(visit, attendees=["ghost"]))
+    assert "attendees" in assert_error(r, 422, "invalid_request")["errors"]
+    r = world.post("/api/v1/feedback-meetings", "tom", meeting(visit))
+    assert_error(r, 403, "forbidden")
+    bad = world.client.post(
+        "/api/v1/feedback-meetings",
+        headers={**world.auth("mary"), "Content-Type": "application/json"},
+        data="{not json",
+    )
+    assert_error(bad, 400, "bad_request")
+    assert counts(world)["feedback_meetings"] == 0
 
 
 # -- evaluations -------------------------------------------------------------------------
