@@ -44,6 +44,8 @@ def init_app(app: Flask) -> None:
         evaluation,
         issues,
         notices,
+        plans,
+        reviews,
         supervision,
         views,
     )

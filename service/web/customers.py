@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from service import repository as repo
-from service import runtime
+from service import reviews, runtime
 from service.api.customers import CRITERIA, CUSTOMER_EDITORS, TIERS, CustomerSchema
 from service.extensions import db
 from service.kinds import ISSUE, VISIT
@@ -116,6 +116,9 @@ def customer(customer_id: int) -> Any:
         required=int(quotas.get(row.tier, 0)),
         year=runtime.now().astimezone(tz()).year,
         may_edit=may_edit(),
+        tier_history=reviews.history(customer_id),
+        pending_reviews=reviews.search(None, "pending", customer_id)[0],
+        may_propose=web_actor().role in reviews.PROPOSERS,
     )
 
 
