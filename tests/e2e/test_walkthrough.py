@@ -238,3 +238,46 @@ def test_a_notice_walked_through_by_supervision_and_the_department(
     sara.submit("#fire-submit")
     assert sara.state("notice") == "verified"
     sara.shot(screenshots / "notice.png")
+
+
+def test_the_dashboard_the_compliance_report_and_the_annual_plan(
+    people: dict[str, Person], screenshots: Path
+) -> None:
+    """mike (marketing manager) reads the half-year's figures and the regulation's clauses,
+    previews the rest of the year's visit plan and applies it."""
+    mike = people["mike"]
+    mike.go("/")
+    with mike.page.expect_navigation():
+        mike.page.click("#nav-dashboard")
+    assert mike.page.inner_text("h1") == "看板"
+    charts = mike.page.locator("svg.chart")
+    assert charts.count() == 6 and charts.first.is_visible()
+    assert "核心客户" in mike.page.inner_text("#plan-tier-table")
+    assert mike.page.locator("#export-xlsx").is_visible()
+    mike.shot(screenshots / "dashboard.png")
+
+    with mike.page.expect_navigation():
+        mike.page.click("#compliance-link")
+    assert mike.page.inner_text("h1") == "合规报告"
+    clauses = mike.page.locator("section.clause")
+    assert clauses.count() == 6
+    assert mike.page.inner_text("#clause-1 h2").startswith("3(二)")
+    assert "件中合规" in mike.page.inner_text("#clause-1 .clause-count")
+    mike.shot(screenshots / "compliance.png")
+
+    with mike.page.expect_navigation():
+        mike.page.click("#nav-plan")
+    assert mike.page.inner_text("h1") == "年度走访计划"
+    with mike.page.expect_navigation():
+        mike.page.click("#plan-preview")
+    assert mike.page.locator("#plan-result").is_visible()
+    core = mike.page.locator("#plan-tier-core td").all_inner_texts()
+    assert core[:3] == ["核心客户", "1", "12"]  # East Grid: 12 visits a year
+    to_plan = int(core[4])
+    assert to_plan > 0 and mike.page.locator(".plan-visit").count() == to_plan
+    assert "华东电网 East Grid" in mike.page.inner_text(".plan-month")
+    mike.shot(screenshots / "plan.png")
+    with mike.page.expect_navigation():
+        mike.page.click("#plan-apply")
+    assert "/visits/calendar" in mike.page.url
+    assert f"已创建 {to_plan} 次走访" in mike.page.inner_text("#flashes")
