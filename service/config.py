@@ -35,6 +35,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "visitflow"),
         "OUTBOX_POLL_INTERVAL": float(os.environ.get("OUTBOX_POLL_INTERVAL", 0.2)),
         "SUPERVISION_INTERVAL": int(os.environ.get("SUPERVISION_INTERVAL", 3600)),
+        "KPI_REFRESH_INTERVAL": int(os.environ.get("KPI_REFRESH_INTERVAL", 10)),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

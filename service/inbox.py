@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from service import repository as repo
 from service import runtime, visibility
 from service.kinds import KINDS, Kind
-from service.models import Deadline, VisitVisitor
+from service.models import Deadline
 from service.representation import represent
 from workflows import Actor, ActorKind, Workflow
 from workflows.spec import TransitionSpec
@@ -18,8 +18,7 @@ from workflows.spec import TransitionSpec
 def _participation(kind: Kind, rule: str, actor: Actor) -> sa.ColumnElement[bool]:
     t = kind.table
     if rule == "visitor" and kind.workflow == "visit":
-        vv = VisitVisitor.__table__
-        return sa.exists().where(vv.c.visit_id == t.c.id, vv.c.username == actor.username)
+        return visibility.visited_by(t, actor.username)
     if rule == "raiser":
         return t.c.created_by == actor.username
     if rule == "responsible_person" and "responsible_person" in t.c:
@@ -37,10 +36,13 @@ def _may_fire(t: TransitionSpec, workflow: Workflow, actor: Actor) -> bool:
     return actor.kind is ActorKind.SYSTEM or actor.role in t.roles
 
 
-def actionable(kind: Kind, workflow: Workflow, actor: Actor) -> sa.ColumnElement[bool]:
-    """SQL for "the actor may fire something here": per state, role and participation."""
+def actionable_states(
+    kind: Kind, workflow: Workflow, actor: Actor
+) -> list[tuple[str, sa.ColumnElement[bool]]]:
+    """SQL for "the actor may fire something here", per state (they exclude each other):
+    the state, and the role and participation of a transition out of it."""
     t = kind.table
-    per_state: list[sa.ColumnElement[bool]] = []
+    per_state: list[tuple[str, sa.ColumnElement[bool]]] = []
     for state in workflow.definition.states:
         options: list[sa.ColumnElement[bool]] = []
         for spec in workflow.definition.transitions_from(state):
@@ -55,15 +57,17 @@ def actionable(kind: Kind, workflow: Workflow, actor: Actor) -> sa.ColumnElement
                 break
             options.extend(_participation(kind, rule, actor) for rule in spec.participation)
         if options:
-            per_state.append(sa.and_(t.c.state == state, sa.or_(*options)))
-    return sa.or_(*per_state) if per_state else sa.false()
+            per_state.append((state, sa.and_(t.c.state == state, sa.or_(*options))))
+    return per_state
 
 
 def inbox(actor: Actor, page_no: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
     """The caller's actionable instances, soonest running deadline first, then the rest by id.
 
-    Instances with a running deadline are found by walking the deadlines in due order (an
-    index), not by sorting every actionable instance by a computed soonest deadline.
+    State by state (each its own query, so that each uses its own index): the count; if any,
+    instances with a running deadline, found by walking that state's deadlines in due order
+    (`ix_deadlines_walk`) rather than sorting every actionable instance; then, if the page
+    needs more, those without one, by id.
     """
     registry = runtime.registry()
     now = runtime.now()
@@ -74,34 +78,41 @@ def inbox(actor: Actor, page_no: int, per_page: int) -> tuple[list[dict[str, Any
     total = 0
     for kind in KINDS.values():
         t = kind.table
-        where = [actionable(kind, registry.get(kind.workflow), actor)]
+        per_state = actionable_states(kind, registry.get(kind.workflow), actor)
+        if not per_state:
+            continue  # nothing of this kind is ever the actor's to act on
         vis = visibility.clause(kind, actor)
-        if vis is not None:
-            where.append(vis)
+        visible = [] if vis is None else [vis]
+        counts = [
+            sa.select(sa.func.count()).select_from(t).where(c, *visible).scalar_subquery()
+            for _, c in per_state
+        ]
+        per_count = [int(n) for n in conn.execute(sa.select(*counts)).one()]
+        total += sum(per_count)
         running = sa.and_(
             dl.c.workflow == kind.workflow,
             dl.c.instance_id == t.c.id,
             dl.c.state == t.c.state,
             dl.c.status.in_(("open", "fired")),
         )
-        total += int(
-            conn.execute(sa.select(sa.func.count()).select_from(t).where(*where)).scalar() or 0
-        )
         seen: set[int] = set()
-        for r in conn.execute(
-            sa.select(t, dl.c.due_at.label("soonest_due"))
-            .select_from(dl.join(t, running))
-            .where(*where)
-            .order_by(dl.c.due_at, t.c.id)
-            .limit(need)
-        ).mappings():
-            if r["id"] not in seen:  # one running deadline per state; guard anyway
-                seen.add(r["id"])
-                candidates.append((r["soonest_due"], kind, dict(r)))
+        for (state, clause), n in zip(per_state, per_count, strict=True):
+            if not n:
+                continue  # a walk finding nothing would read all of the state's deadlines
+            for r in conn.execute(
+                sa.select(t, dl.c.due_at.label("soonest_due"))
+                .select_from(dl.join(t, running))
+                .where(dl.c.state == state, clause, *visible)
+                .order_by(dl.c.due_at, t.c.id)
+                .limit(need)
+            ).mappings():
+                if r["id"] not in seen:  # one running deadline per state; guard anyway
+                    seen.add(r["id"])
+                    candidates.append((r["soonest_due"], kind, dict(r)))
         if len(seen) < need:
             for r in conn.execute(
                 sa.select(t, sa.null().label("soonest_due"))
-                .where(*where, ~sa.exists().where(running))
+                .where(sa.or_(*(c for _, c in per_state)), *visible, ~sa.exists().where(running))
                 .order_by(t.c.id)
                 .limit(need - len(seen))
             ).mappings():

@@ -118,7 +118,17 @@ class VisitVisitor(db.Model):  # type: ignore[name-defined,misc]
 
 class Issue(InstanceMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "issues"
-    __table_args__ = (sa.Index("ix_issues_created_state", "created_at", "state"),)  # KPIs
+    __table_args__ = (
+        sa.Index("ix_issues_created_state", "created_at", "state"),  # KPIs
+        # the inbox counts a state's issues by department, person or raiser from here alone
+        sa.Index(
+            "ix_issues_state_people",
+            "state",
+            "responsible_department",
+            "responsible_person",
+            "created_by",
+        ),
+    )
     visit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("visits.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"), index=True)
     title: Mapped[str] = mapped_column(sa.String(200))
@@ -149,6 +159,7 @@ class TransitionEvent(db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_events_instance", "workflow", "instance_id", "id"),
         # KPIs: confirmations in a period, an issue's last resolution
         sa.Index("ix_events_trigger_at", "workflow", "trigger", "instance_id", "at"),
+        sa.Index("ix_events_trigger_when", "workflow", "trigger", "at"),  # a day's confirmations
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow: Mapped[str] = mapped_column(sa.String(40))
@@ -171,6 +182,8 @@ class Deadline(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         sa.Index("ix_deadlines_open_due", "status", "due_at"),
         sa.Index("ix_deadlines_instance", "workflow", "instance_id", "status"),
+        # the inbox walks a workflow's running deadlines in due order
+        sa.Index("ix_deadlines_walk", "workflow", "state", "due_at", "status", "instance_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow: Mapped[str] = mapped_column(sa.String(40))
@@ -418,3 +431,29 @@ class Evaluation(db.Model):  # type: ignore[name-defined,misc]
     kpi: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(sa.String(150))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KpiTally(db.Model):  # type: ignore[name-defined,misc]
+    """One day's share of one KPI count (`service/kpi.py`), computed from the rows it counts.
+
+    `day` is the UTC day of the moment a count is anchored at (a visit's `planned_at`, an
+    issue's `created_at`, ...), or a cooperation volume's `period_start`.
+    """
+
+    __tablename__ = "kpi_tallies"
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    measure: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(150), primary_key=True, default="")
+    value: Mapped[float] = mapped_column(sa.Numeric(24, 4, asdecimal=False))
+
+
+class KpiDirty(db.Model):  # type: ignore[name-defined,misc]
+    """A day whose tallies may no longer match its rows: appended by database triggers
+    (migration 0006) whenever a row a KPI counts changes, removed when the day is
+    recounted. Append-only, so that concurrent writers never wait on each other here."""
+
+    __tablename__ = "kpi_dirty"
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(sa.Date, index=True)

@@ -22,6 +22,12 @@ def sees_all(kind: Kind, actor: Actor) -> bool:
     return False
 
 
+def visited_by(visits: sa.Table, username: str) -> sa.ColumnElement[bool]:
+    """Visits `username` goes on: from the visitor index, not a probe per visit."""
+    vv = VisitVisitor.__table__
+    return visits.c.id.in_(sa.select(vv.c.visit_id).where(vv.c.username == username))
+
+
 def clause(kind: Kind, actor: Actor) -> sa.ColumnElement[bool] | None:
     """A WHERE clause restricting `kind`'s table to what `actor` may see; None for everything."""
     if sees_all(kind, actor):
@@ -30,8 +36,7 @@ def clause(kind: Kind, actor: Actor) -> sa.ColumnElement[bool] | None:
     if actor.kind is ActorKind.INTEGRATION or actor.role not in ("technical", "after_sales"):
         return sa.false()
     if kind.workflow == "visit":
-        vv = VisitVisitor.__table__
-        return sa.exists().where(vv.c.visit_id == t.c.id, vv.c.username == actor.username)
+        return visited_by(t, actor.username)
     if kind.workflow == "issue":
         mine = t.c.created_by == actor.username
         if actor.department:

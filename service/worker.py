@@ -5,8 +5,9 @@
   scheduler lock of a killed one as soon as the lock expires (about a minute).
 - an outbox thread hands committed outbox rows to RQ (one worker at a time).
 - a cron thread (RQ's CronScheduler) enqueues the reconciler every RECONCILE_INTERVAL
-  seconds and the supervision checks every SUPERVISION_INTERVAL; it keeps its schedule in
-  this process, so a flushed or restarted Redis does not lose it.
+  seconds, the supervision checks every SUPERVISION_INTERVAL and the recount of the KPI
+  tallies every KPI_REFRESH_INTERVAL; it keeps its schedule in this process, so a flushed
+  or restarted Redis does not lose it.
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ def cron_loop(app: Flask, stop: threading.Event) -> None:
         interval=app.config.get("SUPERVISION_INTERVAL", 3600),
         job_timeout=600,
         name="supervise",
+    )
+    cron.register(
+        jobs.refresh_kpi,
+        app.config["RQ_QUEUE"],
+        interval=app.config["KPI_REFRESH_INTERVAL"],
+        job_timeout=600,
+        name="refresh-kpi",
     )
     while not stop.is_set():
         try:

@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from service import jobs, kpi
+from service import repository as repo
 from service.extensions import db
-from service.models import Issue, TransitionEvent, Visit, VisitVisitor
+from service.models import Issue, KpiDirty, KpiTally, TransitionEvent, Visit, VisitVisitor
 from tests.integration.conftest import World
 
 PERIOD = "from=2026-01-01T00:00:00%2B00:00&to=2027-01-01T00:00:00%2B00:00"
@@ -80,6 +83,15 @@ def _event(issue: int, trigger: str, at: str, data: dict[str, Any] | None = None
 
 @pytest.fixture
 def fixture(world: World) -> World:
+    return _build(world)
+
+
+@pytest.fixture
+def any_fixture(any_world: World) -> World:
+    return _build(any_world)
+
+
+def _build(world: World) -> World:
     acme, globex, initech = (world.customers[n] for n in ("Acme", "Globex", "Initech"))
     with world.app.app_context():
         _visit(acme, "2026-03-10 02:00", "reported", ["mary", "tom"])
@@ -158,14 +170,17 @@ EXPECTED: dict[str, Any] = {
         "survey_average": 4.5,
         "average": 4.0,
     },
+    # Done visits against the volume period each fell in and the next one: Acme 03-10
+    # (03-10: 10 → 04-01: 200), Acme 06-10 (04-01: 200 → 2027-01-01: 1000), Globex 04-01
+    # (03-01: 100 → 05-01: 150). Loyalty counts the volumes starting in 2026.
     "cooperation": {
-        "visited_customers_with_volumes": 2,
-        "volume_before": 260.0,
-        "volume_after": 350.0,
-        "growth": 1.3462,
+        "visits_compared": 3,
+        "volume_before": 310.0,
+        "volume_after": 1350.0,
+        "growth": 4.3548,
         "new_projects": 4,
         "new_areas": 2,
-        "customers_with_new_business": 3,
+        "volumes_with_new_business": 3,
     },
 }
 
@@ -190,7 +205,7 @@ def test_csv_and_excel_exports_carry_the_same_figures(fixture: World) -> None:
     sheet = load_workbook(io.BytesIO(r.data)).active
     assert sheet is not None
     values = [tuple(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
-    assert ("cooperation", "all", "growth", 1.3462) in values
+    assert ("cooperation", "all", "growth", 4.3548) in values
     assert len(values) == len(rows) - 1
 
 
@@ -259,3 +274,118 @@ def test_bad_inputs_and_roles_of_the_recording_endpoints(world: World) -> None:
     assert world.post("/api/v1/cooperation-volumes", "mary", [volume]).status_code == 200
     assert world.count("cooperation_volumes") == 1
     assert world.post("/api/v1/customer-surveys", "mike", [good]).status_code == 201
+
+
+# -- the tallies ---------------------------------------------------------------------------
+PERIODS = [
+    ("2026-01-01T00:00:00+00:00", "2027-01-01T00:00:00+00:00"),  # whole UTC days
+    ("2026-01-01T00:00:00+08:00", "2026-07-01T00:00:00+08:00"),  # a half-year in Beijing
+    ("2026-03-10T02:30:00+00:00", "2026-04-02T12:00:00+00:00"),  # ragged ends
+    ("2026-03-10T01:00:00+00:00", "2026-03-10T05:00:00+00:00"),  # within one day
+]
+QUOTAS = {"core": 12, "important": 6, "general": 2}
+
+
+def _figures(world: World, tallies: bool) -> list[dict[str, Any]]:
+    with world.app.app_context(), repo.reading() as conn:
+        return [
+            kpi.figures(conn, datetime.fromisoformat(a), datetime.fromisoformat(b), QUOTAS, tallies)
+            for a, b in PERIODS
+        ]
+
+
+def _agree(world: World) -> list[dict[str, Any]]:
+    """The figures from the tallies are those counted from the rows, for every period."""
+    tallied = _figures(world, tallies=True)
+    assert tallied == _figures(world, tallies=False)
+    return tallied
+
+
+def _refresh(world: World) -> None:
+    with world.app.app_context():
+        assert jobs.refresh_kpi()["days"] > 0
+        assert db.session.execute(sa.select(sa.func.count()).select_from(KpiDirty)).scalar() == 0
+
+
+def _sql(world: World, statement: str, **params: Any) -> None:
+    with world.app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.text(statement), params)
+
+
+# Each changes what a KPI counts, straight in SQL as any writer might: the triggers must
+# mark the days whose tallies it makes stale.
+CHANGES: list[tuple[str, str]] = [
+    ("a visit done", "UPDATE visits SET state = 'visited' WHERE state = 'planned'"),
+    (
+        "a visit moved",
+        "UPDATE visits SET planned_at = '2026-08-20 02:00:00' WHERE state = 'recorded'",
+    ),
+    (
+        "a visitor added",
+        "INSERT INTO visit_visitors (visit_id, username) SELECT id, 'tom'"
+        " FROM visits WHERE state = 'visited'",
+    ),
+    ("a visitor removed", "DELETE FROM visit_visitors WHERE username = 'ted'"),
+    ("a department changed", "UPDATE users SET department = 'technical' WHERE username = 'mary'"),
+    ("a tier changed", "UPDATE customers SET tier = 'general' WHERE tier = 'core'"),
+    ("an issue resolved", "UPDATE issues SET state = 'resolved' WHERE state = 'assigned'"),
+    (
+        "a deadline moved",
+        "UPDATE issues SET due_at = '2026-03-30 00:00:00' WHERE state = 'resolved'",
+    ),
+    ("a survey rescored", "UPDATE customer_surveys SET score = 1 WHERE score = 5"),
+    ("a survey removed", "DELETE FROM customer_surveys WHERE score = 4"),
+    ("a volume changed", "UPDATE cooperation_volumes SET amount = 20 WHERE amount = 10"),
+    ("a volume removed", "DELETE FROM cooperation_volumes WHERE amount = 150"),
+    ("new business", "UPDATE cooperation_volumes SET projects = 5 WHERE amount = 100"),
+]
+
+
+def test_the_tallies_agree_with_the_rows_through_every_kind_of_change(any_fixture: World) -> None:
+    world = any_fixture
+    first = _agree(world)  # nothing recounted yet: every day is dirty
+    assert first[0]["plan_completion"]["done"] == 3
+    _refresh(world)
+    with world.app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(KpiTally)).scalar()
+    assert _agree(world) == first
+    before = first
+    for name, statement in CHANGES:
+        if _pg(world):  # SQLite stores UTC times without their offset
+            statement = statement.replace(":00:00'", ":00:00+00'")
+        _sql(world, statement)
+        now = _agree(world)  # the changed days are dirty, counted from the rows
+        assert now != before, f"{name}: changed no figure"
+        _refresh(world)
+        assert _agree(world) == now, name
+        before = now
+
+
+def test_events_and_new_rows_mark_their_days(any_fixture: World) -> None:
+    world = any_fixture
+    _refresh(world)
+    acme = world.customers["Acme"]
+    with world.app.app_context():
+        issue = db.session.execute(sa.select(sa.func.min(Issue.id))).scalar()
+        _event(issue, "confirm", "2026-06-01 00:00", {"satisfaction": 1})
+        _event(issue, "resolve", "2026-12-30 00:00")  # late now
+        _visit(acme, "2026-09-01 02:00", "reported", ["mike"])
+        _issue(acme, "2026-09-01 03:00", "raised", None)
+        db.session.commit()
+    volume = {"customer_id": acme, "period_start": "2026-09-01", "amount": "70"}
+    assert world.post("/api/v1/cooperation-volumes", "crm", [volume]).status_code == 200
+    survey = {"customer_id": acme, "surveyed_at": "2026-09-02T10:00:00+08:00", "score": 2}
+    assert world.post("/api/v1/customer-surveys", "mary", [survey]).status_code == 201
+    now = _agree(world)
+    year = now[0]
+    assert year["satisfaction"]["confirmations"] == 3 and year["satisfaction"]["surveys"] == 3
+    assert year["issues"]["raised"] == 5 and year["issues"]["on_time"] == 0
+    assert year["plan_completion"]["done"] == 4
+    assert year["cooperation"]["visits_compared"] == 4
+    _refresh(world)
+    assert _agree(world) == now
+
+
+def _pg(world: World) -> bool:
+    with world.app.app_context():
+        return bool(db.engine.dialect.name == "postgresql")

@@ -1,0 +1,191 @@
+"""kpi tallies: per-day KPI counts, and the triggers that mark the days to recount
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-28 08:00:00
+
+Every row a KPI counts marks its day dirty (an append-only `kpi_dirty` row) from a
+database trigger, whatever writes it: the service, an import, a hand-made UPDATE. The
+worker recounts dirty days into `kpi_tallies`; until it has, `service/kpi.py` counts those
+days from the rows themselves, so the figures are always exact.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+DONE = "('visited', 'recorded', 'reported')"
+
+# (name, table, event, WHEN condition or None, day queries); {day(x)} is the UTC day of
+# the timestamp x, {ne} "is distinct from".
+TRIGGERS = [
+    ("kpi_visits_insert", "visits", "INSERT", None, ["SELECT {day(NEW.planned_at)}"]),
+    (
+        "kpi_visits_update",
+        "visits",
+        "UPDATE OF state, planned_at, customer_id",
+        "OLD.state {ne} NEW.state OR OLD.planned_at {ne} NEW.planned_at"
+        " OR OLD.customer_id {ne} NEW.customer_id",
+        ["SELECT {day(OLD.planned_at)}", "SELECT {day(NEW.planned_at)}"],
+    ),
+    ("kpi_visits_delete", "visits", "DELETE", None, ["SELECT {day(OLD.planned_at)}"]),
+    (
+        "kpi_visit_visitors_insert",
+        "visit_visitors",
+        "INSERT",
+        None,
+        ["SELECT {day(planned_at)} FROM visits WHERE id = NEW.visit_id"],
+    ),
+    (
+        "kpi_visit_visitors_delete",
+        "visit_visitors",
+        "DELETE",
+        None,
+        ["SELECT {day(planned_at)} FROM visits WHERE id = OLD.visit_id"],
+    ),
+    (
+        "kpi_users_department",
+        "users",
+        "UPDATE OF department",
+        "OLD.department {ne} NEW.department",
+        [
+            "SELECT DISTINCT {day(v.planned_at)} FROM visits v"
+            " JOIN visit_visitors vv ON vv.visit_id = v.id WHERE vv.username = NEW.username"
+        ],
+    ),
+    (
+        "kpi_customers_tier",
+        "customers",
+        "UPDATE OF tier",
+        "OLD.tier {ne} NEW.tier",
+        ["SELECT DISTINCT {day(planned_at)} FROM visits WHERE customer_id = NEW.id"],
+    ),
+    ("kpi_issues_insert", "issues", "INSERT", None, ["SELECT {day(NEW.created_at)}"]),
+    (
+        "kpi_issues_update",
+        "issues",
+        "UPDATE OF state, due_at, created_at",
+        "OLD.state {ne} NEW.state OR OLD.due_at {ne} NEW.due_at"
+        " OR OLD.created_at {ne} NEW.created_at",
+        ["SELECT {day(OLD.created_at)}", "SELECT {day(NEW.created_at)}"],
+    ),
+    ("kpi_issues_delete", "issues", "DELETE", None, ["SELECT {day(OLD.created_at)}"]),
+    (
+        "kpi_events_insert",
+        "transition_events",
+        "INSERT",
+        "NEW.workflow = 'issue' AND NEW.trigger IN ('confirm', 'resolve')",
+        [
+            "SELECT {day(NEW.at)} WHERE NEW.trigger = 'confirm'",
+            "SELECT {day(created_at)} FROM issues WHERE id = NEW.instance_id"
+            " AND NEW.trigger = 'resolve'",
+        ],
+    ),
+    ("kpi_surveys_insert", "customer_surveys", "INSERT", None, ["SELECT {day(NEW.surveyed_at)}"]),
+    (
+        "kpi_surveys_update",
+        "customer_surveys",
+        "UPDATE",
+        None,
+        ["SELECT {day(OLD.surveyed_at)}", "SELECT {day(NEW.surveyed_at)}"],
+    ),
+    ("kpi_surveys_delete", "customer_surveys", "DELETE", None, ["SELECT {day(OLD.surveyed_at)}"]),
+]
+# A cooperation volume counts on its own date (new business) and for the customer's done
+# visits (the volumes before and after each).
+for _event, _row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+    _days = [
+        f"SELECT {_row}.period_start",
+        "SELECT DISTINCT {day(planned_at)} FROM visits"
+        f" WHERE customer_id = {_row}.customer_id AND state IN {DONE}",
+    ]
+    if _event == "UPDATE":
+        _days += [
+            "SELECT OLD.period_start",
+            "SELECT DISTINCT {day(planned_at)} FROM visits"
+            f" WHERE customer_id = OLD.customer_id AND state IN {DONE}",
+        ]
+    TRIGGERS.append((f"kpi_volumes_{_event.lower()}", "cooperation_volumes", _event, None, _days))
+
+# Every day that holds something a KPI counts, for the data already there.
+EXISTING_DAYS = [
+    "SELECT {day(planned_at)} FROM visits",
+    "SELECT {day(created_at)} FROM issues",
+    "SELECT {day(at)} FROM transition_events WHERE workflow = 'issue' AND trigger = 'confirm'",
+    "SELECT {day(surveyed_at)} FROM customer_surveys",
+    "SELECT period_start FROM cooperation_volumes",
+]
+
+
+def _render(sql: str, dialect: str) -> str:
+    import re
+
+    def day(match: re.Match[str]) -> str:
+        column = match.group(1)
+        if dialect == "postgresql":
+            return f"(({column}) AT TIME ZONE 'UTC')::date"
+        return f"date({column})"
+
+    sql = re.sub(r"\{day\(([^)]*)\)\}", day, sql)
+    return sql.replace("{ne}", "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT")
+
+
+def upgrade():
+    op.create_table('kpi_tallies',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('measure', sa.String(length=40), nullable=False),
+    sa.Column('key', sa.String(length=150), nullable=False),
+    sa.Column('value', sa.Numeric(precision=24, scale=4, asdecimal=False), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'measure', 'key', name=op.f('pk_kpi_tallies'))
+    )
+    op.create_table('kpi_dirty',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_kpi_dirty'))
+    )
+    with op.batch_alter_table('kpi_dirty', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_kpi_dirty_day'), ['day'], unique=False)
+    with op.batch_alter_table('transition_events', schema=None) as batch_op:
+        batch_op.create_index('ix_events_trigger_when', ['workflow', 'trigger', 'at'], unique=False)
+
+    dialect = op.get_bind().dialect.name
+    for name, table, event, when, days in TRIGGERS:
+        inserts = [_render(f"INSERT INTO kpi_dirty (day) {q}", dialect) for q in days]
+        condition = f" WHEN ({_render(when, dialect)})" if when else ""
+        if dialect == "postgresql":
+            body = "; ".join(inserts)
+            op.execute(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS"
+                f" $$ BEGIN {body}; RETURN NULL; END $$"
+            )
+            op.execute(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{condition}"
+                f" EXECUTE FUNCTION {name}()"
+            )
+        else:
+            body = "".join(f"{i}; " for i in inserts)
+            op.execute(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{condition}"
+                f" BEGIN {body}END"
+            )
+    union = " UNION ".join(_render(q, dialect) for q in EXISTING_DAYS)
+    op.execute(f"INSERT INTO kpi_dirty (day) SELECT * FROM ({union}) AS days")
+
+
+def downgrade():
+    dialect = op.get_bind().dialect.name
+    for name, table, _event, _when, _days in TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if dialect == "postgresql" else ""))
+        if dialect == "postgresql":
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    with op.batch_alter_table('transition_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_trigger_when')
+    with op.batch_alter_table('kpi_dirty', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_kpi_dirty_day'))
+    op.drop_table('kpi_dirty')
+    op.drop_table('kpi_tallies')
