@@ -42,7 +42,9 @@ def init_app(app: Flask) -> None:
     from service.web import (  # noqa: F401 - routes
         customers,
         evaluation,
+        evaluations,
         issues,
+        meetings,
         notices,
         plans,
         reviews,

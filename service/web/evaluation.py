@@ -76,6 +76,51 @@ def bar_chart(items: list[tuple[str, float | None]], percent: bool = True) -> Ma
     return Markup("".join(parts))
 
 
+def kpi_charts(figures: dict[str, Any]) -> dict[str, Any]:
+    """What `kpi_figures.html` shows of `kpi.figures` (the dashboard's, or an evaluation's
+    snapshot): the figures, tiers in their order, names, and one SVG chart per section."""
+    plan = figures["plan_completion"]
+    tiers, departments = tier_labels(), dict(department_options())
+    order = list(tiers)  # core, important, general
+    plan["by_tier"].sort(key=lambda t: order.index(t["tier"]) if t["tier"] in order else 99)
+    return {
+        "figures": figures,
+        "tiers": tiers,
+        "departments": departments,
+        "tier_chart": bar_chart(
+            [(tiers.get(t["tier"], t["tier"]), t["rate"]) for t in plan["by_tier"]]
+        ),
+        "department_chart": bar_chart(
+            [
+                (departments.get(x["department"], x["department"]), x["rate"])
+                for x in plan["by_department"]
+            ]
+        ),
+        "person_chart": bar_chart([(x["person"], x["rate"]) for x in plan["by_person"]]),
+        "issue_chart": bar_chart(
+            [
+                (_("Resolved"), figures["issues"]["resolution_rate"]),
+                (_("Resolved on time"), figures["issues"]["on_time_rate"]),
+            ]
+        ),
+        "satisfaction_chart": bar_chart(
+            [
+                (_("Confirmations"), figures["satisfaction"]["confirmation_average"]),
+                (_("Surveys"), figures["satisfaction"]["survey_average"]),
+                (_("All"), figures["satisfaction"]["average"]),
+            ],
+            percent=False,
+        ),
+        "cooperation_chart": bar_chart(
+            [
+                (_("Before the first visit"), figures["cooperation"]["volume_before"]),
+                (_("After the first visit"), figures["cooperation"]["volume_after"]),
+            ],
+            percent=False,
+        ),
+    }
+
+
 @bp.context_processor
 def evaluation_globals() -> dict[str, Any]:
     return {"kpi_readers": READERS}
@@ -109,48 +154,11 @@ def dashboard() -> Any:
     start, end = moments(*dates)
     with db.engine.connect() as conn:
         figures = kpi.figures(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
-    plan = figures["plan_completion"]
-    tiers, departments = tier_labels(), dict(department_options())
-    order = list(tiers)  # core, important, general
-    plan["by_tier"].sort(key=lambda t: order.index(t["tier"]) if t["tier"] in order else 99)
     args: dict[str, Any] = {"from": dates[0].isoformat(), "to": dates[1].isoformat()}
     return render_template(
         "web/dashboard.html",
         dates=dates,
-        figures=figures,
-        tiers=tiers,
-        departments=departments,
-        tier_chart=bar_chart(
-            [(tiers.get(t["tier"], t["tier"]), t["rate"]) for t in plan["by_tier"]]
-        ),
-        department_chart=bar_chart(
-            [
-                (departments.get(x["department"], x["department"]), x["rate"])
-                for x in plan["by_department"]
-            ]
-        ),
-        person_chart=bar_chart([(x["person"], x["rate"]) for x in plan["by_person"]]),
-        issue_chart=bar_chart(
-            [
-                (_("Resolved"), figures["issues"]["resolution_rate"]),
-                (_("Resolved on time"), figures["issues"]["on_time_rate"]),
-            ]
-        ),
-        satisfaction_chart=bar_chart(
-            [
-                (_("Confirmations"), figures["satisfaction"]["confirmation_average"]),
-                (_("Surveys"), figures["satisfaction"]["survey_average"]),
-                (_("All"), figures["satisfaction"]["average"]),
-            ],
-            percent=False,
-        ),
-        cooperation_chart=bar_chart(
-            [
-                (_("Before the first visit"), figures["cooperation"]["volume_before"]),
-                (_("After the first visit"), figures["cooperation"]["volume_after"]),
-            ],
-            percent=False,
-        ),
+        **kpi_charts(figures),
         csv_url=url_for("web.dashboard_csv", **args),
         xlsx_url=url_for("web.dashboard_xlsx", **args),
     )
