@@ -113,8 +113,8 @@ def kpi_charts(figures: dict[str, Any]) -> dict[str, Any]:
         ),
         "cooperation_chart": bar_chart(
             [
-                (_("Before the first visit"), figures["cooperation"]["volume_before"]),
-                (_("After the first visit"), figures["cooperation"]["volume_after"]),
+                (_("In the visit's volume period"), figures["cooperation"]["volume_before"]),
+                (_("In the next volume period"), figures["cooperation"]["volume_after"]),
             ],
             percent=False,
         ),
