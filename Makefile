@@ -31,11 +31,12 @@ test: $(STAMP) lint
 	$(BIN)/python -m workflows check definitions
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)  # every benchmark, one after the other (about 15 minutes)
+bench: $(STAMP)  # every benchmark, one after the other (about 20 minutes)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/http.py
 	$(BIN)/python bench/deadlines.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/kpi.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
