@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 
 from service import runtime
-from service.api.customers import CRITERIA, TIERS
+from service.customers import CRITERIA, TIERS
 from service.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from service.extensions import db
 from service.models import Customer, CustomerTierHistory, TierReview

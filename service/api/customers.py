@@ -11,12 +11,11 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from service.api.common import PageArgs, json_body, page, page_schema, paging
 from service.auth import current_actor
+from service.customers import CRITERIA, TIERS
 from service.errors import Forbidden, InvalidRequest, NotFound
 from service.extensions import db
 from service.models import Customer, Department
 
-TIERS = ("core", "important", "general")
-CRITERIA = ("major_revenue", "industry_reputation", "long_term_partner")
 CUSTOMER_EDITORS = frozenset({"marketing_staff", "marketing_manager"})
 
 

@@ -15,7 +15,8 @@ from werkzeug.datastructures import MultiDict
 
 from service import repository as repo
 from service import reviews, runtime
-from service.api.customers import CRITERIA, CUSTOMER_EDITORS, TIERS, CustomerSchema
+from service.api.customers import CUSTOMER_EDITORS, CustomerSchema
+from service.customers import CRITERIA, TIERS
 from service.extensions import db
 from service.kinds import ISSUE, VISIT
 from service.models import Customer

@@ -12,7 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.datastructures import MultiDict
 
 from service import reviews, runtime
-from service.api.customers import CRITERIA, TIERS
+from service.customers import CRITERIA, TIERS
 from service.errors import Conflict, InvalidRequest
 from service.extensions import db
 from service.models import Customer, TierReview
