@@ -18,6 +18,8 @@ from service import handlers, kpi, runtime
 from service import repository as repo
 from service.errors import Forbidden, InvalidRequest
 from service.models import Evaluation
+from service.roles import KPI_READERS
+from workflows import Actor
 
 EVALUATORS = frozenset({"marketing_manager", "management"})
 evaluations_t = Evaluation.__table__
@@ -76,6 +78,17 @@ def record_evaluation(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
         evaluation = get_evaluation(conn, evaluation_id)
     assert evaluation is not None
     return evaluation
+
+
+def may_read(actor: Actor) -> bool:
+    """An evaluation holds the period's KPIs: whoever may read the KPIs may read it."""
+    return actor.role in KPI_READERS
+
+
+def check_reader(actor: Actor) -> None:
+    """403 unless `actor` may read evaluations."""
+    if not may_read(actor):
+        raise Forbidden("evaluations are for the KPI readers: marketing, management, supervision")
 
 
 def list_evaluations(

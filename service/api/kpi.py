@@ -17,8 +17,8 @@ from service.auth import current_actor
 from service.errors import Forbidden, InvalidRequest
 from service.extensions import db
 from service.models import CooperationVolume, Customer, CustomerSurvey
+from service.roles import KPI_READERS as READERS  # the name service/web/evaluation.py imports
 
-READERS = frozenset({"marketing_staff", "marketing_manager", "management", "supervision", "admin"})
 SURVEY_WRITERS = frozenset({"marketing_staff", "marketing_manager", "admin"})
 VOLUME_WRITERS = SURVEY_WRITERS | {"integration"}
 CSV_COLUMNS = ("customer_id", "period_start", "amount", "projects", "new_areas")

@@ -19,6 +19,7 @@ from service.auth import current_actor
 from service.errors import NotFound
 from service.evaluations import (
     EvaluationInSchema,
+    check_reader,
     get_evaluation,
     list_evaluations,
     record_evaluation,
@@ -111,7 +112,9 @@ class Evaluations(MethodView):
     @blp.arguments(PageArgs, location="query", as_kwargs=False)
     @blp.response(200, EvaluationPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Half-yearly evaluations, latest period first."""
+        """Half-yearly evaluations, latest period first (the KPI readers: marketing,
+        management, supervision, admin; 403 for the others)."""
+        check_reader(current_actor())
         page_no, per_page = paging(args)
         items, total = list_evaluations(repo.connection(), page_no, per_page)
         return page(items, total, page_no, per_page)
@@ -128,8 +131,10 @@ class Evaluations(MethodView):
 class EvaluationItem(MethodView):
     @blp.response(200, EvaluationSchema)
     def get(self, evaluation_id: int) -> dict[str, Any]:
-        """One evaluation record."""
+        """One evaluation record (the KPI readers; an unknown one is 404 before the role's
+        403)."""
         evaluation = get_evaluation(repo.connection(), evaluation_id)
         if evaluation is None:
             raise NotFound(f"no evaluation {evaluation_id}")
+        check_reader(current_actor())
         return evaluation

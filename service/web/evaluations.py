@@ -17,9 +17,14 @@ from werkzeug.datastructures import MultiDict
 
 from service import handlers, runtime
 from service import repository as repo
-from service.api.kpi import READERS
 from service.errors import InvalidRequest, NotFound
-from service.evaluations import EVALUATORS, get_evaluation, list_evaluations, record_evaluation
+from service.evaluations import (
+    EVALUATORS,
+    get_evaluation,
+    list_evaluations,
+    may_read,
+    record_evaluation,
+)
 from service.web.auth import login_required, web_actor
 from service.web.common import _, bp, error_page, translated, tz
 from service.web.evaluation import half_year, kpi_charts
@@ -41,7 +46,7 @@ def evaluation_record_globals() -> dict[str, Any]:
 
 
 def _refused() -> tuple[str, int] | None:
-    if web_actor().role not in READERS:
+    if not may_read(web_actor()):
         return error_page(403, _("Evaluations are for marketing, management and supervision."))
     return None
 

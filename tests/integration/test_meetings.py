@@ -320,3 +320,23 @@ def test_evaluations_refused_writing_nothing(world: World) -> None:
         assert field in err["errors"], err
     assert counts(world) == before
     assert_error(world.get("/api/v1/evaluations/5", "mike"), 404, "not_found")
+
+
+def test_only_the_kpi_readers_read_evaluations(world: World) -> None:
+    """An evaluation is a KPI snapshot: read by whoever may read `GET /api/v1/kpi`."""
+    created = world.post("/api/v1/evaluations", "mike", EVALUATION).get_json()
+    one = f"/api/v1/evaluations/{created['id']}"
+    for user in ("mary", "mike", "boss", "sara", "admin"):
+        assert world.get("/api/v1/evaluations", user).get_json()["total"] == 1, user
+        assert world.get(one, user).get_json()["kpi"] == created["kpi"], user
+        kpi = world.get("/api/v1/kpi?from=2026-07-01T00:00:00Z&to=2027-01-01T00:00:00Z", user)
+        assert kpi.status_code == 200, user
+    for user in ("tom", "amy", "crm"):
+        assert_error(world.get("/api/v1/evaluations", user), 403, "forbidden")
+        assert_error(world.get(one, user), 403, "forbidden")
+        kpi = world.get("/api/v1/kpi?from=2026-07-01T00:00:00Z&to=2027-01-01T00:00:00Z", user)
+        assert_error(kpi, 403, "forbidden")
+
+
+def test_an_unknown_evaluation_is_404_before_the_role_is_checked(world: World) -> None:
+    assert_error(world.get("/api/v1/evaluations/99", "tom"), 404, "not_found")
