@@ -116,7 +116,7 @@ def record_meeting(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
             except WorkflowError as err:  # PostgreSQL: the issue moved since it was read
                 raise AssignmentRefused(p.instance_id, err) from err
             results.append({"issue_id": p.instance_id, "status": 200, "state": row["state"]})
-        meeting = get_meeting(conn, meeting_id)
+        meeting = get_meeting(conn, meeting_id, ctx.actor)
     outbox.wake()
     assert meeting is not None
     return {**meeting, "assignments": results}
@@ -173,8 +173,10 @@ def _insert(
 
 # -- reading -----------------------------------------------------------------------------
 def visible_clause(actor: Actor) -> sa.ColumnElement[bool] | None:
-    """The meetings `actor` may see on the pages: those of the visits it may see (so all of
-    them for marketing, management, supervision and admin); None for everything."""
+    """The meetings `actor` may see, through the API and on the pages alike: those of the
+    visits it may see (so all of them for marketing, management, supervision and admin;
+    for technical and after-sales staff those of the visits they go on, and none without a
+    visit); None for everything."""
     visits = visibility.clause(VISIT, actor)
     if visits is None:
         return None
@@ -189,13 +191,13 @@ def list_meetings(
     visit_id: int | None,
     page: int,
     per_page: int,
-    actor: Actor | None = None,
+    actor: Actor,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Meetings, latest first, of one visit or all; only those `actor` may see, if given."""
+    """The meetings `actor` may see, latest first, of one visit or all, and their total."""
     where: list[Any] = []
     if visit_id is not None:
         where.append(meetings_t.c.visit_id == visit_id)
-    clause = visible_clause(actor) if actor is not None else None
+    clause = visible_clause(actor)
     if clause is not None:
         where.append(clause)
     total = conn.execute(sa.select(sa.func.count()).select_from(meetings_t).where(*where)).scalar()
@@ -213,13 +215,11 @@ def list_meetings(
     return meetings, int(total or 0)
 
 
-def get_meeting(
-    conn: Connection, meeting_id: int, actor: Actor | None = None
-) -> dict[str, Any] | None:
-    """One meeting with the ids of the issues assigned in it; None if unknown (or, when
-    `actor` is given, not visible to it)."""
+def get_meeting(conn: Connection, meeting_id: int, actor: Actor) -> dict[str, Any] | None:
+    """One meeting with the ids of the issues assigned in it; None if unknown or not
+    visible to `actor` (a 404 for the API and the pages alike)."""
     where = [meetings_t.c.id == meeting_id]
-    clause = visible_clause(actor) if actor is not None else None
+    clause = visible_clause(actor)
     if clause is not None:
         where.append(clause)
     row = conn.execute(sa.select(meetings_t).where(*where)).mappings().first()

@@ -78,9 +78,12 @@ class Meetings(MethodView):
     @blp.arguments(MeetingListArgs, location="query", as_kwargs=False)
     @blp.response(200, MeetingPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Feedback meetings, latest first, optionally of one visit."""
+        """Feedback meetings, latest first, optionally of one visit: those of the visits the
+        caller may see (technical and after-sales staff: the visits they go on)."""
         page_no, per_page = paging(args)
-        items, total = list_meetings(repo.connection(), args.get("visit_id"), page_no, per_page)
+        items, total = list_meetings(
+            repo.connection(), args.get("visit_id"), page_no, per_page, current_actor()
+        )
         return page(items, total, page_no, per_page)
 
     @blp.doc(requestBody={"content": {"application/json": {"schema": MeetingInSchema}}})
@@ -100,8 +103,9 @@ class Meetings(MethodView):
 class MeetingItem(MethodView):
     @blp.response(200, MeetingSchema)
     def get(self, meeting_id: int) -> dict[str, Any]:
-        """One feedback meeting with the issues assigned in it."""
-        meeting = get_meeting(repo.connection(), meeting_id)
+        """One feedback meeting with the issues assigned in it; 404 if its visit is not
+        visible to the caller."""
+        meeting = get_meeting(repo.connection(), meeting_id, current_actor())
         if meeting is None:
             raise NotFound(f"no feedback meeting {meeting_id}")
         return meeting

@@ -280,6 +280,46 @@ def test_fields_are_checked_before_the_role(world: World, visit: dict[str, Any])
     assert counts(world)["feedback_meetings"] == 0
 
 
+def test_technical_and_after_sales_read_the_meetings_of_their_own_visits(
+    world: World, visit: dict[str, Any]
+) -> None:
+    """As on the pages: a meeting is seen by whoever may see its visit; the others are 404
+    and absent from lists and their totals."""
+    theirs = world.post("/api/v1/feedback-meetings", "mary", meeting(visit)).get_json()
+    teds_visit = create_visit(world, visitors=["mary", "ted"])
+    hidden = world.post("/api/v1/feedback-meetings", "mary", meeting(teds_visit)).get_json()
+    no_visit = meeting(visit, visit_id=None)
+    unattached = world.post("/api/v1/feedback-meetings", "mary", no_visit).get_json()
+
+    listed = world.get("/api/v1/feedback-meetings", "tom").get_json()
+    assert ([m["id"] for m in listed["items"]], listed["total"]) == ([theirs["id"]], 1)
+    assert world.get(f"/api/v1/feedback-meetings/{theirs['id']}", "tom").status_code == 200
+    for other in (hidden, unattached):
+        path = f"/api/v1/feedback-meetings/{other['id']}"
+        assert_error(world.get(path, "tom"), 404, "not_found")
+    of_teds = world.get(f"/api/v1/feedback-meetings?visit_id={teds_visit['id']}", "tom")
+    assert (of_teds.get_json()["items"], of_teds.get_json()["total"]) == ([], 0)
+    ted = world.get("/api/v1/feedback-meetings", "ted").get_json()
+    assert ([m["id"] for m in ted["items"]], ted["total"]) == ([hidden["id"]], 1)
+    amy = world.get("/api/v1/feedback-meetings", "amy").get_json()
+    assert (amy["items"], amy["total"]) == ([], 0)
+    assert_error(world.get(f"/api/v1/feedback-meetings/{theirs['id']}", "amy"), 404, "not_found")
+    for user in ("mary", "boss", "sara", "admin"):
+        every = world.get("/api/v1/feedback-meetings", user).get_json()
+        assert every["total"] == 3, user
+
+
+def test_a_paged_list_counts_only_the_visible_meetings(world: World, visit: dict[str, Any]) -> None:
+    hidden_visit = create_visit(world, visitors=["mary", "ted"])
+    for held in ("2026-11-03", "2026-11-04", "2026-11-05"):
+        at = f"{held}T10:00:00+08:00"
+        world.post("/api/v1/feedback-meetings", "mary", meeting(visit, held_at=at))
+        world.post("/api/v1/feedback-meetings", "mary", meeting(hidden_visit, held_at=at))
+    second = world.get("/api/v1/feedback-meetings?per_page=2&page=2", "tom").get_json()
+    assert (second["total"], len(second["items"])) == (3, 1)
+    assert {m["visit_id"] for m in second["items"]} == {visit["id"]}
+
+
 # -- evaluations -------------------------------------------------------------------------
 EVALUATION = {
     "period_start": "2026-07-01",
