@@ -384,7 +384,8 @@ class TierReview(db.Model):  # type: ignore[name-defined,misc]
 
 
 class CustomerTierHistory(db.Model):  # type: ignore[name-defined,misc]
-    """Every change of a customer's tier, and the review that approved it."""
+    """Every change of a customer's tier: the review that approved it, or (for an admin's
+    direct change, the one change outside a review) the reason."""
 
     __tablename__ = "customer_tier_history"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -394,6 +395,7 @@ class CustomerTierHistory(db.Model):  # type: ignore[name-defined,misc]
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     changed_by: Mapped[str] = mapped_column(sa.String(150))
     review_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tier_reviews.id"))
+    reason: Mapped[str | None] = mapped_column(sa.String(200))
 
 
 class FeedbackMeeting(db.Model):  # type: ignore[name-defined,misc]

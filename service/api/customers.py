@@ -7,35 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
+from service import customers
 from service.api.common import PageArgs, json_body, page, page_schema, paging
 from service.auth import current_actor
-from service.customers import CRITERIA, TIERS
-from service.errors import Forbidden, InvalidRequest, NotFound
+from service.customers import TIERS, CustomerSchema
+from service.errors import NotFound
 from service.extensions import db
 from service.models import Customer, Department
-
-CUSTOMER_EDITORS = frozenset({"marketing_staff", "marketing_manager"})
-
-
-class ContactSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    title = fields.String(validate=validate.Length(max=200))
-    phone = fields.String(validate=validate.Length(max=50))
-    email = fields.Email()
-
-
-class CustomerSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    tier = fields.String(required=True, validate=validate.OneOf(TIERS))
-    criteria = fields.List(fields.String(validate=validate.OneOf(CRITERIA)), load_default=list)
-    industry = fields.String(allow_none=True, validate=validate.Length(max=200))
-    region = fields.String(allow_none=True, validate=validate.Length(max=200))
-    contacts = fields.List(fields.Nested(ContactSchema), load_default=list)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
 
 
 class CustomerListArgs(PageArgs):
@@ -53,22 +33,6 @@ class DepartmentSchema(Schema):
 blp = Blueprint("customers", __name__, url_prefix="/api/v1", description="Key customers")
 CustomerPage = page_schema(CustomerSchema, "CustomerPage")
 DepartmentPage = page_schema(DepartmentSchema, "DepartmentPage")
-
-
-def _may_edit() -> None:
-    if current_actor().role not in CUSTOMER_EDITORS:
-        raise Forbidden("only marketing staff and managers manage key customers")
-
-
-def _load(schema: Schema, partial: bool = False) -> dict[str, Any]:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object", {"_schema": ["must be an object"]})
-    try:
-        loaded: dict[str, Any] = schema.load(body, partial=partial)
-    except ValidationError as err:
-        raise InvalidRequest("invalid customer fields", err.normalized_messages()) from None
-    return loaded
 
 
 @blp.route("/customers")
@@ -95,12 +59,7 @@ class Customers(MethodView):
     @blp.response(201, CustomerSchema)
     def post(self) -> Customer:
         """Add a key customer (marketing)."""
-        fields_ = _load(CustomerSchema())  # 400 and 422 come before 403
-        _may_edit()
-        customer = Customer(**fields_)
-        db.session.add(customer)
-        db.session.commit()
-        return customer
+        return customers.add(json_body(), current_actor())  # 400 and 422 come before 403
 
 
 @blp.route("/customers/<int:customer_id>")
@@ -116,16 +75,12 @@ class CustomerItem(MethodView):
     @blp.doc(requestBody={"content": {"application/json": {"schema": CustomerSchema}}})
     @blp.response(200, CustomerSchema)
     def patch(self, customer_id: int) -> Customer:
-        """Update some fields of a key customer (marketing)."""
-        customer = db.session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(f"no customer {customer_id}")
-        changes = _load(CustomerSchema(), partial=True)
-        _may_edit()
-        for key, value in changes.items():
-            setattr(customer, key, value)
-        db.session.commit()
-        return customer
+        """Update some fields of a key customer (marketing; admin).
+
+        Not the tier: it changes through the yearly tier review
+        (`POST /api/v1/tier-reviews`), and a change here is 422 on `tier`, except for an
+        admin, whose change is written to the tier history with the reason `set by admin`."""
+        return customers.edit(customer_id, json_body(), current_actor())
 
 
 @blp.route("/departments")

@@ -1,5 +1,5 @@
 """`/tier-reviews`: the yearly key-customer review (marketing proposes, management decides),
-and `/customers/{id}/tier-history`, the tier changes approved reviews made."""
+and `/customers/{id}/tier-history`, the tier changes approved reviews (and admins) made."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class TierChangeSchema(Schema):
     changed_at = fields.DateTime()
     changed_by = fields.String()
     review_id = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)  # why, when not by a review: "set by admin"
 
 
 blp = Blueprint(
@@ -116,5 +117,8 @@ class TierReviewDecision(MethodView):
 class TierHistory(MethodView):
     @blp.response(200, TierChangeList)
     def get(self, customer_id: int) -> dict[str, Any]:
-        """A customer's tier changes, oldest first."""
+        """A customer's tier changes, oldest first.
+
+        Each was made by the review that approved it (`review_id`) or, outside a review, by
+        an admin (`reason` "set by admin")."""
         return {"items": reviews.history(customer_id)}

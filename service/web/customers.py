@@ -1,6 +1,7 @@
 """The customers pages: key customers by tier with this year's visits done against the tier's
 required count, one customer's page with its visits and issues, and (for marketing) the form
-to add or edit a customer under the API's rules (`CustomerSchema`, marketing only).
+to add or edit a customer through the API's use cases (`service.customers`). The form offers
+an existing customer's tier to admins only: the others change it through the tier review.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, url_for
-from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
+from service import customers as use_cases
 from service import repository as repo
 from service import reviews, runtime
-from service.api.customers import CUSTOMER_EDITORS, CustomerSchema
-from service.customers import CRITERIA, TIERS
+from service.customers import ADMIN_REASON, CRITERIA, TIERS
+from service.errors import InvalidRequest
 from service.extensions import db
 from service.kinds import ISSUE, VISIT
 from service.models import Customer
@@ -39,8 +40,13 @@ def criteria_labels() -> dict[str, str]:
     }
 
 
+def tier_reasons() -> dict[str, str]:
+    """Why a tier changed outside a review, as the tier history shows it."""
+    return {ADMIN_REASON: _("Set by an administrator")}
+
+
 def may_edit() -> bool:
-    return web_actor().role in CUSTOMER_EDITORS
+    return use_cases.may_edit(web_actor())
 
 
 def done_this_year() -> dict[int, int]:
@@ -79,7 +85,7 @@ def customers() -> str:
         by_tier=by_tier,
         tiers=tier_labels(),
         year=runtime.now().astimezone(tz()).year,
-        may_edit=may_edit(),
+        may_add=use_cases.may_add(web_actor()),
     )
 
 
@@ -118,18 +124,22 @@ def customer(customer_id: int) -> Any:
         year=runtime.now().astimezone(tz()).year,
         may_edit=may_edit(),
         tier_history=reviews.history(customer_id),
+        tier_reasons=tier_reasons(),
         pending_reviews=reviews.search(None, "pending", customer_id)[0],
         may_propose=web_actor().role in reviews.PROPOSERS,
     )
 
 
-# -- adding and editing (marketing) ------------------------------------------------------
-def _form_data(form: MultiDict[str, str]) -> dict[str, Any]:
+# -- adding and editing (marketing; admins edit) -----------------------------------------
+def _form_data(form: MultiDict[str, str], adding: bool) -> dict[str, Any]:
+    """The form's fields as the use case takes them. An edit sends the tier only if the
+    form had one (an admin's form), for the use case to refuse it from anyone else."""
     data: dict[str, Any] = {
         "name": form.get("name", "").strip(),
-        "tier": form.get("tier", ""),
         "criteria": [c for c in form.getlist("criteria") if c],
     }
+    if adding or "tier" in form:
+        data["tier"] = form.get("tier", "")
     for name in ("industry", "region"):
         value = form.get(name, "").strip()
         data[name] = value or None
@@ -137,24 +147,23 @@ def _form_data(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 def customer_form(row: Customer | None) -> Any:
-    if not may_edit():
+    actor = web_actor()
+    allowed = use_cases.may_add(actor) if row is None else use_cases.may_edit(actor)
+    if not allowed:
         return error_page(403, _("Only marketing adds and edits key customers."))
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
         raw: MultiDict[str, str] = MultiDict(request.form)
+        data = _form_data(raw, adding=row is None)
         try:
-            data = CustomerSchema().load(_form_data(raw), partial=row is not None)
-        except ValidationError as err:
-            errors, status = translated(err.normalized_messages()), 422
-        else:
             if row is None:
-                row = Customer(**data)
-                db.session.add(row)
+                row = use_cases.add(data, actor)
             else:
-                for key, value in data.items():
-                    setattr(row, key, value)
-            db.session.commit()
+                row = use_cases.edit(row.id, data, actor)
+        except InvalidRequest as err:
+            errors, status = translated(err.errors), 422
+        else:
             flash(_("Customer %(name)s saved.", name=row.name), "success")
             return redirect(url_for("web.customer", customer_id=row.id))
     elif row is not None:
@@ -177,6 +186,8 @@ def customer_form(row: Customer | None) -> Any:
         tiers=tier_labels(),
         criteria=criteria_labels(),
         all_criteria=CRITERIA,
+        tier_editable=row is None or use_cases.may_set_tier(actor),
+        may_propose=actor.role in reviews.PROPOSERS,
     ), status
 
 

@@ -1,4 +1,5 @@
-"""Key customers: marketing creates and updates them, everyone reads them."""
+"""Key customers: marketing creates and updates them, everyone reads them; an existing
+customer's tier changes through the tier review, or (kept in its history) by an admin."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import World
-from tests.integration.test_api_support import assert_error, raw_post
+from tests.integration.conftest import Clock, World
+from tests.integration.test_api_support import assert_error, instant, raw_post
 
 UMBRELLA: dict[str, Any] = {
     "name": "Umbrella",
@@ -108,11 +109,11 @@ def test_unknown_customer_is_404(world: World) -> None:
 # -- update ------------------------------------------------------------------------------
 def test_patch_updates_only_the_given_fields(world: World) -> None:
     acme = world.customers["Acme"]
-    r = patch(world, acme, "mike", {"region": "north", "tier": "important"})
+    r = patch(world, acme, "mike", {"region": "north", "industry": "chemicals"})
     assert r.status_code == 200, r.get_json()
     read = world.get(f"/api/v1/customers/{acme}", "mary").get_json()
-    assert (read["name"], read["tier"], read["region"]) == ("Acme", "important", "north")
-    assert read["criteria"] == ["major_revenue"]
+    assert (read["name"], read["tier"], read["region"]) == ("Acme", "core", "north")
+    assert (read["industry"], read["criteria"]) == ("chemicals", ["major_revenue"])
 
 
 def test_patch_of_an_unknown_customer_is_404(world: World) -> None:
@@ -130,8 +131,74 @@ def test_patch_with_a_bad_tier_is_422_and_changes_nothing(world: World) -> None:
 
 def test_patch_by_technical_is_403_and_changes_nothing(world: World) -> None:
     acme = world.customers["Acme"]
-    assert_error(patch(world, acme, "tom", {"tier": "general"}), 403, "forbidden")
+    assert_error(patch(world, acme, "tom", {"region": "north"}), 403, "forbidden")
+    assert world.get(f"/api/v1/customers/{acme}", "mary").get_json()["region"] is None
+
+
+# -- the tier: through the review, or by an admin, kept in the history -------------------
+def tier_history(world: World, customer_id: int) -> list[dict[str, Any]]:
+    r = world.get(f"/api/v1/customers/{customer_id}/tier-history", "mary")
+    assert r.status_code == 200
+    items: list[dict[str, Any]] = r.get_json()["items"]
+    return items
+
+
+@pytest.mark.parametrize("user", ["mary", "mike"])
+def test_marketing_may_not_change_a_tier_outside_the_review(world: World, user: str) -> None:
+    acme = world.customers["Acme"]
+    before = world.counts()
+    r = patch(world, acme, user, {"tier": "general", "region": "north"})
+    body = assert_error(r, 422, "invalid_request")
+    assert list(body["errors"]) == ["tier"]
+    assert "tier review" in body["errors"]["tier"][0]
+    assert "/api/v1/tier-reviews" in body["errors"]["tier"][0]
+    read = world.get(f"/api/v1/customers/{acme}", "mary").get_json()
+    assert (read["tier"], read["region"]) == ("core", None)
+    assert tier_history(world, acme) == []
+    assert world.counts() == before
+
+
+@pytest.mark.parametrize("user", ["tom", "amy", "boss", "sara", "crm"])
+def test_a_tier_change_by_any_other_role_is_the_same_422(world: World, user: str) -> None:
+    """The contract checks fields (422) before the role (403)."""
+    acme = world.customers["Acme"]
+    body = assert_error(patch(world, acme, user, {"tier": "general"}), 422, "invalid_request")
+    assert list(body["errors"]) == ["tier"]
     assert world.get(f"/api/v1/customers/{acme}", "mary").get_json()["tier"] == "core"
+    assert tier_history(world, acme) == []
+
+
+def test_sending_the_current_tier_is_no_change(world: World) -> None:
+    acme = world.customers["Acme"]
+    r = patch(world, acme, "mary", {"tier": "core", "region": "north"})
+    assert r.status_code == 200, r.get_json()
+    assert (r.get_json()["tier"], r.get_json()["region"]) == ("core", "north")
+    assert tier_history(world, acme) == []
+
+
+def test_an_admin_changes_a_tier_and_the_history_says_who_and_why(
+    world: World, clock: Clock
+) -> None:
+    acme = world.customers["Acme"]
+    r = patch(world, acme, "admin", {"tier": "important"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["tier"] == "important"
+    (change,) = tier_history(world, acme)
+    assert (change["from_tier"], change["to_tier"]) == ("core", "important")
+    assert (change["changed_by"], change["reason"], change["review_id"]) == (
+        "admin",
+        "set by admin",
+        None,
+    )
+    assert instant(change["changed_at"]) == clock.now
+
+
+def test_an_admin_sending_the_current_tier_adds_no_history(world: World) -> None:
+    acme = world.customers["Acme"]
+    r = patch(world, acme, "admin", {"tier": "core", "region": "north"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["region"] == "north"
+    assert tier_history(world, acme) == []
 
 
 def test_unknown_customer_comes_before_forbidden(world: World) -> None:

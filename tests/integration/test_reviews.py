@@ -66,7 +66,7 @@ def test_marketing_proposes_and_management_approves(world: World) -> None:
         "core",
         "boss",
     )
-    assert change["review_id"] == globex["id"]
+    assert (change["review_id"], change["reason"]) == (globex["id"], None)
 
 
 def test_rejection_leaves_the_tier_and_history_alone(world: World) -> None:

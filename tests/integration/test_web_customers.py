@@ -59,10 +59,60 @@ def test_marketing_adds_and_edits_a_customer(world: World) -> None:
     )
     assert r.status_code == 302
     customer_id = int(r.headers["Location"].rsplit("/", 1)[1])
-    r = mary.post(f"/customers/{customer_id}/edit", {"name": "Umbrella Corp", "tier": "core"})
+    r = mary.post(f"/customers/{customer_id}/edit", {"name": "Umbrella Corp", "region": "West"})
     assert r.status_code == 302
     data = world.get(f"/api/v1/customers/{customer_id}", "mary").get_json()
-    assert (data["name"], data["tier"], data["criteria"]) == ("Umbrella Corp", "core", [])
+    assert (data["name"], data["tier"], data["criteria"]) == ("Umbrella Corp", "important", [])
+    assert data["region"] == "West"
+
+
+def test_the_edit_form_shows_the_tier_to_marketing_without_offering_it(world: World) -> None:
+    acme = world.customers["Acme"]
+    mary = Browser(world, "mary", lang="en")
+    form = mary.get(f"/customers/{acme}/edit").text
+    assert '<select id="f-tier"' not in form and 'name="tier"' not in form
+    tier = form.split('id="field-tier"')[1].split("</div>")[0]
+    assert 'id="f-tier"' in tier and ">Core</p>" in tier
+    assert "The tier changes through the yearly tier review." in tier
+    assert f'href="/tier-reviews/new?customer_id={acme}"' in tier
+    assert '<select id="f-tier"' in mary.get("/customers/new").text  # set when added
+    zh = Browser(world, "mike", lang="zh").get(f"/customers/{acme}/edit").text
+    assert "客户等级通过年度分级评审变更。" in zh and "提议分级" in zh
+
+
+def test_a_tier_sent_to_the_edit_form_by_marketing_is_refused(world: World) -> None:
+    acme = world.customers["Acme"]
+    mary = Browser(world, "mary", lang="en")
+    mary.get(f"/customers/{acme}/edit")
+    before = world.counts()
+    r = mary.post(f"/customers/{acme}/edit", {"name": "Acme", "tier": "general"})
+    assert r.status_code == 422
+    assert 'id="f-tier-error-1"' in r.text and "tier review" in r.text
+    assert world.counts() == before
+    assert world.get(f"/api/v1/customers/{acme}", "mary").get_json()["tier"] == "core"
+    assert world.count("customer_tier_history") == 0
+
+
+def test_an_admin_changes_the_tier_in_the_form_and_the_history_shows_it(world: World) -> None:
+    acme = world.customers["Acme"]
+    admin = Browser(world, "admin", lang="en")
+    assert 'id="new-customer"' not in admin.get("/customers").text
+    assert admin.get("/customers/new").status_code == 403
+    assert 'id="edit-customer"' in admin.get(f"/customers/{acme}").text
+    form = admin.get(f"/customers/{acme}/edit").text
+    assert '<select id="f-tier"' in form and "as set by an administrator" in form
+    r = admin.post(
+        f"/customers/{acme}/edit",
+        {"name": "Acme", "tier": "general", "criteria": ["major_revenue"]},
+    )
+    assert r.status_code == 302, r.text
+    assert world.get(f"/api/v1/customers/{acme}", "mary").get_json()["tier"] == "general"
+    page = admin.get(f"/customers/{acme}").text
+    history = page.split('id="tier-history"')[1].split("</table>")[0]
+    assert ">Core<" in history and ">General<" in history and ">admin<" in history
+    assert "Set by an administrator" in history
+    zh = Browser(world, "boss", lang="zh").get(f"/customers/{acme}").text
+    assert "由管理员设置" in zh.split('id="tier-history"')[1].split("</table>")[0]
 
 
 def test_others_see_customers_read_only(world: World) -> None:
