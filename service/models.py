@@ -157,9 +157,8 @@ class TransitionEvent(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "transition_events"
     __table_args__ = (
         sa.Index("ix_events_instance", "workflow", "instance_id", "id"),
-        # KPIs: confirmations in a period, an issue's last resolution
-        sa.Index("ix_events_trigger_at", "workflow", "trigger", "instance_id", "at"),
-        sa.Index("ix_events_trigger_when", "workflow", "trigger", "at"),  # a day's confirmations
+        # KPIs: a day's confirmations (an issue's last resolution comes from ix_events_instance)
+        sa.Index("ix_events_trigger_when", "workflow", "trigger", "at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow: Mapped[str] = mapped_column(sa.String(40))

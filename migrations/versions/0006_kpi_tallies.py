@@ -20,6 +20,7 @@ branch_labels = None
 depends_on = None
 
 DONE = "('visited', 'recorded', 'reported')"
+RESOLVED = "('resolved', 'customer_confirmed')"
 
 # (name, table, event, WHEN condition or None, day queries); {day(x)} is the UTC day of
 # the timestamp x, {ne} "is distinct from".
@@ -29,7 +30,8 @@ TRIGGERS = [
         "kpi_visits_update",
         "visits",
         "UPDATE OF state, planned_at, customer_id",
-        "OLD.state {ne} NEW.state OR OLD.planned_at {ne} NEW.planned_at"
+        # only what a count depends on: done or not, when, whose (not every step)
+        f"(OLD.state IN {DONE}) {{ne}} (NEW.state IN {DONE}) OR OLD.planned_at {{ne}} NEW.planned_at"
         " OR OLD.customer_id {ne} NEW.customer_id",
         ["SELECT {day(OLD.planned_at)}", "SELECT {day(NEW.planned_at)}"],
     ),
@@ -70,8 +72,8 @@ TRIGGERS = [
         "kpi_issues_update",
         "issues",
         "UPDATE OF state, due_at, created_at",
-        "OLD.state {ne} NEW.state OR OLD.due_at {ne} NEW.due_at"
-        " OR OLD.created_at {ne} NEW.created_at",
+        f"(OLD.state IN {RESOLVED}) {{ne}} (NEW.state IN {RESOLVED})"
+        " OR OLD.due_at {ne} NEW.due_at OR OLD.created_at {ne} NEW.created_at",
         ["SELECT {day(OLD.created_at)}", "SELECT {day(NEW.created_at)}"],
     ),
     ("kpi_issues_delete", "issues", "DELETE", None, ["SELECT {day(OLD.created_at)}"]),
@@ -151,7 +153,9 @@ def upgrade():
     with op.batch_alter_table('kpi_dirty', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_kpi_dirty_day'), ['day'], unique=False)
     with op.batch_alter_table('transition_events', schema=None) as batch_op:
+        # a day's confirmations; an issue's last resolution is found by ix_events_instance
         batch_op.create_index('ix_events_trigger_when', ['workflow', 'trigger', 'at'], unique=False)
+        batch_op.drop_index('ix_events_trigger_at')
 
     dialect = op.get_bind().dialect.name
     for name, table, event, when, days in TRIGGERS:
@@ -184,6 +188,7 @@ def downgrade():
         if dialect == "postgresql":
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     with op.batch_alter_table('transition_events', schema=None) as batch_op:
+        batch_op.create_index('ix_events_trigger_at', ['workflow', 'trigger', 'instance_id', 'at'], unique=False)
         batch_op.drop_index('ix_events_trigger_when')
     with op.batch_alter_table('kpi_dirty', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kpi_dirty_day'))
