@@ -144,12 +144,12 @@ def timed(label: str, run: Callable[[], Any], runs: int) -> dict[str, float]:
 
 
 def busy_week(path: Path, run: Callable[[], Any], runs: int) -> dict[str, float]:
-    """The KPI query right after the visits of a week changed state (seven dirty days)."""
+    """The KPI query right after visits of a week were done or undone (seven dirty days)."""
     db = sqlite3.connect(path)
     with db:
         db.execute(
-            "UPDATE visits SET state = CASE state WHEN 'visited' THEN 'recorded' ELSE"
-            " 'visited' END WHERE state IN ('visited', 'recorded')"
+            "UPDATE visits SET state = CASE state WHEN 'visited' THEN 'prepared' ELSE"
+            " 'visited' END WHERE state IN ('visited', 'prepared')"
             " AND planned_at >= '2026-06-01' AND planned_at < '2026-06-08'"
         )
     dirty = db.execute("SELECT count(DISTINCT day) FROM kpi_dirty").fetchone()[0]
