@@ -1,8 +1,10 @@
 """The compliance report (issue 7): for a period [start, end), clause by clause of the
 regulation, how many cases VisitFlow holds evidence for and every exception.
 
-One function per clause, each reading with SQL through a `Connection` and returning
-`{"clause", "total", "compliant", "exceptions"}`; an exception is
+One function per clause builds its `Cases`: the SQL of the clause's cases in the period
+and of the condition that makes one an exception. The database counts them and pages
+through the exceptions in a stable order, so a page costs what it shows, not the year;
+`stream` walks every exception in chunks for a download. An exception is
 `{"workflow", "id", "name", "reason", "at"}` with `reason` a code the page translates.
 Nothing here knows of Flask or of a request.
 """
@@ -10,12 +12,15 @@ Nothing here knows of Flask or of a request.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from service.models import (
     Customer,
@@ -28,7 +33,6 @@ from service.models import (
 
 DONE = ("visited", "recorded", "reported")
 YEAR = timedelta(days=365)
-AHEAD = timedelta(days=1)
 
 v, c, i, n = (
     Visit.__table__,
@@ -39,34 +43,64 @@ v, c, i, n = (
 e, d = TransitionEvent.__table__, Deadline.__table__
 
 
-def _result(clause: str, total: int, exceptions: list[dict[str, Any]]) -> dict[str, Any]:
-    broken = {(x["workflow"], x["id"]) for x in exceptions}
-    return {
-        "clause": clause,
-        "total": total,
-        "compliant": total - len(broken),
-        "exceptions": exceptions,
-    }
+class less_than_a_day(FunctionElement[bool]):  # noqa: N801 (a SQL function)
+    """`less_than_a_day(earlier, later)`: `later` comes less than 24 hours after `earlier`
+    (or before it), to the microsecond."""
+
+    type = sa.Boolean()
+    inherit_cache = True
 
 
-def _exception(workflow: str, id_: int, name: str, reason: str, at: Any = None) -> dict[str, Any]:
-    return {"workflow": workflow, "id": int(id_), "name": name, "reason": reason, "at": at}
+@compiles(less_than_a_day)
+def _less_than_a_day_sqlite(element: less_than_a_day, compiler: Any, **kw: Any) -> str:
+    # Naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's format): a day later is the
+    # whole seconds moved by datetime() with the same fraction after them, compared as text.
+    # julianday() would round to milliseconds, and a fraction near a second could carry.
+    earlier, later = (compiler.process(x, **kw) for x in element.clauses)
+    return f"({later} < (datetime(substr({earlier}, 1, 19), '+1 day') || substr({earlier}, 20)))"
 
 
-def _expired(workflow: str, instance_id: Any, kind: str) -> sa.ColumnElement[bool]:
-    """The instance's deadline of `kind` fired (the deadlines table or the audit trail)."""
-    fired = sa.exists().where(
-        d.c.workflow == workflow,
-        d.c.instance_id == instance_id,
-        d.c.kind == kind,
-        d.c.status == "fired",
+@compiles(less_than_a_day, "postgresql")
+def _less_than_a_day_pg(element: less_than_a_day, compiler: Any, **kw: Any) -> str:
+    earlier, later = (compiler.process(x, **kw) for x in element.clauses)
+    return f"(({later}) - ({earlier}) < interval '24 hours')"
+
+
+@dataclass(frozen=True)
+class Cases:
+    """A clause's cases in a period: the rows of `source` that match `where`; those that
+    also match `exception` are its exceptions, `columns` (labelled `id`, `name`, `reason`,
+    `at` and any extra) in `order` (ending with a unique key, so that pages are stable)."""
+
+    clause: str
+    workflow: str
+    source: sa.FromClause
+    where: sa.ColumnElement[bool]
+    exception: sa.ColumnElement[bool]
+    columns: tuple[sa.ColumnElement[Any], ...]
+    order: tuple[sa.ColumnElement[Any], ...]
+
+    def exceptions(self) -> sa.Select[Any]:
+        return (
+            sa.select(*self.columns)
+            .select_from(self.source)
+            .where(self.where, self.exception)
+            .order_by(*self.order)
+        )
+
+
+def _expired(
+    workflow: str, instance_id: sa.ColumnElement[Any], kind: str
+) -> sa.ColumnElement[bool]:
+    """The instance's deadline of `kind` fired (the deadlines table or the audit trail).
+    A set of ids rather than two correlated lookups per case: the fired ones are few."""
+    fired = sa.select(d.c.instance_id).where(
+        d.c.workflow == workflow, d.c.kind == kind, d.c.status == "fired"
     )
-    expired = sa.exists().where(
-        e.c.workflow == workflow,
-        e.c.instance_id == instance_id,
-        e.c.trigger == f"expire:{kind}",
+    expired = sa.select(e.c.instance_id).where(
+        e.c.workflow == workflow, e.c.trigger == f"expire:{kind}"
     )
-    return sa.or_(fired, expired)
+    return instance_id.in_(sa.union(fired, expired))
 
 
 def _last_event(workflow: str, instance_id: Any, trigger: str) -> Any:
@@ -77,142 +111,235 @@ def _last_event(workflow: str, instance_id: Any, trigger: str) -> Any:
     )
 
 
-def visit_frequency(
-    conn: Connection, start: datetime, end: datetime, quotas: dict[str, int]
-) -> dict[str, Any]:
-    """3(二): every customer visited at least its tier's yearly quota, pro rata, rounded up."""
+def _customer_name(customer_id: Any) -> Any:
+    """The customer's name, looked up for the rows shown only: visits.customer_id is a
+    required foreign key, so a join would drop no case, and it would cost one lookup for
+    every case counted."""
+    return sa.select(c.c.name).where(c.c.id == customer_id).scalar_subquery()
+
+
+def _columns(id_: Any, name: Any, reason: Any, at: Any) -> tuple[sa.ColumnElement[Any], ...]:
+    reason = sa.literal(reason, sa.String) if isinstance(reason, str) else reason
+    return (
+        id_.label("id"),
+        name.label("name"),
+        reason.label("reason"),
+        (sa.null() if at is None else at).label("at"),
+    )
+
+
+def required_visits(quotas: Mapping[str, int], start: datetime, end: datetime) -> dict[str, int]:
+    """Per tier, the visits its customers owe in the period (only the tiers owing some):
+    the yearly quota pro rata over 365 days, to a tenth, then rounded up."""
     fraction = (end - start) / YEAR
+    # to a tenth first: a leap year (366/365 of the quota) still asks for the quota
+    owed = {tier: math.ceil(round(quota * fraction, 1)) for tier, quota in quotas.items()}
+    return {tier: n for tier, n in owed.items() if n > 0}
+
+
+def visit_frequency(start: datetime, end: datetime, quotas: Mapping[str, int]) -> Cases:
+    """3(二): every customer visited at least its tier's yearly quota, pro rata, rounded up."""
+    owed = required_visits(quotas, start, end)
     done = (
         sa.select(v.c.customer_id, sa.func.count().label("n"))
         .where(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(DONE))
         .group_by(v.c.customer_id)
         .subquery()
     )
-    rows = conn.execute(
-        sa.select(c.c.id, c.c.name, c.c.tier, sa.func.coalesce(done.c.n, 0))
-        .select_from(c.outerjoin(done, done.c.customer_id == c.c.id))
-        .order_by(c.c.name, c.c.id)
-    ).all()
-    exceptions = []
-    total = 0
-    for id_, name, tier, count in rows:
-        # to a tenth first: a leap year (366/365 of the quota) still asks for the quota
-        required = math.ceil(round(quotas.get(tier, 0) * fraction, 1))
-        if required <= 0:
-            continue
-        total += 1
-        if count < required:
-            exceptions.append(
-                {**_exception("customer", id_, name, "below_quota"), "done": int(count)}
-                | {"required": required, "tier": tier}
-            )
-    return _result("3(二)", total, exceptions)
+    count = sa.func.coalesce(done.c.n, 0)
+    required: sa.ColumnElement[int] = (
+        sa.case(owed, value=c.c.tier, else_=0) if owed else sa.literal(0, sa.Integer)
+    )
+    return Cases(
+        clause="3(二)",
+        workflow="customer",
+        source=c.outerjoin(done, done.c.customer_id == c.c.id),
+        where=c.c.tier.in_(sorted(owed)),
+        exception=count < required,
+        columns=(
+            *_columns(c.c.id, c.c.name, "below_quota", None),
+            count.label("done"),
+            required.label("required"),
+            c.c.tier.label("tier"),
+        ),
+        order=(c.c.name, c.c.id),
+    )
 
 
-def planned_ahead(conn: Connection, start: datetime, end: datetime) -> dict[str, Any]:
+def planned_ahead(start: datetime, end: datetime) -> Cases:
     """3(三): a visit planned at least a day before it takes place."""
-    rows = conn.execute(
-        sa.select(v.c.id, c.c.name, v.c.created_at, v.c.planned_at)
-        .select_from(v.join(c, c.c.id == v.c.customer_id))
-        .where(v.c.planned_at >= start, v.c.planned_at < end, v.c.state != "cancelled")
-        .order_by(v.c.planned_at, v.c.id)
-    ).all()
-    exceptions = [
-        _exception("visit", id_, name, "planned_late", planned)
-        for id_, name, created, planned in rows
-        if planned - created < AHEAD
-    ]
-    return _result("3(三)", len(rows), exceptions)
+    return Cases(
+        clause="3(三)",
+        workflow="visit",
+        source=v,
+        where=sa.and_(v.c.planned_at >= start, v.c.planned_at < end, v.c.state != "cancelled"),
+        exception=less_than_a_day(v.c.created_at, v.c.planned_at),
+        columns=_columns(v.c.id, _customer_name(v.c.customer_id), "planned_late", v.c.planned_at),
+        order=(v.c.planned_at, v.c.id),
+    )
 
 
-def records_on_time(conn: Connection, start: datetime, end: datetime) -> dict[str, Any]:
+def records_on_time(start: datetime, end: datetime) -> Cases:
     """4(三): a visit carried out has its record submitted before the record deadline fired."""
-    late = _expired("visit", v.c.id, "record")
-    rows = conn.execute(
-        sa.select(v.c.id, c.c.name, v.c.planned_at, v.c.state, late.label("late"))
-        .select_from(v.join(c, c.c.id == v.c.customer_id))
-        .where(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(DONE))
-        .order_by(v.c.planned_at, v.c.id)
-    ).all()
-    exceptions = [
-        _exception("visit", r.id, r.name, "record_late", r.planned_at) for r in rows if r.late
-    ]
-    return _result("4(三)", len(rows), exceptions)
+    return Cases(
+        clause="4(三)",
+        workflow="visit",
+        source=v,
+        where=sa.and_(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(DONE)),
+        exception=_expired("visit", v.c.id, "record"),
+        columns=_columns(v.c.id, _customer_name(v.c.customer_id), "record_late", v.c.planned_at),
+        order=(v.c.planned_at, v.c.id),
+    )
 
 
-def reports_made(conn: Connection, start: datetime, end: datetime) -> dict[str, Any]:
+def reports_made(start: datetime, end: datetime) -> Cases:
     """5(一): a recorded visit has its report, made before the report deadline fired."""
-    late = _expired("visit", v.c.id, "report")
-    rows = conn.execute(
-        sa.select(v.c.id, c.c.name, v.c.planned_at, v.c.state, late.label("late"))
-        .select_from(v.join(c, c.c.id == v.c.customer_id))
-        .where(
+    unreported = v.c.state != "reported"
+    return Cases(
+        clause="5(一)",
+        workflow="visit",
+        source=v,
+        where=sa.and_(
             v.c.planned_at >= start,
             v.c.planned_at < end,
             v.c.state.in_(("recorded", "reported")),
-        )
-        .order_by(v.c.planned_at, v.c.id)
-    ).all()
-    exceptions = []
-    for r in rows:
-        if r.state != "reported":
-            exceptions.append(_exception("visit", r.id, r.name, "no_report", r.planned_at))
-        elif r.late:
-            exceptions.append(_exception("visit", r.id, r.name, "report_late", r.planned_at))
-    return _result("5(一)", len(rows), exceptions)
+        ),
+        exception=sa.or_(unreported, _expired("visit", v.c.id, "report")),
+        columns=_columns(
+            v.c.id,
+            _customer_name(v.c.customer_id),
+            sa.case((unreported, "no_report"), else_="report_late"),
+            v.c.planned_at,
+        ),
+        order=(v.c.planned_at, v.c.id),
+    )
 
 
-def ledger_closed(conn: Connection, start: datetime, end: datetime) -> dict[str, Any]:
+def ledger_closed(start: datetime, end: datetime) -> Cases:
     """5(一)3: a ledger issue raised in the period closed with the customer's confirmation,
     resolved (its last resolution) by its deadline."""
-    resolved_at = _last_event("issue", i.c.id, "resolve")
-    rows = conn.execute(
-        sa.select(i.c.id, i.c.title, i.c.state, i.c.due_at, resolved_at.label("resolved_at"))
-        .where(i.c.created_at >= start, i.c.created_at < end)
-        .order_by(i.c.created_at, i.c.id)
-    ).all()
-    exceptions = []
-    for r in rows:
-        if r.state != "customer_confirmed":
-            exceptions.append(_exception("issue", r.id, r.title, "not_confirmed", r.due_at))
-        elif r.due_at is not None and r.resolved_at is not None and r.resolved_at > r.due_at:
-            exceptions.append(_exception("issue", r.id, r.title, "resolved_late", r.due_at))
-    return _result("5(一)3", len(rows), exceptions)
+    open_ = i.c.state != "customer_confirmed"
+    # a NULL comparison (no deadline, never resolved) is no exception, as in Python
+    late = _last_event("issue", i.c.id, "resolve") > i.c.due_at
+    return Cases(
+        clause="5(一)3",
+        workflow="issue",
+        source=i,
+        where=sa.and_(i.c.created_at >= start, i.c.created_at < end),
+        exception=sa.or_(open_, late),
+        columns=_columns(
+            i.c.id,
+            i.c.title,
+            sa.case((open_, "not_confirmed"), else_="resolved_late"),
+            i.c.due_at,
+        ),
+        order=(i.c.created_at, i.c.id),
+    )
 
 
-def notices_handled(conn: Connection, start: datetime, end: datetime) -> dict[str, Any]:
+def notices_handled(start: datetime, end: datetime) -> Cases:
     """7(一)3: a rectification notice due in the period verified by its due date."""
-    verified_at = _last_event("rectification", n.c.id, "verify")
-    rows = conn.execute(
-        sa.select(n.c.id, n.c.department, n.c.state, n.c.due_at, verified_at.label("verified_at"))
-        .where(n.c.due_at >= start, n.c.due_at < end)
-        .order_by(n.c.due_at, n.c.id)
-    ).all()
-    exceptions = []
-    for r in rows:
-        if r.state != "verified":
-            exceptions.append(
-                _exception("rectification", r.id, r.department, "not_verified", r.due_at)
-            )
-        elif r.verified_at is not None and r.verified_at > r.due_at:
-            exceptions.append(
-                _exception("rectification", r.id, r.department, "verified_late", r.due_at)
-            )
-    return _result("7(一)3", len(rows), exceptions)
+    unverified = n.c.state != "verified"
+    late = _last_event("rectification", n.c.id, "verify") > n.c.due_at
+    return Cases(
+        clause="7(一)3",
+        workflow="rectification",
+        source=n,
+        where=sa.and_(n.c.due_at >= start, n.c.due_at < end),
+        exception=sa.or_(unverified, late),
+        columns=_columns(
+            n.c.id,
+            n.c.department,
+            sa.case((unverified, "not_verified"), else_="verified_late"),
+            n.c.due_at,
+        ),
+        order=(n.c.due_at, n.c.id),
+    )
 
 
 CLAUSES: tuple[str, ...] = ("3(二)", "3(三)", "4(三)", "5(一)", "5(一)3", "7(一)3")
+_PLAIN = {
+    "3(三)": planned_ahead,
+    "4(三)": records_on_time,
+    "5(一)": reports_made,
+    "5(一)3": ledger_closed,
+    "7(一)3": notices_handled,
+}
+
+
+def cases(clause: str, start: datetime, end: datetime, quotas: Mapping[str, int]) -> Cases:
+    """The clause's cases in the period; KeyError for a clause not in CLAUSES."""
+    if clause == "3(二)":
+        return visit_frequency(start, end, quotas)
+    return _PLAIN[clause](start, end)
+
+
+def count(conn: Connection, of: Cases) -> tuple[int, int]:
+    """(cases, exceptions): each case is one row and at most one exception."""
+    broken = sa.func.coalesce(sa.func.sum(sa.case((of.exception, 1), else_=0)), 0)
+    total, exceptions = conn.execute(
+        sa.select(sa.func.count(), broken).select_from(of.source).where(of.where)
+    ).one()
+    return int(total), int(exceptions)
+
+
+def _exception(workflow: str, row: RowMapping) -> dict[str, Any]:
+    found = {"workflow": workflow, **row, "id": int(row["id"])}
+    if workflow == "customer":
+        found.update(done=int(row["done"]), required=int(row["required"]))
+    return found
+
+
+def exceptions(
+    conn: Connection, of: Cases, limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    """The exceptions in order: all of them, or `limit` of them after the first `offset`."""
+    query = of.exceptions()
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return [_exception(of.workflow, row) for row in conn.execute(query).mappings()]
+
+
+def stream(conn: Connection, of: Cases, chunk: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every exception in order, fetched `chunk` rows at a time (a server-side cursor on
+    PostgreSQL): memory stays flat however many there are. Consume it with `conn` open."""
+    result = conn.execute(of.exceptions().execution_options(yield_per=chunk))
+    try:
+        for row in result.mappings():
+            yield _exception(of.workflow, row)
+    finally:
+        result.close()
+
+
+def section(
+    conn: Connection,
+    clause: str,
+    start: datetime,
+    end: datetime,
+    quotas: Mapping[str, int],
+    limit: int | None = None,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """`{"clause", "total", "compliant", "exception_count", "exceptions"}`: the clause's
+    counts and its exceptions, all of them or `limit` after `offset`."""
+    of = cases(clause, start, end, quotas)
+    total, broken = count(conn, of)
+    return {
+        "clause": clause,
+        "total": total,
+        "compliant": total - broken,
+        "exception_count": broken,
+        "exceptions": exceptions(conn, of, limit, offset) if broken else [],
+    }
 
 
 def report(
-    conn: Connection, start: datetime, end: datetime, quotas: dict[str, int]
+    conn: Connection,
+    start: datetime,
+    end: datetime,
+    quotas: Mapping[str, int],
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Every clause's section, in the regulation's order."""
-    plain: list[Callable[[Connection, datetime, datetime], dict[str, Any]]] = [
-        planned_ahead,
-        records_on_time,
-        reports_made,
-        ledger_closed,
-        notices_handled,
-    ]
-    return [visit_frequency(conn, start, end, quotas), *(f(conn, start, end) for f in plain)]
+    """Every clause's section, in the regulation's order, with at most `limit` exceptions
+    each (every one without)."""
+    return [section(conn, clause, start, end, quotas, limit) for clause in CLAUSES]

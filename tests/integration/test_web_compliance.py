@@ -4,7 +4,7 @@ page and as an Excel workbook with one sheet per clause."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -198,11 +198,71 @@ def test_a_leap_year_asks_for_the_yearly_quota_and_a_half_year_for_half(world: W
 
     quotas = {"core": 12, "important": 6, "general": 2}
     with world.app.app_context(), db.engine.connect() as conn:
-        leap = compliance.visit_frequency(
-            conn, _at("2028-01-01T00:00:00"), _at("2029-01-01T00:00:00"), quotas
+        leap = compliance.section(
+            conn, "3(二)", _at("2028-01-01T00:00:00"), _at("2029-01-01T00:00:00"), quotas
         )
-        half = compliance.visit_frequency(
-            conn, _at("2026-01-01T00:00:00"), _at("2026-07-01T00:00:00"), quotas
+        half = compliance.section(
+            conn, "3(二)", _at("2026-01-01T00:00:00"), _at("2026-07-01T00:00:00"), quotas
         )
     assert sorted(x["required"] for x in leap["exceptions"]) == [2, 6, 12]
     assert sorted(x["required"] for x in half["exceptions"]) == [1, 3, 6]
+
+
+def _planned_late(world: World, n: int) -> list[int]:
+    """`n` more exceptions to 3(三): Initech visits in August, each created an hour before."""
+    ids = []
+    with world.app.app_context():
+        for day in range(1, n + 1):
+            planned = f"2026-08-{day:02d}T02:00:00"
+            ids.append(_visit(world.customers["Initech"], planned, "planned", ["mary"]))
+            db.session.get(Visit, ids[-1]).created_at = _at(planned) - timedelta(hours=1)
+        db.session.commit()
+    return ids
+
+
+def test_a_visit_planned_24_hours_ahead_is_in_time_and_a_microsecond_less_is_not(
+    any_world: World,
+) -> None:
+    """The SQL of "less than a day" on SQLite (text) and PostgreSQL (timestamptz) alike."""
+    from service import compliance
+
+    cases = {  # created, planned
+        "a_day": ("2026-03-09T02:00:00.999999", "2026-03-10T02:00:00.999999"),
+        "a_day_less_1us": ("2026-03-09T02:00:00.999999", "2026-03-10T02:00:00.999998"),
+        "a_day_more_1us": ("2026-03-09T02:00:00.999999", "2026-03-10T02:00:01"),
+        "half_a_second_less": ("2026-03-09T02:00:00.5", "2026-03-10T02:00:00.000001"),
+        "created_after": ("2026-03-10T03:00:00", "2026-03-10T02:00:00"),
+        "a_week": ("2026-03-03T02:00:00", "2026-03-10T02:00:00"),
+    }
+    ids = {}
+    with any_world.app.app_context():
+        for key, (created, planned) in cases.items():
+            ids[key] = _visit(any_world.customers["Acme"], planned, "planned", [])
+            db.session.get(Visit, ids[key]).created_at = _at(created)
+        db.session.commit()
+        quotas = any_world.app.config["POLICY"]["visit_quotas"]
+        with db.engine.connect() as conn:
+            section = compliance.section(
+                conn, "3(三)", _at("2026-03-01T00:00:00"), _at("2026-04-01T00:00:00"), quotas
+            )
+    late = {x["id"] for x in section["exceptions"]}
+    assert late == {ids["a_day_less_1us"], ids["half_a_second_less"], ids["created_after"]}
+    assert (section["total"], section["compliant"]) == (6, 3)
+
+
+def test_streamed_in_small_chunks_the_exceptions_are_the_full_list(any_world: World) -> None:
+    from service import compliance
+
+    _fixture(any_world)
+    _planned_late(any_world, 7)
+    with any_world.app.app_context(), db.engine.connect() as conn:
+        quotas = any_world.app.config["POLICY"]["visit_quotas"]
+        for clause in compliance.CLAUSES:
+            cases = compliance.cases(
+                clause, _at("2026-01-01T00:00:00"), _at("2027-01-01T00:00:00"), quotas
+            )
+            full = compliance.exceptions(conn, cases)
+            assert list(compliance.stream(conn, cases, chunk=2)) == full, clause
+            assert compliance.count(conn, cases)[1] == len(full), clause
+            pages = [compliance.exceptions(conn, cases, 2, k) for k in range(0, len(full) + 2, 2)]
+            assert [x for page in pages for x in page] == full, clause
