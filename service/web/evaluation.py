@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from html import escape
 from typing import Any
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
 from markupsafe import Markup
 
 from service import compliance, kpi, runtime
@@ -270,35 +270,77 @@ def object_label(workflow: str) -> str:
     }[workflow]
 
 
-def _sections() -> tuple[tuple[date, date], list[dict[str, Any]]] | None:
-    dates = period()
-    if dates is None:
-        return None
-    start, end = moments(*dates)
-    with db.engine.connect() as conn:
-        sections = compliance.report(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
-    return dates, sections
+def _quotas() -> dict[str, int]:
+    return dict(current_app.config["POLICY"]["visit_quotas"])
+
+
+def per_page() -> int:
+    """Exceptions per clause on the report and per page of a clause (50 unless configured)."""
+    return int(current_app.config.get("COMPLIANCE_PER_PAGE", 50))
+
+
+def clause_of(number: int) -> str:
+    """The clause numbered 1 to 6 in the regulation's order; 404 for any other number."""
+    if not 1 <= number <= len(compliance.CLAUSES):
+        abort(404)
+    return compliance.CLAUSES[number - 1]
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "titles": clause_titles(),
+        "departments": dict(department_options()),
+        "reasons": reason_labels(),
+        "object_url": object_url,
+        "object_label": object_label,
+    }
 
 
 @bp.route("/compliance")
 @login_required
 def compliance_report() -> Any:
+    """Every clause's counts and the first page of its exceptions, each linked to the rest."""
     refused = _refused()
     if refused:
         return refused
-    found = _sections()
-    if found is None:
+    dates = period()
+    if dates is None:
         return _bad_period()
-    dates, sections = found
+    start, end = moments(*dates)
+    with db.engine.connect() as conn:
+        sections = compliance.report(conn, start, end, _quotas(), limit=per_page())
+    return render_template("web/compliance.html", dates=dates, sections=sections, **_labels())
+
+
+@bp.route("/compliance/<int:number>")
+@login_required
+def compliance_clause(number: int) -> Any:
+    """One clause's exceptions, a page at a time, in the order of the report."""
+    refused = _refused()
+    if refused:
+        return refused
+    clause = clause_of(number)
+    dates = period()
+    if dates is None:
+        return _bad_period()
+    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+    size = per_page()
+    start, end = moments(*dates)
+    with db.engine.connect() as conn:
+        section = compliance.section(
+            conn, clause, start, end, _quotas(), limit=size, offset=(page_no - 1) * size
+        )
+    if page_no > 1 and not section["exceptions"]:
+        abort(404)  # past the last page
     return render_template(
-        "web/compliance.html",
+        "web/compliance_clause.html",
         dates=dates,
-        sections=sections,
-        titles=clause_titles(),
-        departments=dict(department_options()),
-        reasons=reason_labels(),
-        object_url=object_url,
-        object_label=object_label,
+        number=number,
+        section=section,
+        page=page_no,
+        per_page=size,
+        total=section["exception_count"],
+        **_labels(),
     )
 
 
@@ -310,10 +352,12 @@ def compliance_xlsx() -> Any:
     refused = _refused()
     if refused:
         return refused
-    found = _sections()
-    if found is None:
+    dates = period()
+    if dates is None:
         return _bad_period()
-    (start, end), sections = found
+    start, end = dates
+    with db.engine.connect() as conn:
+        sections = compliance.report(conn, *moments(*dates), _quotas())
     titles, reasons = clause_titles(), reason_labels()
     departments = dict(department_options())
     book = Workbook()

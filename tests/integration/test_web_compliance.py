@@ -1,5 +1,6 @@
-"""The compliance report: clause by clause, the compliant cases and every exception, as a
-page and as an Excel workbook with one sheet per clause."""
+"""The compliance report: clause by clause, the compliant cases and the exceptions, as a
+page with the first exceptions of each clause, a page per clause that pages through all of
+them, and an Excel workbook with one sheet per clause holding every one."""
 
 from __future__ import annotations
 
@@ -208,6 +209,7 @@ def test_a_leap_year_asks_for_the_yearly_quota_and_a_half_year_for_half(world: W
     assert sorted(x["required"] for x in half["exceptions"]) == [1, 3, 6]
 
 
+# -- paging: the report shows a page of each clause, the clause's page all of them ------------
 def _planned_late(world: World, n: int) -> list[int]:
     """`n` more exceptions to 3(三): Initech visits in August, each created an hour before."""
     ids = []
@@ -218,6 +220,105 @@ def _planned_late(world: World, n: int) -> list[int]:
             db.session.get(Visit, ids[-1]).created_at = _at(planned) - timedelta(hours=1)
         db.session.commit()
     return ids
+
+
+def _shown(html: str) -> list[str]:
+    return [part.split('"')[0] for part in html.split('data-object="')[1:]]
+
+
+def _clause_pages(b: Browser, number: int) -> list[str]:
+    """Every exception of the clause, page after page until the pager has no next."""
+    seen: list[str] = []
+    for page in range(1, 100):
+        r = b.get(f"/compliance/{number}?{PERIOD}&page={page}")
+        assert r.status_code == 200, r.text
+        seen += _shown(r.text)
+        if 'id="page-next"' not in r.text:
+            return seen
+    raise AssertionError("the pager never ends")
+
+
+def test_the_report_shows_a_page_of_each_clause_and_links_to_the_rest(world: World) -> None:
+    ids = _fixture(world)
+    late = _planned_late(world, 4)
+    world.app.config["COMPLIANCE_PER_PAGE"] = 3
+    r = Browser(world, "sara", lang="en").get(f"/compliance?{PERIOD}")
+    s = _sections(r.text)
+    # 3(三): the Globex visit and four planned an hour ahead, first by planned time
+    assert "2 of 7 cases compliant" in s["3(三)"]
+    assert "Exceptions: 5" in s["3(三)"]
+    assert _shown(s["3(三)"]) == [f"visit-{ids['late']}", f"visit-{late[0]}", f"visit-{late[1]}"]
+    assert 'href="/compliance/2?from=2026-01-01&amp;to=2027-01-01"' in s["3(三)"]
+    assert "All 5 exceptions, page by page" in s["3(三)"]
+    # 5(一)3: two exceptions fit on the page: no link to more
+    assert len(_shown(s["5(一)3"])) == 2
+    assert "page by page" not in s["5(一)3"]
+
+
+def test_a_clause_page_walks_every_exception_once_in_the_report_order(any_world: World) -> None:
+    from service import compliance
+
+    ids = _fixture(any_world)
+    late = _planned_late(any_world, 7)
+    any_world.app.config["COMPLIANCE_PER_PAGE"] = 3
+    b = Browser(any_world, "boss", lang="en")
+    walked = _clause_pages(b, 2)
+    assert walked == [f"visit-{n}" for n in [ids["late"], *late]]
+    first = b.get(f"/compliance/2?{PERIOD}")
+    assert "Page 1 of 3" in first.text
+    assert "2 of 10 cases compliant" in first.text and "Exceptions: 8" in first.text
+    last = b.get(f"/compliance/2?{PERIOD}&page=3")
+    assert _shown(last.text) == [f"visit-{late[5]}", f"visit-{late[6]}"]
+    assert 'id="page-prev"' in last.text and 'id="page-next"' not in last.text
+    # every clause: its pages hold as many exceptions as it counts, as the full list has them
+    with any_world.app.app_context(), db.engine.connect() as conn:
+        full = compliance.report(
+            conn,
+            _at("2025-12-31T16:00:00"),  # the period in the business time zone (UTC+8)
+            _at("2026-12-31T16:00:00"),
+            any_world.app.config["POLICY"]["visit_quotas"],
+        )
+    for number, section in enumerate(full, start=1):
+        listed = [f"{x['workflow']}-{x['id']}" for x in section["exceptions"]]
+        assert _clause_pages(b, number) == listed, section["clause"]
+        assert section["exception_count"] == len(listed) == section["total"] - section["compliant"]
+
+
+def test_a_page_past_the_last_is_not_found_and_one_below_the_first_is_the_first(
+    world: World,
+) -> None:
+    _fixture(world)
+    _planned_late(world, 4)
+    world.app.config["COMPLIANCE_PER_PAGE"] = 3
+    b = Browser(world, "sara", lang="en")
+    assert b.get(f"/compliance/2?{PERIOD}&page=2").status_code == 200
+    assert b.get(f"/compliance/2?{PERIOD}&page=3").status_code == 404
+    assert b.get(f"/compliance/2?{PERIOD}&page=999").status_code == 404
+    first = _shown(b.get(f"/compliance/2?{PERIOD}").text)
+    assert _shown(b.get(f"/compliance/2?{PERIOD}&page=0").text) == first
+    assert _shown(b.get(f"/compliance/2?{PERIOD}&page=x").text) == first
+    # a clause without exceptions has its first page, and no other
+    empty = b.get("/compliance/2?from=2025-01-01&to=2025-07-01")
+    assert empty.status_code == 200 and "No exceptions." in empty.text
+    assert b.get("/compliance/2?from=2025-01-01&to=2025-07-01&page=2").status_code == 404
+
+
+@pytest.mark.parametrize("number", ["0", "7", "99", "-1", "x"])
+def test_a_clause_number_not_in_the_report_is_not_found(world: World, number: str) -> None:
+    r = Browser(world, "sara").get(f"/compliance/{number}?{PERIOD}")
+    assert r.status_code == 404
+
+
+def test_the_clause_page_is_for_the_kpi_readers_and_a_period(world: World) -> None:
+    _fixture(world)
+    assert Browser(world, "tom").get(f"/compliance/1?{PERIOD}").status_code == 403
+    assert Browser(world, "amy").get(f"/compliance/9?{PERIOD}").status_code == 403
+    b = Browser(world, "mike")
+    assert b.get(f"/compliance/1?{PERIOD}").status_code == 200
+    assert b.get("/compliance/1?from=2027-01-01&to=2026-01-01").status_code == 422
+    assert b.get("/compliance/1?from=2026-13-01").status_code == 422
+    assert b.client.get(f"/compliance/1?{PERIOD}").status_code == 200
+    assert Browser(world).client.get(f"/compliance/1?{PERIOD}").status_code == 302
 
 
 def test_a_visit_planned_24_hours_ahead_is_in_time_and_a_microsecond_less_is_not(
