@@ -158,15 +158,16 @@ def count_moments(conn: Connection, lo: datetime, hi: datetime) -> Counts:
 
     day = utc_date(v.c.planned_at)
     same = cv.c.customer_id == v.c.customer_id
+    amount = sa.type_coerce(cv.c.amount, sa.Float)  # summed in cents: no Decimal per row
     before = (
-        sa.select(cv.c.amount)
+        sa.select(amount)
         .where(same, cv.c.period_start <= day)
         .order_by(cv.c.period_start.desc())
         .limit(1)
         .scalar_subquery()
     )
     after = (
-        sa.select(cv.c.amount)
+        sa.select(amount)
         .where(same, cv.c.period_start > day)
         .order_by(cv.c.period_start)
         .limit(1)

@@ -352,7 +352,11 @@ class CooperationVolume(db.Model):  # type: ignore[name-defined,misc]
     """Business with one customer in the period starting `period_start` (one row per both)."""
 
     __tablename__ = "cooperation_volumes"
-    __table_args__ = (sa.Index("ix_cooperation_volumes_period", "period_start", "customer_id"),)
+    __table_args__ = (
+        sa.Index("ix_cooperation_volumes_period", "period_start", "customer_id"),
+        # the volumes around a visit, read from the index alone (service/kpi.py)
+        sa.Index("ix_cooperation_volumes_amount", "customer_id", "period_start", "amount"),
+    )
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), primary_key=True)
     period_start: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     amount: Mapped[Decimal] = mapped_column(sa.Numeric(18, 2))

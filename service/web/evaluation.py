@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from html import escape
-from typing import Any
+from typing import IO, Any
 
 from flask import Response, abort, current_app, render_template, request, url_for
 from markupsafe import Markup
@@ -344,9 +346,27 @@ def compliance_clause(number: int) -> Any:
     )
 
 
+def _sheet_row() -> Callable[[dict[str, Any]], list[Any]]:
+    """What makes an exception a row of the workbook, with its labels translated once: a
+    translation per row would cost more than writing the row."""
+    reasons, departments = reason_labels(), dict(department_options())
+    objects = {w: object_label(w) for w in ("customer", "visit", "issue", "rectification")}
+
+    def row(x: dict[str, Any]) -> list[Any]:
+        name = x["name"]
+        if x["workflow"] == "rectification":
+            name = departments.get(name, name)
+        return [objects[x["workflow"]], x["id"], name, reasons[x["reason"]], local_time(x["at"])]
+
+    return row
+
+
 @bp.route("/compliance.xlsx")
 @login_required
 def compliance_xlsx() -> Any:
+    """Every exception of every clause, one sheet per clause. The rows stream from the
+    database in chunks into a write-only workbook, whose sheets and file are temporary
+    files: memory stays flat however many exceptions the period has."""
     from openpyxl import Workbook
 
     refused = _refused()
@@ -355,36 +375,37 @@ def compliance_xlsx() -> Any:
     dates = period()
     if dates is None:
         return _bad_period()
-    start, end = dates
+    start, end = moments(*dates)
+    titles, row = clause_titles(), _sheet_row()
+    book = Workbook(write_only=True)
     with db.engine.connect() as conn:
-        sections = compliance.report(conn, *moments(*dates), _quotas())
-    titles, reasons = clause_titles(), reason_labels()
-    departments = dict(department_options())
-    book = Workbook()
-    if book.active is not None:
-        book.remove(book.active)
-    for section in sections:
-        sheet = book.create_sheet(section["clause"])
-        sheet.append([titles[section["clause"]]])
-        sheet.append([_("From"), start.isoformat(), _("To"), end.isoformat()])
-        sheet.append([_("Cases"), section["total"], _("Compliant"), section["compliant"]])
-        sheet.append([_("Object"), "#", _("Name"), _("Exception"), _("Time")])
-        for x in section["exceptions"]:
-            sheet.append(
-                [
-                    object_label(x["workflow"]),
-                    x["id"],
-                    departments.get(x["name"], x["name"])
-                    if x["workflow"] == "rectification"
-                    else x["name"],
-                    reasons[x["reason"]],
-                    local_time(x["at"]),
-                ]
-            )
-    out = io.BytesIO()
+        for clause in compliance.CLAUSES:
+            cases = compliance.cases(clause, start, end, _quotas())
+            total, broken = compliance.count(conn, cases)
+            sheet = book.create_sheet(clause)
+            sheet.append([titles[clause]])
+            sheet.append([_("From"), dates[0].isoformat(), _("To"), dates[1].isoformat()])
+            sheet.append([_("Cases"), total, _("Compliant"), total - broken])
+            sheet.append([_("Object"), "#", _("Name"), _("Exception"), _("Time")])
+            for x in compliance.stream(conn, cases):
+                sheet.append(row(x))
+    out = tempfile.TemporaryFile()
     book.save(out)
+    size = out.tell()
+    out.seek(0)
     return Response(
-        out.getvalue(),
+        _chunks(out),
         mimetype=XLSX,
-        headers={"Content-Disposition": f"attachment; filename=compliance-{start}-{end}.xlsx"},
+        headers={
+            "Content-Disposition": f"attachment; filename=compliance-{dates[0]}-{dates[1]}.xlsx",
+            "Content-Length": str(size),
+        },
     )
+
+
+def _chunks(file: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    """The file's bytes, then the file closed: when sent to the end, or when the server
+    closes the response early (a generator, so that closing it closes the file)."""
+    with file:
+        while block := file.read(size):
+            yield block

@@ -321,6 +321,27 @@ def test_the_clause_page_is_for_the_kpi_readers_and_a_period(world: World) -> No
     assert Browser(world).client.get(f"/compliance/1?{PERIOD}").status_code == 302
 
 
+def test_the_workbook_holds_every_exception_beyond_the_page(any_world: World) -> None:
+    ids = _fixture(any_world)
+    late = _planned_late(any_world, 7)
+    any_world.app.config["COMPLIANCE_PER_PAGE"] = 3
+    b = Browser(any_world, "sara", lang="en")
+    r = b.client.get(f"/compliance.xlsx?{PERIOD}")
+    assert r.status_code == 200
+    assert r.headers["Content-Length"] == str(len(r.data))
+    assert "compliance-2026-01-01-2027-01-01.xlsx" in r.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(r.data))["3(三)"]
+    rows = list(sheet.iter_rows(min_row=5, values_only=True))
+    assert [row[1] for row in rows] == [ids["late"], *late]
+    assert list(sheet.iter_rows(min_row=3, max_row=3, values_only=True))[0][:4] == (
+        "Cases",
+        10,
+        "Compliant",
+        2,
+    )
+    assert [f"visit-{row[1]}" for row in rows] == _clause_pages(b, 2)
+
+
 def test_a_visit_planned_24_hours_ahead_is_in_time_and_a_microsecond_less_is_not(
     any_world: World,
 ) -> None:
