@@ -19,7 +19,6 @@ from service.extensions import db
 from service.models import CooperationVolume, Customer, CustomerSurvey
 from service.roles import KPI_READERS
 
-READERS = KPI_READERS  # the name service/web/evaluation.py imports
 SURVEY_WRITERS = frozenset({"marketing_staff", "marketing_manager", "admin"})
 VOLUME_WRITERS = SURVEY_WRITERS | {"integration"}
 CSV_COLUMNS = ("customer_id", "period_start", "amount", "projects", "new_areas")

@@ -19,8 +19,8 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from markupsafe import Markup
 
 from service import compliance, kpi, runtime
-from service.api.kpi import READERS
 from service.extensions import db
+from service.roles import KPI_READERS
 from service.web.auth import login_required, web_actor
 from service.web.common import _, bp, department_options, error_page, local_time, tz
 from service.web.customers import tier_labels
@@ -125,11 +125,11 @@ def kpi_charts(figures: dict[str, Any]) -> dict[str, Any]:
 
 @bp.context_processor
 def evaluation_globals() -> dict[str, Any]:
-    return {"kpi_readers": READERS}
+    return {"kpi_readers": KPI_READERS}
 
 
 def _refused() -> tuple[str, int] | None:
-    if web_actor().role not in READERS:
+    if web_actor().role not in KPI_READERS:
         return error_page(
             403,
             _(
