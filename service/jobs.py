@@ -239,7 +239,26 @@ def supervise() -> dict[str, Any]:
         return supervision.run_checks()
 
 
-KPI_REFRESH_LOCK = 0x6B7069  # "kpi": one refresher at a time on PostgreSQL
+# On PostgreSQL the refresher takes this advisory lock exclusively (tried, never waited
+# for), and the KPI triggers that find their days in other rows take it shared (migration
+# 0006): a day is never recounted and cleared while a transaction that could not see a
+# change of that day's rows is still open. It also keeps refreshers to one at a time.
+KPI_REFRESH_LOCK = 0x6B7069  # "kpi"
+
+
+def _kpi_lock(conn: Any, tries: int = 40) -> bool:
+    """The refresher's exclusive lock, tried for about two seconds (writers hold it shared
+    for a few milliseconds at a time); SQLite's writer lock already serialises everything."""
+    if conn.dialect.name != "postgresql":
+        return True
+    for attempt in range(tries):
+        if conn.execute(
+            sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": KPI_REFRESH_LOCK}
+        ).scalar():
+            return True
+        if attempt < tries - 1:
+            time.sleep(0.05)
+    return False
 
 
 def refresh_kpi(seconds: float = 5.0) -> dict[str, int]:
@@ -253,13 +272,8 @@ def refresh_kpi(seconds: float = 5.0) -> dict[str, int]:
         until = time.monotonic() + seconds
         while time.monotonic() < until:
             with repo.writing() as conn:
-                if (
-                    conn.dialect.name == "postgresql"
-                    and not conn.execute(
-                        sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": KPI_REFRESH_LOCK}
-                    ).scalar()
-                ):
-                    break  # another worker is at it
+                if not _kpi_lock(conn):
+                    break  # busy writers or another refresher: the next round
                 n = kpi.refresh(conn)
             days += n
             if n == 0:

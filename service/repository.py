@@ -115,6 +115,17 @@ def reading() -> Iterator[Connection]:
         yield conn
 
 
+@contextmanager
+def snapshot() -> Iterator[Connection]:
+    """A read transaction that sees one state of the database in all its statements, for
+    reads that must agree with each other (the KPIs: tallies, dirty days, the rows). SQLite's
+    read transactions do already; PostgreSQL's READ COMMITTED gives each statement its own."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        yield conn
+
+
 def connection() -> Connection:
     """The request's read connection (the ORM session's); never inside `writing()`."""
     if _WRITING.get():  # SQLite: a second connection would wait for our own write lock

@@ -22,6 +22,17 @@ depends_on = None
 DONE = "('visited', 'recorded', 'reported')"
 RESOLVED = "('resolved', 'customer_confirmed')"
 
+# The days of a user's visits (a visit counts for its visitors' departments).
+USER_DAYS = (
+    "SELECT DISTINCT {{day(v.planned_at)}} FROM visits v"
+    " JOIN visit_visitors vv ON vv.visit_id = v.id WHERE vv.username = {row}.username"
+)
+# Taken, shared, by every trigger that finds its days in other rows, and tried, exclusive,
+# by the refresher (service/jobs.py, KPI_REFRESH_LOCK): on PostgreSQL such a trigger cannot
+# see rows another open transaction is writing, so the refresher must not recount (and
+# clear) a day while a transaction that might have missed it is still open.
+KPI_LOCK = 0x6B7069
+
 # (name, table, event, WHEN condition or None, day queries); {day(x)} is the UTC day of
 # the timestamp x, {ne} "is distinct from".
 TRIGGERS = [
@@ -51,15 +62,24 @@ TRIGGERS = [
         ["SELECT {day(planned_at)} FROM visits WHERE id = OLD.visit_id"],
     ),
     (
-        "kpi_users_department",
-        "users",
-        "UPDATE OF department",
-        "OLD.department {ne} NEW.department",
+        "kpi_visit_visitors_update",
+        "visit_visitors",
+        "UPDATE",
+        None,
         [
-            "SELECT DISTINCT {day(v.planned_at)} FROM visits v"
-            " JOIN visit_visitors vv ON vv.visit_id = v.id WHERE vv.username = NEW.username"
+            "SELECT {day(planned_at)} FROM visits WHERE id = OLD.visit_id",
+            "SELECT {day(planned_at)} FROM visits WHERE id = NEW.visit_id",
         ],
     ),
+    (
+        "kpi_users_update",
+        "users",
+        "UPDATE OF department, username",
+        "OLD.department {ne} NEW.department OR OLD.username {ne} NEW.username",
+        [USER_DAYS.format(row="OLD"), USER_DAYS.format(row="NEW")],
+    ),
+    ("kpi_users_insert", "users", "INSERT", None, [USER_DAYS.format(row="NEW")]),
+    ("kpi_users_delete", "users", "DELETE", None, [USER_DAYS.format(row="OLD")]),
     (
         "kpi_customers_tier",
         "customers",
@@ -162,6 +182,8 @@ def upgrade():
         inserts = [_render(f"INSERT INTO kpi_dirty (day) {q}", dialect) for q in days]
         condition = f" WHEN ({_render(when, dialect)})" if when else ""
         if dialect == "postgresql":
+            if any(" FROM " in q for q in days):
+                inserts.insert(0, f"PERFORM pg_advisory_xact_lock_shared({KPI_LOCK})")
             body = "; ".join(inserts)
             op.execute(
                 f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS"
@@ -177,13 +199,31 @@ def upgrade():
                 f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW{condition}"
                 f" BEGIN {body}END"
             )
+    # The audit trail is append-only (the KPIs count its resolutions and confirmations).
+    for event in ("UPDATE", "DELETE"):
+        name = f"events_no_{event.lower()}"
+        if dialect == "postgresql":
+            op.execute(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                " RAISE EXCEPTION 'transition_events is append-only'; END $$"
+            )
+            op.execute(
+                f"CREATE TRIGGER {name} BEFORE {event} ON transition_events FOR EACH ROW"
+                f" EXECUTE FUNCTION {name}()"
+            )
+        else:
+            op.execute(
+                f"CREATE TRIGGER {name} BEFORE {event} ON transition_events FOR EACH ROW"
+                " BEGIN SELECT RAISE(ABORT, 'transition_events is append-only'); END"
+            )
     union = " UNION ".join(_render(q, dialect) for q in EXISTING_DAYS)
     op.execute(f"INSERT INTO kpi_dirty (day) SELECT * FROM ({union}) AS days")
 
 
 def downgrade():
     dialect = op.get_bind().dialect.name
-    for name, table, _event, _when, _days in TRIGGERS:
+    appended = [(f"events_no_{e}", "transition_events", e, None, []) for e in ("update", "delete")]
+    for name, table, _event, _when, _days in TRIGGERS + appended:
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + (f" ON {table}" if dialect == "postgresql" else ""))
         if dialect == "postgresql":
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")

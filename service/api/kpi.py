@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from service import kpi
+from service import repository as repo
 from service.api.common import json_body, json_doc
 from service.auth import current_actor
 from service.errors import Forbidden, InvalidRequest
@@ -65,7 +66,7 @@ def _allow(roles: frozenset[str], what: str) -> None:
 def _figures(args: dict[str, Any]) -> dict[str, Any]:
     _allow(KPI_READERS, "read the evaluation figures")
     quotas = current_app.config["POLICY"]["visit_quotas"]
-    with db.engine.connect() as conn:
+    with repo.snapshot() as conn:
         return kpi.figures(conn, args["from_"], args["to"], quotas)
 
 

@@ -19,6 +19,7 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from markupsafe import Markup
 
 from service import compliance, kpi, runtime
+from service import repository as repo
 from service.extensions import db
 from service.roles import KPI_READERS
 from service.web.auth import login_required, web_actor
@@ -84,7 +85,11 @@ def kpi_charts(figures: dict[str, Any]) -> dict[str, Any]:
     plan = figures["plan_completion"]
     tiers, departments = tier_labels(), dict(department_options())
     order = list(tiers)  # core, important, general
-    plan["by_tier"].sort(key=lambda t: order.index(t["tier"]) if t["tier"] in order else 99)
+    by_tier = sorted(
+        plan["by_tier"], key=lambda t: order.index(t["tier"]) if t["tier"] in order else 99
+    )
+    figures = {**figures, "plan_completion": {**plan, "by_tier": by_tier}}
+    plan = figures["plan_completion"]
     return {
         "figures": figures,
         "tiers": tiers,
@@ -154,7 +159,7 @@ def dashboard() -> Any:
     if dates is None:
         return _bad_period()
     start, end = moments(*dates)
-    with db.engine.connect() as conn:
+    with repo.snapshot() as conn:
         figures = kpi.figures(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
     args: dict[str, Any] = {"from": dates[0].isoformat(), "to": dates[1].isoformat()}
     return render_template(
@@ -171,7 +176,7 @@ def _dashboard_figures() -> dict[str, Any] | None:
     if dates is None:
         return None
     start, end = moments(*dates)
-    with db.engine.connect() as conn:
+    with repo.snapshot() as conn:
         return kpi.figures(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
 
 
