@@ -21,7 +21,7 @@ from service import handlers, outbox, runtime, visibility
 from service import repository as repo
 from service.errors import ApiError, Forbidden, InvalidRequest
 from service.kinds import ISSUE, VISIT
-from service.models import FeedbackMeeting, FeedbackMeetingIssue, User
+from service.models import FeedbackMeeting, FeedbackMeetingIssue, Issue, User
 from workflows import Actor, WorkflowError
 
 MEETING_RECORDERS = frozenset({"marketing_staff", "marketing_manager"})
@@ -29,6 +29,7 @@ ASSIGNMENT_FIELDS = ("responsible_department", "responsible_person", "due_at")
 meetings_t = FeedbackMeeting.__table__
 links_t = FeedbackMeetingIssue.__table__
 users_t = User.__table__
+issues_t = Issue.__table__
 
 
 class AssignmentSchema(Schema):
@@ -140,6 +141,21 @@ def _check_fields(conn: Connection, body: Mapping[str, Any]) -> None:
     visit_id = body.get("visit_id")
     if visit_id is not None and repo.load(VISIT, visit_id, conn) is None:
         errors["visit_id"] = [f"no visit {visit_id}"]
+    elif visit_id is not None and ids:
+        # the meeting of a visit assigns the issues raised at that visit (unknown ids are
+        # the assignment's own 404)
+        elsewhere = sorted(
+            conn.execute(
+                sa.select(issues_t.c.id).where(
+                    issues_t.c.id.in_(ids), issues_t.c.visit_id.is_distinct_from(visit_id)
+                )
+            ).scalars()
+        )
+        if elsewhere:
+            listed = ", ".join(map(str, elsewhere))
+            errors.setdefault("assignments", []).append(
+                f"issues not raised at visit {visit_id}: {listed}"
+            )
     if errors:
         raise InvalidRequest("invalid feedback meeting fields", errors)
 

@@ -135,6 +135,8 @@ def test_only_marketing_records_meetings(world: World, visit: dict[str, Any]) ->
 
 def test_bad_meetings_are_refused_per_field(world: World, visit: dict[str, Any]) -> None:
     issue = create_issue(world, visit_id=visit["id"])
+    other_visit = create_visit(world, customer_id=world.customers["Globex"])
+    elsewhere = create_issue(world, visit_id=other_visit["id"])
     before = counts(world)
     cases = [
         (meeting(visit, held_at="yesterday"), "held_at"),
@@ -145,6 +147,7 @@ def test_bad_meetings_are_refused_per_field(world: World, visit: dict[str, Any])
         (meeting(visit, visit_id=9999), "visit_id"),
         (meeting(visit, assignment(issue), assignment(issue)), "assignments"),
         (meeting(visit, {"issue_id": issue["id"]}), "assignments"),
+        (meeting(visit, assignment(issue), assignment(elsewhere)), "assignments"),
     ]
     for body, field in cases:
         r = world.post("/api/v1/feedback-meetings", "mary", body)
