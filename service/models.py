@@ -446,9 +446,12 @@ class KpiTally(db.Model):  # type: ignore[name-defined,misc]
     """
 
     __tablename__ = "kpi_tallies"
-    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    # Summing a period streams down the key (measure, key, day), no sort for GROUP BY; on
+    # SQLite the rows live in that key (WITHOUT ROWID). A day's rows are replaced by `day`.
+    __table_args__ = (sa.Index("ix_kpi_tallies_day", "day"), {"sqlite_with_rowid": False})
     measure: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(150), primary_key=True, default="")
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     value: Mapped[float] = mapped_column(sa.Numeric(24, 4, asdecimal=False))
 
 

@@ -159,12 +159,15 @@ def _render(sql: str, dialect: str) -> str:
 
 def upgrade():
     op.create_table('kpi_tallies',
-    sa.Column('day', sa.Date(), nullable=False),
     sa.Column('measure', sa.String(length=40), nullable=False),
     sa.Column('key', sa.String(length=150), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
     sa.Column('value', sa.Numeric(precision=24, scale=4, asdecimal=False), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'measure', 'key', name=op.f('pk_kpi_tallies'))
+    sa.PrimaryKeyConstraint('measure', 'key', 'day', name=op.f('pk_kpi_tallies')),
+    sqlite_with_rowid=False,
     )
+    with op.batch_alter_table('kpi_tallies', schema=None) as batch_op:
+        batch_op.create_index('ix_kpi_tallies_day', ['day'], unique=False)
     op.create_table('kpi_dirty',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -233,4 +236,6 @@ def downgrade():
     with op.batch_alter_table('kpi_dirty', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kpi_dirty_day'))
     op.drop_table('kpi_dirty')
+    with op.batch_alter_table('kpi_tallies', schema=None) as batch_op:
+        batch_op.drop_index('ix_kpi_tallies_day')
     op.drop_table('kpi_tallies')
