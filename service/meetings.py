@@ -225,7 +225,7 @@ def list_meetings(
         .offset((page - 1) * per_page)
     ).mappings()
     meetings = [dict(r) for r in rows]
-    issue_ids = _issue_ids(conn, [m["id"] for m in meetings])
+    issue_ids = _issue_ids(conn, [m["id"] for m in meetings], actor)
     for m in meetings:
         m["issue_ids"] = issue_ids[m["id"]]
     return meetings, int(total or 0)
@@ -241,15 +241,20 @@ def get_meeting(conn: Connection, meeting_id: int, actor: Actor) -> dict[str, An
     row = conn.execute(sa.select(meetings_t).where(*where)).mappings().first()
     if row is None:
         return None
-    return {**row, "issue_ids": _issue_ids(conn, [meeting_id])[meeting_id]}
+    return {**row, "issue_ids": _issue_ids(conn, [meeting_id], actor)[meeting_id]}
 
 
-def _issue_ids(conn: Connection, meeting_ids: Sequence[int]) -> dict[int, list[int]]:
+def _issue_ids(conn: Connection, meeting_ids: Sequence[int], actor: Actor) -> dict[int, list[int]]:
+    """The issues assigned in each meeting that `actor` may see."""
     out: dict[int, list[int]] = {i: [] for i in meeting_ids}
     if meeting_ids:
+        where = [links_t.c.meeting_id.in_(meeting_ids)]
+        seen = visibility.clause(ISSUE, actor)
+        if seen is not None:
+            where.append(links_t.c.issue_id.in_(sa.select(issues_t.c.id).where(seen)))
         rows = conn.execute(
             sa.select(links_t.c.meeting_id, links_t.c.issue_id)
-            .where(links_t.c.meeting_id.in_(meeting_ids))
+            .where(*where)
             .order_by(links_t.c.meeting_id, links_t.c.issue_id)
         )
         for meeting_id, issue_id in rows:

@@ -76,7 +76,7 @@ def test_a_meeting_assigns_its_issues(world: World, visit: dict[str, Any]) -> No
 
     one = world.get(f"/api/v1/feedback-meetings/{created['id']}", "tom")
     assert one.status_code == 200
-    assert one.get_json()["issue_ids"] == created["issue_ids"]
+    assert one.get_json()["issue_ids"] == [first["id"]]  # tom may not see after-sales' issue
     listed = world.get(f"/api/v1/feedback-meetings?visit_id={visit['id']}", "boss").get_json()
     assert [m["id"] for m in listed["items"]] == [created["id"]]
 
@@ -383,3 +383,22 @@ def test_only_the_kpi_readers_read_evaluations(world: World) -> None:
 
 def test_an_unknown_evaluation_is_404_before_the_role_is_checked(world: World) -> None:
     assert_error(world.get("/api/v1/evaluations/99", "tom"), 404, "not_found")
+
+
+def test_a_meeting_lists_only_the_issues_its_reader_may_see(
+    world: World, visit: dict[str, Any]
+) -> None:
+    ours = create_issue(world, visit_id=visit["id"])
+    theirs = create_issue(world, visit_id=visit["id"], title="Invoice format")
+    body = meeting(
+        visit,
+        assignment(ours),
+        assignment(theirs, responsible_department="after_sales", responsible_person="amy"),
+    )
+    created = world.post("/api/v1/feedback-meetings", "mary", body).get_json()
+    assert created["issue_ids"] == sorted([ours["id"], theirs["id"]])
+    path = f"/api/v1/feedback-meetings/{created['id']}"
+    assert world.get(path, "tom").get_json()["issue_ids"] == [ours["id"]]  # technical
+    listed = world.get("/api/v1/feedback-meetings", "tom").get_json()["items"]
+    assert [m["issue_ids"] for m in listed] == [[ours["id"]]]
+    assert world.get(path, "boss").get_json()["issue_ids"] == created["issue_ids"]
