@@ -7,8 +7,6 @@ supervision and admin only (the KPI readers).
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
@@ -190,12 +188,8 @@ def dashboard_csv() -> Any:
     result = _dashboard_figures()
     if result is None:
         return _bad_period()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(("section", "group", "metric", "value"))
-    writer.writerows(("" if v is None else v for v in row) for row in kpi.rows(result))
     return Response(
-        "\ufeff" + out.getvalue(),
+        kpi.csv_text(result),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=kpi.csv"},
     )
@@ -205,26 +199,14 @@ def dashboard_csv() -> Any:
 @login_required
 def dashboard_xlsx() -> Any:
     """The figures as `GET /api/v1/kpi/export.xlsx` gives them, for a signed-in browser."""
-    from openpyxl import Workbook
-
     refused = _refused()
     if refused:
         return refused
     result = _dashboard_figures()
     if result is None:
         return _bad_period()
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "KPI"
-    sheet.append(["from", result["from"], "to", result["to"]])
-    sheet.append(["section", "group", "metric", "value"])
-    for row in kpi.rows(result):
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
     return Response(
-        out.getvalue(),
+        kpi.workbook(result),
         mimetype=XLSX,
         headers={"Content-Disposition": "attachment; filename=kpi.xlsx"},
     )
