@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 from html import escape
 from typing import IO, Any
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, make_response, render_template, request, url_for
 from markupsafe import Markup
 
 from service import compliance, kpi, runtime
@@ -131,34 +131,30 @@ def evaluation_globals() -> dict[str, Any]:
     return {"kpi_readers": KPI_READERS}
 
 
-def _refused() -> tuple[str, int] | None:
+def _require_reader() -> None:
+    """The dashboard and the compliance report are the KPI readers' (403 for the others)."""
     if web_actor().role not in KPI_READERS:
-        return error_page(
-            403,
-            _(
-                "The dashboard and the compliance report are for marketing, "
-                "management and supervision."
-            ),
+        message = _(
+            "The dashboard and the compliance report are for marketing, management and supervision."
         )
-    return None
+        abort(make_response(error_page(403, message)))
 
 
-def _bad_period() -> tuple[str, int]:
-    return error_page(422, _("Give the period as dates, from before to."))
+def _require_period() -> tuple[tuple[date, date], datetime, datetime]:
+    """The period asked for (422 when it makes none): its dates and their moments."""
+    dates = period()
+    if dates is None:
+        abort(make_response(error_page(422, _("Give the period as dates, from before to."))))
+    return (dates, *moments(*dates))
 
 
 @bp.route("/dashboard")
 @login_required
 def dashboard() -> Any:
-    refused = _refused()
-    if refused:
-        return refused
-    dates = period()
-    if dates is None:
-        return _bad_period()
-    start, end = moments(*dates)
+    _require_reader()
+    dates, start, end = _require_period()
     with repo.snapshot() as conn:
-        figures = kpi.figures(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
+        figures = kpi.figures(conn, start, end, _quotas())
     args: dict[str, Any] = {"from": dates[0].isoformat(), "to": dates[1].isoformat()}
     return render_template(
         "web/dashboard.html",
@@ -169,27 +165,19 @@ def dashboard() -> Any:
     )
 
 
-def _dashboard_figures() -> dict[str, Any] | None:
-    dates = period()
-    if dates is None:
-        return None
-    start, end = moments(*dates)
+def _dashboard_figures() -> dict[str, Any]:
+    _require_reader()
+    _, start, end = _require_period()
     with repo.snapshot() as conn:
-        return kpi.figures(conn, start, end, current_app.config["POLICY"]["visit_quotas"])
+        return kpi.figures(conn, start, end, _quotas())
 
 
 @bp.route("/dashboard/export.csv")
 @login_required
 def dashboard_csv() -> Any:
     """The figures as `GET /api/v1/kpi/export.csv` gives them, for a signed-in browser."""
-    refused = _refused()
-    if refused:
-        return refused
-    result = _dashboard_figures()
-    if result is None:
-        return _bad_period()
     return Response(
-        kpi.csv_text(result),
+        kpi.csv_text(_dashboard_figures()),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=kpi.csv"},
     )
@@ -199,14 +187,8 @@ def dashboard_csv() -> Any:
 @login_required
 def dashboard_xlsx() -> Any:
     """The figures as `GET /api/v1/kpi/export.xlsx` gives them, for a signed-in browser."""
-    refused = _refused()
-    if refused:
-        return refused
-    result = _dashboard_figures()
-    if result is None:
-        return _bad_period()
     return Response(
-        kpi.workbook(result),
+        kpi.workbook(_dashboard_figures()),
         mimetype=XLSX,
         headers={"Content-Disposition": "attachment; filename=kpi.xlsx"},
     )
@@ -289,13 +271,8 @@ def _labels() -> dict[str, Any]:
 @login_required
 def compliance_report() -> Any:
     """Every clause's counts and the first page of its exceptions, each linked to the rest."""
-    refused = _refused()
-    if refused:
-        return refused
-    dates = period()
-    if dates is None:
-        return _bad_period()
-    start, end = moments(*dates)
+    _require_reader()
+    dates, start, end = _require_period()
     with db.engine.connect() as conn:
         sections = compliance.report(conn, start, end, _quotas(), limit=per_page())
     return render_template("web/compliance.html", dates=dates, sections=sections, **_labels())
@@ -305,16 +282,11 @@ def compliance_report() -> Any:
 @login_required
 def compliance_clause(number: int) -> Any:
     """One clause's exceptions, a page at a time, in the order of the report."""
-    refused = _refused()
-    if refused:
-        return refused
+    _require_reader()
     clause = clause_of(number)
-    dates = period()
-    if dates is None:
-        return _bad_period()
+    dates, start, end = _require_period()
     page_no = max(request.args.get("page", 1, type=int) or 1, 1)
     size = per_page()
-    start, end = moments(*dates)
     with db.engine.connect() as conn:
         section = compliance.section(
             conn, clause, start, end, _quotas(), limit=size, offset=(page_no - 1) * size
@@ -356,13 +328,8 @@ def compliance_xlsx() -> Any:
     files: memory stays flat however many exceptions the period has."""
     from openpyxl import Workbook
 
-    refused = _refused()
-    if refused:
-        return refused
-    dates = period()
-    if dates is None:
-        return _bad_period()
-    start, end = moments(*dates)
+    _require_reader()
+    dates, start, end = _require_period()
     titles, row = clause_titles(), _sheet_row()
     book = Workbook(write_only=True)
     with db.engine.connect() as conn:
