@@ -53,7 +53,7 @@ def claim(conn: redis.Redis, now: datetime | None = None) -> datetime | None:
         try:
             pipe.watch(LAST_RUN_KEY)
             raw = pipe.get(LAST_RUN_KEY)
-            last = datetime.fromisoformat(raw.decode()) if raw is not None else None
+            last = _parse(raw)
             if last is not None and now < next_run(last):
                 return None
             pipe.multi()
@@ -70,5 +70,10 @@ def release(conn: redis.Redis, last: datetime) -> None:
 
 
 def last_run(conn: redis.Redis) -> datetime | None:
-    raw = conn.get(LAST_RUN_KEY)
-    return datetime.fromisoformat(raw.decode()) if raw is not None else None
+    return _parse(conn.get(LAST_RUN_KEY))
+
+
+def _parse(raw: Any) -> datetime | None:
+    if raw is None:
+        return None
+    return datetime.fromisoformat(raw.decode() if isinstance(raw, bytes) else raw)
