@@ -19,7 +19,9 @@ PUBLIC_ENDPOINTS = frozenset(
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH: another instance folder (database, Redis, secret, mailbox) than ./instance
+    instance = os.environ.get("INSTANCE_PATH") or None
+    app = Flask(__name__, instance_path=instance, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
     app.config.update(

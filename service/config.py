@@ -34,7 +34,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "DEADLINE_BATCH": int(os.environ.get("DEADLINE_BATCH", 200)),
         "RQ_QUEUE": os.environ.get("RQ_QUEUE", "visitflow"),
         "OUTBOX_POLL_INTERVAL": float(os.environ.get("OUTBOX_POLL_INTERVAL", 0.2)),
-        "SUPERVISION_INTERVAL": int(os.environ.get("SUPERVISION_INTERVAL", 3600)),
+        # supervision checks: daily at SUPERVISION_AT (business time, working days), or
+        # every SUPERVISION_INTERVAL seconds if set; counted from the last run (schedule.py)
+        "SUPERVISION_AT": os.environ.get("SUPERVISION_AT", "08:00"),
+        "SUPERVISION_INTERVAL": int(os.environ.get("SUPERVISION_INTERVAL") or 0),
         "KPI_REFRESH_INTERVAL": int(os.environ.get("KPI_REFRESH_INTERVAL", 10)),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 
 from service import handlers, runtime
 from service.cli import create_user, ensure_department
@@ -78,32 +81,69 @@ def seed(password: str = "visitflow") -> list[tuple[str, str, str]]:
     return [(u, r, password) for u, r, _, _ in USERS]
 
 
+WORKING_HOURS = (time(9, 0), time(17, 30))  # Asia/Shanghai (the business calendar's zone)
+
+
+@contextmanager
+def _clock_at(moment: datetime) -> Iterator[None]:
+    """The app's clock at `moment` for what is done inside: the demo's past, lived in order."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    saved = app.extensions[runtime.CLOCK]
+    runtime.set_clock(app, lambda: moment)
+    try:
+        yield
+    finally:
+        runtime.set_clock(app, saved)
+
+
+def _working_slot(day: date, clock: time) -> datetime:
+    """`clock` on `day`, or on the next working day if `day` is not one (business time)."""
+    calendar = runtime.registry().calendar
+    if not calendar.is_workday(day):
+        day = calendar.next_workday(day)
+    return datetime.combine(day, clock, calendar.tz)
+
+
 def _seed_workflows(customer_ids: list[int]) -> None:
-    now = runtime.now()
+    now = runtime.now().replace(microsecond=0)
+    calendar = runtime.registry().calendar
+    today = now.astimezone(calendar.tz).date()
     mary = handlers.Context(Actor("mary", "marketing_staff", "marketing"), "api", "demo")
     mike = handlers.Context(Actor("mike", "marketing_manager", "marketing"), "api", "demo")
     tom = handlers.Context(Actor("tom", "technical", "technical"), "api", "demo")
     sara = handlers.Context(Actor("sara", "supervision", "supervision"), "api", "demo")
+    # the first visit took place on the last working day (planned two working days before
+    # that), the others are planned on the coming working days, mornings and afternoons
+    visit_day = calendar.previous_workday(today)
+    planned_on = calendar.previous_workday(calendar.previous_workday(visit_day))
+    slots = [(datetime.combine(visit_day, time(10, 0), calendar.tz), planned_on)]
+    day = today
+    for i in range(1, len(customer_ids)):
+        day = calendar.next_workday(day)
+        slots.append((_working_slot(day, time(14, 30) if i % 2 else time(10, 0)), today))
     visits = []
-    for i, customer_id in enumerate(customer_ids):
-        planned = (now + timedelta(days=3 + 2 * i)).replace(microsecond=0)
-        visits.append(
-            handlers.create(
-                VISIT,
-                {
-                    "customer_id": customer_id,
-                    "planned_at": planned.isoformat(),
-                    "visitors": ["mary", "tom"] if i % 2 == 0 else ["mary", "amy"],
-                    "topics": ["business_cooperation", "needs_research"],
-                    "place": "客户总部会议室",
-                    "purpose": "年度走访：了解合作满意度与新需求",
-                },
-                mary,
+    for i, (customer_id, (planned, created_on)) in enumerate(zip(customer_ids, slots, strict=True)):
+        created = min(now, datetime.combine(created_on, time(9, 30), calendar.tz))
+        with _clock_at(created):
+            visits.append(
+                handlers.create(
+                    VISIT,
+                    {
+                        "customer_id": customer_id,
+                        "planned_at": planned.isoformat(),
+                        "visitors": ["mary", "tom"] if i % 2 == 0 else ["mary", "amy"],
+                        "topics": ["business_cooperation", "needs_research"],
+                        "place": "客户总部会议室",
+                        "purpose": "年度走访：了解合作满意度与新需求",
+                    },
+                    mary,
+                )
             )
-        )
     first = visits[0]["id"]
+    visited_at = slots[0][0]  # at its planned time, never before it, never after now
     steps = [
         (
+            planned_on,
             "prepare",
             {
                 "customer_background_reviewed": True,
@@ -111,11 +151,12 @@ def _seed_workflows(customer_ids: list[int]) -> None:
                 "materials": ["brochure", "product_manual"],
             },
         ),
-        ("visit", {"visited_at": now.isoformat()}),
+        (visit_day, "visit", {"visited_at": visited_at.isoformat()}),
         (
+            visit_day,
             "record",
             {
-                "visited_at": now.isoformat(),
+                "visited_at": visited_at.isoformat(),
                 "place": "客户总部会议室",
                 "visitors": ["mary", "tom"],
                 "customer_basics": "年产值增长 20%，计划扩建二期产线。",
@@ -124,9 +165,12 @@ def _seed_workflows(customer_ids: list[int]) -> None:
             },
         ),
     ]
-    for trigger, data in steps:
-        handlers.fire(VISIT, first, {"trigger": trigger, "data": data}, tom)
-    handlers.fire(VISIT, visits[1]["id"], {"trigger": "prepare", "data": steps[0][1]}, mary)
+    at = {"prepare": time(15, 0), "visit": time(11, 30), "record": time(16, 30)}
+    for day_of, trigger, data in steps:
+        moment = min(now, datetime.combine(day_of, at[trigger], calendar.tz))
+        with _clock_at(moment):
+            handlers.fire(VISIT, first, {"trigger": trigger, "data": data}, tom)
+    handlers.fire(VISIT, visits[1]["id"], {"trigger": "prepare", "data": steps[0][2]}, mary)
     issue = handlers.create(
         ISSUE,
         {
@@ -149,7 +193,7 @@ def _seed_workflows(customer_ids: list[int]) -> None:
         },
         mary,
     )
-    due = (now + timedelta(days=10)).date().isoformat()
+    due = _working_slot(today + timedelta(days=14), time(17, 30)).date().isoformat()
     handlers.fire(
         ISSUE,
         issue["id"],
@@ -168,7 +212,7 @@ def _seed_workflows(customer_ids: list[int]) -> None:
         {
             "department": "marketing",
             "findings": "两次走访记录未在规定时间内提交。",
-            "due_at": (now + timedelta(days=7)).replace(microsecond=0).isoformat(),
+            "due_at": _working_slot(today + timedelta(days=7), time(17, 30)).isoformat(),
             "related": [{"workflow": "visit", "id": first}],
         },
         sara,

@@ -108,9 +108,28 @@ def register(app: Flask) -> None:
         errors: dict[str, Any] = {}
         data = getattr(err, "data", None)  # webargs puts field messages here
         if isinstance(data, dict) and "messages" in data:
-            errors = data["messages"].get("json", data["messages"])
+            errors = _per_field(data["messages"])
         message = err.description or err.name
+        if status == 422 and errors:
+            message = f"invalid {_where(data)}: {', '.join(sorted(errors))}"
         if status == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             message = f"the request body is larger than {limit} bytes"
         return body(status, HTTP_CODES.get(status, "error"), message, errors)
+
+
+LOCATIONS = ("json", "query", "form", "headers", "cookies", "files", "path")
+
+
+def _per_field(messages: dict[str, Any]) -> dict[str, Any]:
+    """webargs' messages keyed by location ({"query": {"from": [...]}}), per field."""
+    if not set(messages) <= set(LOCATIONS):
+        return messages
+    merged: dict[str, Any] = {}
+    for location in messages.values():
+        merged.update(location)
+    return merged
+
+
+def _where(data: Any) -> str:
+    return "query parameters" if "query" in (data or {}).get("messages", {}) else "fields"

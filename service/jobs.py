@@ -14,10 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 
-from service import deadlines, kpi, mail, outbox, runtime, supervision
+from service import deadlines, kpi, mail, outbox, runtime, schedule, supervision
 from service import repository as repo
 from service.extensions import db
 from service.models import User
+from service.redis_conn import get_redis
 from service.webhooks import delivery, outbound
 
 log = logging.getLogger(__name__)
@@ -234,9 +235,24 @@ def deliver_webhooks(subscription_id: int) -> dict[str, int]:
 
 
 def supervise() -> dict[str, Any]:
-    """The supervision group's periodic checks (regulation 7(一)2)."""
+    """The supervision group's periodic checks (regulation 7(一)2), now."""
     with _app_context():
         return supervision.run_checks()
+
+
+def supervise_when_due() -> dict[str, Any]:
+    """The cron thread's tick: the supervision checks if their schedule says they are due
+    (service/schedule.py); a worker's start alone never runs them."""
+    with _app_context():
+        conn = get_redis(current_app._get_current_object())  # type: ignore[attr-defined]
+        last = schedule.claim(conn)
+        if last is None:
+            return {"due": False}
+        try:
+            return {"due": True, **supervision.run_checks()}
+        except Exception:
+            schedule.release(conn, last)
+            raise
 
 
 # On PostgreSQL the refresher takes this advisory lock exclusively (tried, never waited

@@ -5,9 +5,10 @@
   scheduler lock of a killed one as soon as the lock expires (about a minute).
 - an outbox thread hands committed outbox rows to RQ (one worker at a time).
 - a cron thread (RQ's CronScheduler) enqueues the reconciler every RECONCILE_INTERVAL
-  seconds, the supervision checks every SUPERVISION_INTERVAL and the recount of the KPI
-  tallies every KPI_REFRESH_INTERVAL; it keeps its schedule in this process, so a flushed
-  or restarted Redis does not lose it.
+  seconds, a look at the supervision checks' schedule every minute (they run daily at
+  SUPERVISION_AT, or every SUPERVISION_INTERVAL, from their last run: never merely because
+  a worker started) and the recount of the KPI tallies every KPI_REFRESH_INTERVAL; it keeps
+  its schedule in this process, so a flushed or restarted Redis does not lose it.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from flask import Flask
 from rq import SimpleWorker
 from rq.cron import CronScheduler
 
-from service import create_app, jobs, outbox
+from service import create_app, jobs, outbox, schedule
 from service.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
 MAINTENANCE_INTERVAL = 10
+SUPERVISION_TICK = 60  # seconds between looks at the supervision checks' schedule
 
 
 class Worker(SimpleWorker):
@@ -53,10 +55,10 @@ def cron_loop(app: Flask, stop: threading.Event) -> None:
         job_timeout=600,
         name="reconcile",
     )
-    cron.register(
-        jobs.supervise,
+    cron.register(  # a tick: the checks themselves run on their schedule (service/schedule.py)
+        jobs.supervise_when_due,
         app.config["RQ_QUEUE"],
-        interval=app.config.get("SUPERVISION_INTERVAL", 3600),
+        interval=SUPERVISION_TICK,
         job_timeout=600,
         name="supervise",
     )
@@ -78,6 +80,7 @@ def cron_loop(app: Flask, stop: threading.Event) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app()
+    schedule.at_time(app.config["SUPERVISION_AT"])  # a bad setting stops the start, named
     conn = get_redis(app)
     stop = threading.Event()
     threading.Thread(target=cron_loop, args=(app, stop), name="cron", daemon=True).start()

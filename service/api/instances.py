@@ -7,70 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 from flask import g, url_for
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE
 
-from service import handlers, runtime, visibility
+from service import filters, handlers, runtime, visibility
 from service import repository as repo
 from service.api.common import PageArgs, json_body, json_doc, page, page_schema, paging
 from service.api.schemas import HistoryPage, instance_schema
 from service.auth import current_actor
-from service.kinds import ISSUE, RECTIFICATION, VISIT, Kind
-from service.models import Deadline, VisitVisitor
+from service.kinds import Kind
 from service.representation import represent
-
-
-def list_args(kind: Kind) -> type[Schema]:
-    spec: dict[str, fields.Field[Any]] = {
-        "state": fields.String(),
-        "overdue": fields.Boolean(),
-        "from": fields.AwareDateTime(data_key="from", attribute="from_"),
-        "to": fields.AwareDateTime(),
-    }
-    if kind in (VISIT, ISSUE):
-        spec["customer_id"] = fields.Integer()
-    if kind is VISIT:
-        spec["visitor"] = fields.String()
-    if kind in (ISSUE, RECTIFICATION):
-        spec["department"] = fields.String()
-        spec["responsible_person"] = fields.String()
-    if kind is ISSUE:
-        spec["visit_id"] = fields.Integer()
-        spec["severity"] = fields.String(
-            validate=validate.OneOf(["low", "medium", "high", "critical"])
-        )
-        spec["category"] = fields.String()
-    name = f"{kind.workflow.title()}ListArgs"
-    return type(name, (PageArgs,), spec)
-
-
-def _filters(kind: Kind, args: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
-    t = kind.table
-    where: list[sa.ColumnElement[bool]] = []
-    for name in ("state", "customer_id", "visit_id", "severity", "category", "responsible_person"):
-        if name in args and name in t.c:
-            where.append(t.c[name] == args[name])
-    if "department" in args:
-        column = "responsible_department" if kind is ISSUE else "department"
-        where.append(t.c[column] == args["department"])
-    if "visitor" in args:
-        vv = VisitVisitor.__table__
-        where.append(sa.exists().where(vv.c.visit_id == t.c.id, vv.c.username == args["visitor"]))
-    if "from_" in args:
-        where.append(t.c[kind.main_time] >= args["from_"])
-    if "to" in args:
-        where.append(t.c[kind.main_time] <= args["to"])
-    if "overdue" in args:
-        dl = Deadline.__table__
-        past_due = sa.exists().where(
-            dl.c.workflow == kind.workflow,
-            dl.c.instance_id == t.c.id,
-            dl.c.state == t.c.state,
-            dl.c.status.in_(("open", "fired")),
-            dl.c.due_at <= runtime.now(),
-        )
-        is_overdue = sa.or_(t.c.overdue, past_due)
-        where.append(is_overdue if args["overdue"] else sa.not_(is_overdue))
-    return where
 
 
 def blueprint(kind: Kind) -> Blueprint:
@@ -82,7 +27,7 @@ def blueprint(kind: Kind) -> Blueprint:
     )
     item_schema = instance_schema(kind)
     page_of = page_schema(item_schema, f"{kind.workflow.title()}Page")
-    args_schema = list_args(kind)
+    args_schema = filters.list_args(kind)
     create_ref = f"{kind.workflow.title()}Create"
     transition_ref = f"{kind.workflow.title()}TransitionRequest"
     errors = {
@@ -92,14 +37,14 @@ def blueprint(kind: Kind) -> Blueprint:
     }
 
     @blp.route("", methods=["GET"])
-    @blp.arguments(args_schema, location="query", as_kwargs=False)
+    @blp.arguments(args_schema, location="query", as_kwargs=False, unknown=RAISE)
     @blp.doc(responses={"200": json_doc("OK", page_of), **errors})
     def list_instances(args: dict[str, Any]) -> dict[str, Any]:
         """List the instances the caller may see, with filters and paging."""
         actor = current_actor()
         page_no, per_page = paging(args)
         t = kind.table
-        where = _filters(kind, args)
+        where = filters.where(kind, args)
         vis = visibility.clause(kind, actor)
         if vis is not None:
             where.append(vis)

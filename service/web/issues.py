@@ -13,13 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from service import handlers, runtime
+from service import filters, handlers, runtime
 from service import repository as repo
-from service.api.instances import _filters as list_filters
 from service.errors import InvalidRequest
 from service.kinds import ISSUE, VISIT
 from service.web.auth import login_required, web_actor
@@ -41,33 +40,26 @@ from service.web.common import (
     user_options,
     visible_rows,
 )
+from service.web.filtering import page_filters
 from service.web.forms import bind, parse
 from service.web.instances import fire_page, instance_context
 
-FILTERS = ("state", "department", "responsible_person", "severity", "category", "customer_id")
+PAGING = ("page", "per_page")
 
 
-def ledger_args() -> dict[str, Any]:
-    """The ledger's filters from the query string, as the API's list filters take them."""
-    args: dict[str, Any] = {}
-    for name in FILTERS:
-        value = request.args.get(name, "").strip()
-        if not value:
-            continue
-        if name == "customer_id":
-            if value.isdigit():
-                args[name] = int(value)
-        else:
-            args[name] = value
-    overdue = request.args.get("overdue", "")
-    if overdue in ("true", "false"):
-        args["overdue"] = overdue == "true"
-    return args
-
-
-def ledger_query() -> sa.Select[Any]:
+def ledger_query(args: dict[str, Any]) -> sa.Select[Any]:
+    """The visible issues the ledger's parsed filters select (`page` is not a filter)."""
     t = ISSUE.table
-    return visible_rows(ISSUE, list_filters(ISSUE, ledger_args())).order_by(t.c.id.desc())
+    where = filters.where(ISSUE, args)
+    return visible_rows(ISSUE, where).order_by(t.c.id.desc())
+
+
+def ledger_filters() -> dict[str, Any]:
+    """The ledger's filters, for the exports: a bad value answers the error page (422)."""
+    args, errors = page_filters(ISSUE)
+    if errors:
+        abort(422, description="; ".join(f"{label}: {text}" for label, text in errors))
+    return args
 
 
 def ledger_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -117,18 +109,22 @@ def filter_options() -> dict[str, Any]:
 # -- the ledger --------------------------------------------------------------------------
 @bp.route("/issues")
 @login_required
-def issues() -> str:
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+def issues() -> Any:
+    args, filter_errors = page_filters(ISSUE)
+    page_no = int(args.pop("page", 1))
+    args.pop("per_page", None)
     per_page = current_app.config["WEB_PER_PAGE"]
-    query = ledger_query()
-    conn = repo.connection()
-    total = int(
-        conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar() or 0
-    )
-    rows = [
-        dict(r)
-        for r in conn.execute(query.limit(per_page).offset((page_no - 1) * per_page)).mappings()
-    ]
+    rows: list[dict[str, Any]] = []
+    total = 0
+    if not filter_errors:
+        query = ledger_query(args)
+        conn = repo.connection()
+        counted = sa.select(sa.func.count()).select_from(query.subquery())
+        total = int(conn.execute(counted).scalar() or 0)
+        rows = [
+            dict(r)
+            for r in conn.execute(query.limit(per_page).offset((page_no - 1) * per_page)).mappings()
+        ]
     export_args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "lang")]
     return render_template(
         "web/issues.html",
@@ -138,13 +134,15 @@ def issues() -> str:
         per_page=per_page,
         export_args=export_args,
         may_create=runtime.registry().get("issue").may_create(web_actor()),
+        filter_errors=filter_errors,
         **filter_options(),
-    )
+    ), (422 if filter_errors else 200)
 
 
 def export_table() -> tuple[list[str], list[list[str]]]:
     """Every visible issue the filters select (no paging): a header and the rows."""
-    rows = [dict(r) for r in repo.connection().execute(ledger_query()).mappings()]
+    query = ledger_query({k: v for k, v in ledger_filters().items() if k not in PAGING})
+    rows = [dict(r) for r in repo.connection().execute(query).mappings()]
     header = [
         "#",
         _("Title"),

@@ -9,16 +9,14 @@ finding links the finding to it in the same transaction.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from service import deadlines, handlers, outbox, runtime
+from service import deadlines, filters, handlers, outbox, runtime
 from service import repository as repo
-from service.api.instances import _filters as list_filters
 from service.errors import Conflict, InvalidRequest, NotFound
 from service.kinds import RECTIFICATION
 from service.models import Finding
@@ -36,9 +34,10 @@ from service.web.common import (
     tz,
     visible_rows,
 )
+from service.web.filtering import page_filters
 from service.web.forms import bind, parse
 from service.web.instances import fire_page, instance_context
-from service.web.views import _date_arg, summary
+from service.web.views import summary
 
 findings_t = Finding.__table__
 RELATED = (("visit", "related_visits"), ("issue", "related_issues"))
@@ -48,25 +47,14 @@ _ID = re.compile(r"\d{1,18}")
 # -- list ----------------------------------------------------------------------------------
 @bp.route("/notices")
 @login_required
-def notices() -> str:
-    args: dict[str, Any] = {}
-    for name in ("state", "department"):
-        value = request.args.get(name, "").strip()
-        if value:
-            args[name] = value
-    overdue = request.args.get("overdue", "")
-    if overdue in ("true", "false"):
-        args["overdue"] = overdue == "true"
-    start, end = _date_arg("from"), _date_arg("to")
-    if start:
-        args["from_"] = datetime.combine(start, time.min, tz())
-    if end:
-        args["to"] = datetime.combine(end + timedelta(days=1), time.min, tz()) - timedelta(
-            microseconds=1
-        )
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+def notices() -> Any:
+    args, filter_errors = page_filters(RECTIFICATION)
+    page_no = int(args.pop("page", 1))
+    args.pop("per_page", None)
     per_page = current_app.config["WEB_PER_PAGE"]
-    query = visible_rows(RECTIFICATION, list_filters(RECTIFICATION, args))
+    # filters that cannot be used select nothing (the page says why)
+    where = [sa.false()] if filter_errors else filters.where(RECTIFICATION, args)
+    query = visible_rows(RECTIFICATION, where)
     t = RECTIFICATION.table
     conn = repo.connection()
     total = int(
@@ -92,7 +80,8 @@ def notices() -> str:
         department_names=dict(department_options()),
         states=[(s.name, s.label.get(lang())) for s in definition.states.values()],
         may_create=runtime.registry().get(RECTIFICATION.workflow).may_create(web_actor()),
-    )
+        filter_errors=filter_errors,
+    ), (422 if filter_errors else 200)
 
 
 # -- issuing -------------------------------------------------------------------------------

@@ -28,9 +28,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from service import handlers, runtime
+from service import filters, handlers, runtime
 from service import repository as repo
-from service.api.instances import _filters as list_filters
 from service.errors import ApiError, InvalidRequest, from_workflow_error
 from service.inbox import inbox as inbox_items
 from service.kinds import KINDS, VISIT, Kind
@@ -66,6 +65,7 @@ from service.web.common import (  # noqa: F401 - re-exported for the other page 
     user_options,
     visible_rows,
 )
+from service.web.filtering import page_filters
 from service.web.forms import bind, parse
 from service.web.instances import (  # noqa: F401 - re-exported for the other page modules
     data_sections,
@@ -232,54 +232,29 @@ def inbox() -> str:
 
 
 # -- visits: list ------------------------------------------------------------------------
-def _date_arg(name: str) -> date | None:
-    text = request.args.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 @bp.route("/visits")
 @login_required
-def visits() -> str:
-    args: dict[str, Any] = {}
-    state = request.args.get("state", "")
-    if state:
-        args["state"] = state
-    customer = request.args.get("customer_id", type=int)
-    if customer:
-        args["customer_id"] = customer
-    visitor = request.args.get("visitor", "").strip()
-    if visitor:
-        args["visitor"] = visitor
-    overdue = request.args.get("overdue", "")
-    if overdue in ("true", "false"):
-        args["overdue"] = overdue == "true"
-    start, end = _date_arg("from"), _date_arg("to")
-    if start:
-        args["from_"] = datetime.combine(start, time.min, tz())
-    if end:
-        args["to"] = datetime.combine(end + timedelta(days=1), time.min, tz()) - timedelta(
-            microseconds=1
-        )
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
+def visits() -> Any:
+    args, filter_errors = page_filters(VISIT)
+    page_no = int(args.pop("page", 1))
+    args.pop("per_page", None)
     per_page = current_app.config["WEB_PER_PAGE"]
-    query = visible_rows(VISIT, list_filters(VISIT, args))
-    t = VISIT.table
-    conn = repo.connection()
-    counted = sa.select(sa.func.count()).select_from(query.subquery())
-    total = int(conn.execute(counted).scalar() or 0)
-    rows = [
-        dict(r)
-        for r in conn.execute(
-            query.order_by(t.c.planned_at.desc(), t.c.id.desc())
-            .limit(per_page)
-            .offset((page_no - 1) * per_page)
-        ).mappings()
-    ]
+    rows: list[dict[str, Any]] = []
+    total = 0
+    if not filter_errors:
+        query = visible_rows(VISIT, filters.where(VISIT, args))
+        t = VISIT.table
+        conn = repo.connection()
+        counted = sa.select(sa.func.count()).select_from(query.subquery())
+        total = int(conn.execute(counted).scalar() or 0)
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                query.order_by(t.c.planned_at.desc(), t.c.id.desc())
+                .limit(per_page)
+                .offset((page_no - 1) * per_page)
+            ).mappings()
+        ]
     definition = definition_of(VISIT)
     return render_template(
         "web/visits.html",
@@ -292,7 +267,8 @@ def visits() -> str:
         users=user_options(),
         states=[(s.name, s.label.get(lang())) for s in definition.states.values()],
         may_create=runtime.registry().get("visit").may_create(web_actor()),
-    )
+        filter_errors=filter_errors,
+    ), (422 if filter_errors else 200)
 
 
 # -- visits: month calendar --------------------------------------------------------------
@@ -316,7 +292,7 @@ def visits_calendar() -> str:
     ]
     visitor = request.args.get("visitor", "").strip()
     if visitor:
-        where.extend(list_filters(VISIT, {"visitor": visitor}))
+        where.extend(filters.where(VISIT, {"visitor": visitor}))
     rows = repo.connection().execute(visible_rows(VISIT, where).order_by(t.c.planned_at)).mappings()
     customers = dict(customer_options())
     by_day: dict[date, list[dict[str, Any]]] = {}
