@@ -15,7 +15,7 @@ from html import escape
 from workflows.spec import Definition
 
 NODE_H, ROW, FONT, SMALL, LINE = 32, 86, 13, 12, 14
-PAD, LANE, WRAP_EM = 12, 14, 9.0
+PAD, LANE, LANE_GAP, WRAP_EM = 10, 14, 12, 7.5
 INK, MUTED, LINE_INK = "#1f2933", "#52606d", "#7b8794"
 CURRENT_FILL, CURRENT_STROKE, FILL = "#fde68a", "#b45309", "#ffffff"
 
@@ -190,12 +190,12 @@ class _Layout:
         label_w = max(
             (self.label_width(e) for e in self.edges if self.kind[e] != "lane"), default=0.0
         )
-        step = max(node_w + 40, node_w / 2 + 6 + label_w + 16)
+        step = max(node_w + 28, node_w / 2 + 6 + label_w + 12)
         lanes = max(self.lane.values(), default=-1) + 1
         lane_labels = max(
             (LANE * self.lane[e] + self.label_width(e) for e in self.lane), default=0.0
         )
-        left = PAD + (16 + lane_labels + 8 if lanes else 0)
+        left = PAD + (LANE_GAP + lane_labels + 6 if lanes else 0)
         top = PAD + 22  # room for the start dot
         boxes = {
             s: Box(left + self.column[s] * step, top + self.rank[s] * ROW, node_w)
@@ -295,7 +295,7 @@ def _edge(
             lowest = max(boxes[x.source].mid for x in layout.edges if x.dest == e.dest)
             out.append(_label(e, b.cx + 6, (lowest + b.y) / 2))
         return out
-    x = min(box.x for box in boxes.values()) - 16 - LANE * layout.lane[e]
+    x = min(box.x for box in boxes.values()) - LANE_GAP - LANE * layout.lane[e]
     y0, y1 = a.mid + 6, b.mid - 6
     return [
         _line([(a.x, y0), (x, y0), (x, y1), (b.x, y1)], arrow),

@@ -55,7 +55,7 @@ def bar_chart(items: list[tuple[str, float | None]], percent: bool = True) -> Ma
     """Horizontal bars, one per (label, value), each label above its bar; rates as percentages
     capped at the track. Positions are in % of the width and there is no viewBox, so the bars
     stretch with the page and the text keeps its size, readable on a phone too."""
-    label_h, bar_h, gap, track = 16, 14, 10, 80.0  # the track: % of the width for 100 %
+    label_h, bar_h, gap, track = 18, 16, 10, 80.0  # the track: % of the width for 100 %
     row = label_h + bar_h + gap
     values = [x or 0 for _, x in items]
     top = 1.0 if percent else max(values + [1])
@@ -68,11 +68,11 @@ def bar_chart(items: list[tuple[str, float | None]], percent: bool = True) -> Ma
         share = 0 if value is None else min(value / top, 1.0) * track if top else 0
         shown = "—" if value is None else (f"{value * 100:.1f}%" if percent else f"{value:g}")
         parts.append(
-            f'<text x="0" y="{y + 12}">{escape(str(label))}</text>'
+            f'<text x="0" y="{y + 13}">{escape(str(label))}</text>'
             f'<rect x="0" y="{y + label_h}" width="{track}%" height="{bar_h}" class="track"/>'
             f'<rect x="0" y="{y + label_h}" width="{share:.1f}%" height="{bar_h}" class="bar">'
             f"<title>{escape(str(label))}: {shown}</title></rect>"
-            f'<text x="{share:.1f}%" dx="4" y="{y + label_h + bar_h - 3}">{shown}</text>'
+            f'<text x="{share:.1f}%" dx="4" y="{y + label_h + bar_h - 4}">{shown}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

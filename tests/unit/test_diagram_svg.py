@@ -98,10 +98,10 @@ def test_text_is_escaped(registry: Registry) -> None:
 
 def test_labels_wrap_evenly_after_punctuation_first() -> None:
     assert wrap("客户不满意，重新处理") == ["客户不满意，", "重新处理"]
-    assert wrap("提交问题解决书面报告") == ["提交问题解", "决书面报告"]
-    assert wrap("Send record back for rework") == ["Send record back", "for rework"]
+    assert wrap("提交问题解决书面报告", 9.0) == ["提交问题解", "决书面报告"]
+    assert wrap("Send record back for rework", 9.0) == ["Send record back", "for rework"]
     assert wrap("取消走访") == ["取消走访"]
-    assert all(text_em(line) <= 9.5 for line in wrap("Assign (enter in tracking ledger)"))
+    assert all(text_em(line) <= 9.5 for line in wrap("Assign (enter in tracking ledger)", 9.0))
 
 
 def test_the_cli_prints_svg(capsys: pytest.CaptureFixture[str]) -> None:
