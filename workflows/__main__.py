@@ -1,4 +1,7 @@
-"""`python -m workflows check [DIR]`, `diagram NAME [--state S]`, `migrate NAME FROM TO`."""
+"""`python -m workflows check [DIR]`, `diagram NAME [--state S] [--format svg]`, `migrate ...`.
+
+`migrate NAME FROM TO` dry-runs a migration of the instances given as JSON lines.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workflows.diagram import mermaid
+from workflows.diagram_svg import svg
 from workflows.errors import DefinitionError, WorkflowError
 from workflows.loader import check_dir
 from workflows.registry import Registry, plan_migration
@@ -28,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     diagram.add_argument("--state", help="highlight this state")
     diagram.add_argument("--version", type=int, help="definition version (default: latest)")
     diagram.add_argument("--lang", default="en", choices=["en", "zh"])
+    diagram.add_argument(
+        "--format", default="mermaid", choices=["mermaid", "svg"], help="Mermaid text or SVG"
+    )
     diagram.add_argument("--dir", default="definitions")
     migrate = sub.add_parser(
         "migrate", help="dry-run a migration of instances read as JSON lines {id, state}"
@@ -48,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         registry = Registry.from_dir(args.dir)
         if args.command == "diagram":
             workflow = registry.get(args.name, args.version)
-            print(mermaid(workflow.definition, args.state, args.lang), end="")
+            draw = svg if args.format == "svg" else mermaid
+            print(draw(workflow.definition, args.state, args.lang), end="")
             return 0
         return _migrate(registry, args)
     except DefinitionError as err:

@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
 
     from service.web import (  # noqa: F401 - routes
+        assets,
         customers,
         evaluation,
         evaluations,

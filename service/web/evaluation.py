@@ -52,26 +52,27 @@ def moments(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def bar_chart(items: list[tuple[str, float | None]], percent: bool = True) -> Markup:
-    """Horizontal bars, one per (label, value); rates as percentages capped at the width."""
-    width, label_w, bar_h, gap = 560, 170, 18, 6
+    """Horizontal bars, one per (label, value), each label above its bar; rates as percentages
+    capped at the track. Positions are in % of the width and there is no viewBox, so the bars
+    stretch with the page and the text keeps its size, readable on a phone too."""
+    label_h, bar_h, gap, track = 18, 16, 10, 80.0  # the track: % of the width for 100 %
+    row = label_h + bar_h + gap
     values = [x or 0 for _, x in items]
     top = 1.0 if percent else max(values + [1])
-    height = len(items) * (bar_h + gap) + gap
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%" xmlns="http://www.w3.org/2000/svg">'
+        f'<svg class="chart" role="img" width="100%" height="{len(items) * row}" '
+        f'xmlns="http://www.w3.org/2000/svg">'
     ]
     for n, (label, value) in enumerate(items):
-        y = gap + n * (bar_h + gap)
-        span = width - label_w - 70
-        length = 0 if value is None else min(value / top, 1.0) * span if top else 0
+        y = n * row
+        share = 0 if value is None else min(value / top, 1.0) * track if top else 0
         shown = "—" if value is None else (f"{value * 100:.1f}%" if percent else f"{value:g}")
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + bar_h - 4}" text-anchor="end">'
-            f"{escape(str(label))}</text>"
-            f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar_h}" class="bar">'
+            f'<text x="0" y="{y + 13}">{escape(str(label))}</text>'
+            f'<rect x="0" y="{y + label_h}" width="{track}%" height="{bar_h}" class="track"/>'
+            f'<rect x="0" y="{y + label_h}" width="{share:.1f}%" height="{bar_h}" class="bar">'
             f"<title>{escape(str(label))}: {shown}</title></rect>"
-            f'<text x="{label_w + length + 4:.1f}" y="{y + bar_h - 4}">{shown}</text>'
+            f'<text x="{share:.1f}%" dx="4" y="{y + label_h + bar_h - 4}">{shown}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -31,9 +31,9 @@ from service.web.common import (
     trigger_label,
     tz,
 )
+from service.web.diagrams import diagram
 from service.web.forms import bind, initial, parse
 from workflows import InvalidData, VersionConflict
-from workflows.diagram import mermaid
 from workflows.spec import Definition, FieldSpec, TransitionSpec
 
 # A reason explains one change; it is never carried over from another transition's form.
@@ -143,7 +143,7 @@ def instance_context(kind: Kind, instance_id: int, create_title: str) -> dict[st
         "sections": data_sections(kind, rep, definition, create_title),
         "deadlines": deadline_rows(rep, definition),
         "history": history_rows(kind, instance_id, definition),
-        "diagram": mermaid(definition, rep["state"], lang()),
+        "diagram": diagram(definition, rep["state"], lang()),
         "states": [(s.name, s.label.get(lang()), s.final) for s in definition.states.values()],
         "buttons": [(t, trigger_label(definition, t)) for t in rep["allowed_triggers"]],
     }
