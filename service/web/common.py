@@ -20,6 +20,7 @@ from service import runtime, visibility
 from service.kinds import Kind
 from service.models import Customer, Department, User
 from service.representation import represent
+from service.texts import message
 from service.web.auth import web_actor
 from service.web.forms import Choices
 from workflows.spec import Definition, FieldSpec, FieldType
@@ -183,8 +184,9 @@ def show(spec: FieldSpec, value: Any, names: Mapping[str, Mapping[str, str]]) ->
 
 
 def translated(errors: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The engine's field messages in the page's language (service/web/messages.py)."""
-    return {name: [_(str(m)) for m in as_list(messages)] for name, messages in errors.items()}
+    """Field messages in the page's language: the use cases' `Text`s rendered, the engine's
+    fixed texts through the catalog (service/web/messages.py)."""
+    return {name: [message(m) for m in as_list(messages)] for name, messages in errors.items()}
 
 
 def as_list(value: Any) -> list[Any]:

@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from service import deadlines, handlers, outbox, runtime
+from service import deadlines, handlers, labels, outbox, runtime
 from service import repository as repo
 from service.api.instances import _filters as list_filters
 from service.errors import Conflict, InvalidRequest, NotFound
 from service.kinds import RECTIFICATION
 from service.models import Finding
+from service.texts import render, stored
 from service.web.auth import login_required, web_actor
 from service.web.common import (
     _,
@@ -142,16 +143,12 @@ def load_finding(finding_id: int | None) -> dict[str, Any] | None:
 
 
 def finding_text(finding: dict[str, Any]) -> str:
-    return f"{finding_kind_label(finding['kind'])}: {finding['detail']}"
+    """A finding as the supervisor's notice starts from: in the page's language."""
+    return f"{finding_kind_label(finding['kind'])}: {stored(finding['message'], finding['detail'])}"
 
 
 def finding_kind_label(kind: str) -> str:
-    labels = {
-        "plan_execution": _("Visit plan behind schedule"),
-        "record_completeness": _("Visit record not submitted in time"),
-        "issue_timeliness": _("Issue not resolved by its deadline"),
-    }
-    return labels.get(kind, kind)
+    return render(labels.label(labels.FINDING_KINDS, kind))
 
 
 def issue(data: dict[str, Any], finding_id: int | None) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from service import handlers, runtime
+from service import handlers, runtime, texts
 from service import repository as repo
 from service.api.instances import _filters as list_filters
 from service.errors import ApiError, InvalidRequest, from_workflow_error
@@ -107,7 +107,7 @@ def csrf_refused(err: CSRFError) -> tuple[str, int]:
 def api_refused(err: ApiError) -> tuple[str, int]:
     if err.status == 404:
         return error_page(404, _("There is nothing here, or you may not see it."))
-    return error_page(err.status, err.message)
+    return error_page(err.status, texts.message(err.message))
 
 
 @bp.errorhandler(WorkflowError)
