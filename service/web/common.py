@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, render_template
 from flask_babel import get_locale, gettext
 
 from service import repository as repo
@@ -145,6 +145,20 @@ def user_options() -> list[tuple[str, str]]:
         (r.username, f"{r.display_name} ({r.username})" if r.display_name else r.username)
         for r in rows
     ]
+
+
+def person(username: str | None) -> str:
+    """Who did something, as readers know them: the display name; the service's own jobs as
+    the system (in the page's language)."""
+    if not username:
+        return "—"
+    if username == "system":
+        return _("System")
+    if "person_names" not in g:
+        users = User.__table__
+        rows = repo.connection().execute(sa.select(users.c.username, users.c.display_name))
+        g.person_names = {r.username: r.display_name or r.username for r in rows}
+    return str(g.person_names.get(username, username))
 
 
 def department_options() -> list[tuple[str, str]]:

@@ -57,6 +57,7 @@ from service.web.common import (  # noqa: F401 - re-exported for the other page 
     lang,
     local_time,
     past,
+    person,
     represent_rows,
     show,
     state_label,
@@ -152,6 +153,7 @@ def template_globals() -> dict[str, Any]:
         "local_time": local_time,
         "actor": load_actor(),
         "state_label": state_label,
+        "person": person,
     }
 
 

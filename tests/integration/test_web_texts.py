@@ -128,7 +128,8 @@ def crawl(browser: Browser, start: str = "/", limit: int = 400) -> dict[str, set
 
 
 # -- data like the demo's: a visit in every state, issues, notices, findings ---------------
-def chinese_world(world: World, clock: Clock) -> dict[str, Any]:
+def chinese_names(world: World) -> None:
+    """Departments, people and customers named in Chinese, as a Chinese company names them."""
     from service.extensions import db
     from service.models import Customer, Department, User
 
@@ -150,6 +151,10 @@ def chinese_world(world: World, clock: Clock) -> dict[str, Any]:
                 .values(name=name, industry=industry, region=region)
             )
         db.session.commit()
+
+
+def chinese_world(world: World, clock: Clock) -> dict[str, Any]:
+    chinese_names(world)
     made: dict[str, Any] = {}
     steps = {
         "planned": [],
@@ -161,7 +166,6 @@ def chinese_world(world: World, clock: Clock) -> dict[str, Any]:
     }
     for day, (state, triggers) in enumerate(steps.items()):
         visit = visit_zh(world, f"2026-11-{3 + day:02d}T10:00:00+08:00")
-        clock.now = max(clock.now, clock.now)
         made[state] = advance_at(world, clock, visit, triggers)
     issue = issue_zh(world, made["recorded"]["id"])
     assigned = issue_zh(world, made["reported"]["id"])
@@ -280,3 +284,108 @@ def test_no_english_on_any_chinese_page(world: World, made: dict[str, Any], user
     english = {url: sorted(words) for url, words in pages.items() if words}
     report = "\n".join(f"{url}: {' '.join(words)}" for url, words in english.items())
     assert not english, f"English on the Chinese pages of {username}:\n{report}"
+
+
+# -- errors: the use cases' messages in the reader's language -------------------------------
+def test_a_refused_reference_is_told_in_chinese_on_the_page(world: World) -> None:
+    chinese_names(world)
+    sara = Browser(world, "sara")
+    sara.get("/notices/new")
+    form = {
+        "department": "technical",
+        "findings": "记录迟交",
+        "due_at": "2026-11-20",
+        "related_visits": "999",
+        "related_issues": "",
+    }
+    r = sara.post("/notices/new", form)
+    assert r.status_code == 422
+    assert "走访 #999 不存在或您无权查看" in r.text
+    assert "no visit" not in r.text and "item 0" not in r.text
+    words, _links = english_words(r.text)
+    assert words <= PENDING, words
+
+
+def test_the_api_answers_in_english_unless_asked_for_chinese(world: World) -> None:
+    body = {
+        "department": "nowhere",
+        "findings": "late",
+        "due_at": "2026-11-20T18:00:00+08:00",
+        "related": [{"workflow": "visit", "id": 999}],
+    }
+    english = world.post("/api/v1/rectification-notices", "sara", body).get_json()
+    assert english["message"] == "invalid rectification notice fields"
+    assert english["errors"] == {
+        "department": ["no department nowhere"],
+        "related": ["item 0: no visit 999"],
+    }
+    headers = {**world.auth("sara"), "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+    r = world.client.post("/api/v1/rectification-notices", json=body, headers=headers)
+    chinese = r.get_json()
+    assert r.status_code == 422
+    assert chinese["message"] == "整改通知的填写有误"
+    assert chinese["errors"] == {
+        "department": ["部门“nowhere”不存在"],
+        "related": ["走访 #999 不存在或您无权查看"],
+    }
+
+
+def test_a_missing_customer_is_named_in_chinese_on_the_issue_form(world: World) -> None:
+    mary = Browser(world, "mary")
+    mary.get("/issues/new")
+    r = mary.post(
+        "/issues/new",
+        {
+            "customer_id": "999",
+            "title": "交付",
+            "description": "慢",
+            "category": "commercial",
+            "severity": "high",
+        },
+    )
+    assert r.status_code == 422
+    assert "客户 #999 不存在" in r.text and "no customer" not in r.text
+
+
+def test_people_are_named_as_readers_know_them(world: World, made: dict[str, Any]) -> None:
+    from service.extensions import db
+    from service.models import RectificationNotice
+
+    with world.app.app_context():
+        generated = db.session.execute(
+            sa.select(RectificationNotice.id).where(RectificationNotice.origin.is_not(None))
+        ).scalar()
+    sara = Browser(world, "sara")
+    page = sara.get(f"/notices/{generated}").text
+    assert re.search(r'id="notice-created-by">系统<', page)
+    page = sara.get(f"/issues/{made['issue']['id']}").text
+    assert "<dd>王丽</dd>" in page  # who raised it: mary's name, not her username
+    assert (
+        Browser(world, "sara", lang="en")
+        .get(f"/notices/{generated}")
+        .text.count('id="notice-created-by">System<')
+    )
+
+
+def test_a_generated_notice_reads_in_the_readers_language(
+    world: World, made: dict[str, Any]
+) -> None:
+    from service.extensions import db
+    from service.models import RectificationNotice
+
+    with world.app.app_context():
+        generated = db.session.execute(
+            sa.select(RectificationNotice.id, RectificationNotice.findings_message).where(
+                RectificationNotice.origin.like("overdue:%")
+            )
+        ).first()
+    assert generated is not None and generated.findings_message["key"]
+    zh = Browser(world, "tom").get(f"/notices/{generated.id}").text
+    assert "跟踪台账问题逾期未解决" in zh and "Overdue ledger issue" not in zh
+    en = Browser(world, "tom", lang="en").get(f"/notices/{generated.id}").text
+    assert "Overdue ledger issue" in en and "跟踪台账问题逾期未解决" not in en
+    api = world.get(f"/api/v1/rectification-notices/{generated.id}", "tom").get_json()
+    assert api["findings"].startswith("Overdue ledger issue")
+    headers = {**world.auth("tom"), "Accept-Language": "zh"}
+    r = world.client.get(f"/api/v1/rectification-notices/{generated.id}", headers=headers)
+    assert r.get_json()["findings"].startswith("跟踪台账问题逾期未解决")
