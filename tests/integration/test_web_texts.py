@@ -188,6 +188,7 @@ def chinese_world(world: World, clock: Clock) -> dict[str, Any]:
     )
     assert notice.status_code == 201, notice.get_json()
     made["issue"], made["assigned"], made["notice"] = issue, assigned, notice.get_json()
+    reviews_meetings_evaluations(world, made)
     clock.advance(days=40)  # records late, the ledger deadline past: findings and notices
     world.app.config["POLICY"]["visit_quotas"] = {"core": 12, "important": 6, "general": 2}
     with world.app.app_context():
@@ -198,6 +199,59 @@ def chinese_world(world: World, clock: Clock) -> dict[str, Any]:
         made["checks"] = supervision.run_checks()
         made["kinds"] = set(db.session.execute(sa.text("SELECT kind FROM findings")).scalars())
     return made
+
+
+def reviews_meetings_evaluations(world: World, made: dict[str, Any]) -> None:
+    """A tier review decided and one pending, a feedback meeting, an evaluation."""
+    for customer, tier in (("Globex", "core"), ("Initech", "important")):
+        r = world.post(
+            "/api/v1/tier-reviews",
+            "mary",
+            {
+                "year": 2026,
+                "proposals": [
+                    {
+                        "customer_id": world.customers[customer],
+                        "proposed_tier": tier,
+                        "criteria": ["major_revenue"],
+                        "reason": "合作加深",
+                    }
+                ],
+            },
+        )
+        assert r.status_code == 201, r.get_json()
+        made.setdefault("reviews", []).extend(r.get_json()["items"])
+    decided = made["reviews"][0]["id"]
+    r = world.post(
+        f"/api/v1/tier-reviews/{decided}/decision",
+        "boss",
+        {"decision": "approved", "comment": "同意"},
+    )
+    assert r.status_code == 200, r.get_json()
+    r = world.post(
+        "/api/v1/feedback-meetings",
+        "mary",
+        {
+            "held_at": "2026-11-09T15:00:00+08:00",
+            "visit_id": made["reported"]["id"],
+            "place": "三楼会议室",
+            "attendees": ["mary", "mike", "tom"],
+            "decisions": "由技术部跟进交付周期。",
+        },
+    )
+    assert r.status_code == 201, r.get_json()
+    r = world.post(
+        "/api/v1/evaluations",
+        "mike",
+        {
+            "period_start": "2026-07-01",
+            "period_end": "2026-12-31",
+            "summary": "核心客户按计划走访",
+            "findings": "一般客户走访不足",
+            "measures": "下季度补充走访",
+        },
+    )
+    assert r.status_code == 201, r.get_json()
 
 
 def visit_zh(world: World, planned_at: str) -> dict[str, Any]:
