@@ -18,6 +18,7 @@ a `Text` (rendered the same way) or a text of the definitions in both languages
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -85,7 +86,17 @@ def message(value: Any, lang: str | None = None) -> str:
     lang = lang or language()
     if isinstance(value, Text) or (isinstance(value, Mapping) and "key" in value):
         return render(value, lang)
-    return _translate(str(value), lang)
+    text = str(value)
+    translated = _translate(text, lang)
+    if translated == text and lang != "en":  # not a msgid: one with a value in it, perhaps
+        for pattern, key in VALUED:
+            found = pattern.fullmatch(text)
+            if found:
+                params = found.groupdict()
+                if "message" in params:
+                    params["message"] = message(params["message"], lang)
+                return render(Text(key, **params), lang)
+    return translated
 
 
 def errors(found: Any, lang: str | None = None) -> Any:
@@ -147,3 +158,36 @@ def _loaded(value: Any) -> Any:
     if isinstance(value, Mapping) and "key" in value:
         return Text.from_json(value)
     return value
+
+
+# marshmallow's messages that carry a value, as the engine's forms answer them: read back
+# into a key and its parameters (the value-free ones are msgids as they are)
+VALUED = tuple(
+    (re.compile(pattern), text.key)
+    for pattern, text in (
+        (r"item (?P<index>\d+): (?P<message>.+)", msg("item %(index)s: %(message)s")),
+        (r"Longer than maximum length (?P<max>\d+)\.", msg("Longer than maximum length %(max)s.")),
+        (
+            r"Shorter than minimum length (?P<min>\d+)\.",
+            msg("Shorter than minimum length %(min)s."),
+        ),
+        (
+            r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.",
+            msg("Length must be between %(min)s and %(max)s."),
+        ),
+        (r"Must be one of: (?P<choices>.+)\.", msg("Must be one of: %(choices)s.")),
+        (
+            r"Must be greater than or equal to (?P<min>\S+)"
+            r" and less than or equal to (?P<max>\S+)\.",
+            msg("Must be greater than or equal to %(min)s and less than or equal to %(max)s."),
+        ),
+        (
+            r"Must be greater than or equal to (?P<min>\S+)\.",
+            msg("Must be greater than or equal to %(min)s."),
+        ),
+        (
+            r"Must be less than or equal to (?P<max>\S+)\.",
+            msg("Must be less than or equal to %(max)s."),
+        ),
+    )
+)

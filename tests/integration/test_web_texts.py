@@ -477,3 +477,18 @@ def test_the_api_lists_findings_in_the_callers_language(world: World, made: dict
     r = world.client.get("/api/v1/supervision/findings?kind=plan_execution", headers=headers)
     details = [f["detail"] for f in r.get_json()["items"]]
     assert details and all("已完成走访" in d and "visits" not in d for d in details), details
+
+
+def test_a_too_long_field_is_told_in_chinese(world: World) -> None:
+    mary = Browser(world, "mary")
+    mary.get("/issues/new")
+    form = {
+        "customer_id": str(world.customers["Acme"]),
+        "title": "长" * 201,
+        "description": "慢",
+        "category": "commercial",
+        "severity": "high",
+    }
+    r = mary.post("/issues/new", form)
+    assert r.status_code == 422
+    assert "长度不能超过 200。" in r.text and "Longer than" not in r.text

@@ -133,3 +133,19 @@ def test_every_chinese_message_uses_only_its_english_placeholders() -> None:
         if not set(placeholder.findall(str(m.string))) <= set(placeholder.findall(str(m.id)))
     ]
     assert not bad
+
+
+def test_the_engines_messages_with_a_value_are_translated_too(app: Flask) -> None:
+    found = {
+        "title": ["Longer than maximum length 300."],  # not in the catalog as it is
+        "visitors": ["item 1: Not a valid string."],
+        "satisfaction": ["Must be greater than or equal to 1 and less than or equal to 5."],
+    }
+    with app.test_request_context("/issues/new"):
+        assert errors(found) == {
+            "title": ["长度不能超过 300。"],
+            "visitors": ["其中一项：请输入文字。"],
+            "satisfaction": ["必须在 1 到 5 之间。"],
+        }
+    with app.test_request_context("/issues/new?lang=en"):
+        assert errors(found) == found
