@@ -17,6 +17,7 @@ from service import runtime
 from service.errors import Forbidden, InvalidRequest, NotFound
 from service.extensions import db
 from service.models import Customer, CustomerTierHistory
+from service.texts import msg
 from workflows import Actor
 
 TIERS = ("core", "important", "general")  # as the regulation lists them, core first
@@ -77,7 +78,7 @@ def add(payload: Any, actor: Actor) -> Customer:
     """Add a key customer (marketing): the fields (422), then the role (403)."""
     fields_ = load(payload)
     if not may_add(actor):
-        raise Forbidden("only marketing staff and managers add key customers")
+        raise Forbidden(msg("only marketing staff and managers add key customers"))
     customer = Customer(**fields_)
     db.session.add(customer)
     db.session.commit()
@@ -94,7 +95,7 @@ def edit(customer_id: int, payload: Any, actor: Actor) -> Customer:
     """
     customer = db.session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(f"no customer {customer_id}")
+        raise NotFound(msg("no customer %(id)s", id=customer_id))
     changes = load(payload, partial=True)
     new_tier = changes.get("tier", customer.tier)
     if new_tier != customer.tier and not may_set_tier(actor):
@@ -102,7 +103,7 @@ def edit(customer_id: int, payload: Any, actor: Actor) -> Customer:
             "the tier changes only through the yearly tier review", {"tier": [TIER_BY_REVIEW]}
         )
     if not may_edit(actor):
-        raise Forbidden("only marketing staff and managers (and admins) edit key customers")
+        raise Forbidden(msg("only marketing staff and managers (and admins) edit key customers"))
     if new_tier != customer.tier:
         db.session.add(
             CustomerTierHistory(

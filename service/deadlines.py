@@ -21,6 +21,7 @@ from service import handlers, notify, outbox, runtime
 from service import repository as repo
 from service.kinds import KINDS, RECTIFICATION, Kind
 from service.representation import InstanceView
+from service.texts import Text, msg
 from workflows import Actor, Duration
 from workflows.calendar import DurationUnit
 from workflows.events import (
@@ -175,9 +176,12 @@ def _issue_notice(
             "%s %s: no department to address a rectification notice to", kind.workflow, row["id"]
         )
         return None
-    findings = (
-        f"{event.findings.zh}（{kind.title} #{row['id']}，期限 {d['due_at'].date()}）\n"
-        f"{event.findings.en} ({kind.title} #{row['id']}, due {d['due_at'].date()})"
+    findings = msg(
+        "%(findings)s (%(kind)s #%(id)s, due %(due)s)",
+        findings=event.findings,
+        kind=kind.title,
+        id=row["id"],
+        due=d["due_at"].astimezone(runtime.registry().calendar.tz).date(),
     )
     return issue_notice(
         conn,
@@ -204,12 +208,15 @@ def notice_of(conn: Connection, origin: str) -> int | None:
 def issue_notice(
     conn: Connection,
     department: str,
-    findings: str,
+    findings: Text,
     related: list[dict[str, Any]],
     origin: str,
     now: datetime,
 ) -> int | None:
-    """Issue a rectification notice as the system, unless `origin` issued one already."""
+    """Issue a rectification notice as the system, unless `origin` issued one already.
+
+    The notice keeps its findings as a message key and parameters, shown in the reader's
+    language (service/texts.py); its `findings` field holds the English text as well."""
     if notice_of(conn, origin) is not None:
         return None
     registry = runtime.registry()
@@ -222,6 +229,7 @@ def issue_notice(
     columns = {
         **handlers.columns_of(RECTIFICATION, outcome.attributes, workflow),
         "related": related,
+        "findings_message": findings.as_json(),
     }
     creation = handlers.Creation(workflow, outcome, columns)
     return handlers.insert_created(conn, RECTIFICATION, creation, SYSTEM, now, origin=origin)

@@ -36,11 +36,11 @@ USERS = [
     ("admin", "admin", "it", "Administrator"),
 ]
 CUSTOMERS = [
-    ("华东精密制造有限公司", "core", ["major_revenue"], "manufacturing", "华东"),
-    ("北方能源集团", "core", ["major_revenue", "industry_reputation"], "energy", "华北"),
-    ("南方医疗科技", "important", ["industry_reputation"], "healthcare", "华南"),
-    ("西部物流股份", "important", ["long_term_partner"], "logistics", "西南"),
-    ("中原食品有限公司", "general", ["long_term_partner"], "food", "华中"),
+    ("华东精密制造有限公司", "core", ["major_revenue"], "制造业", "华东"),
+    ("北方能源集团", "core", ["major_revenue", "industry_reputation"], "能源", "华北"),
+    ("南方医疗科技", "important", ["industry_reputation"], "医疗健康", "华南"),
+    ("西部物流股份", "important", ["long_term_partner"], "物流", "西南"),
+    ("中原食品有限公司", "general", ["long_term_partner"], "食品", "华中"),
 ]
 
 

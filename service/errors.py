@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from service import texts
 from workflows import (
     InvalidData,
     InvalidTransition,
@@ -18,7 +19,10 @@ from workflows import (
 
 
 class ApiError(Exception):
-    """An error with its HTTP status, its code and, where useful, per-field messages."""
+    """An error with its HTTP status, its code and, where useful, per-field messages.
+
+    Messages are `service.texts.Text`s (or fixed English msgids): each entry point renders
+    them in its reader's language (`texts.message`, `texts.errors`)."""
 
     status = 400
     code = "bad_request"
@@ -96,7 +100,7 @@ def from_workflow_error(err: WorkflowError) -> tuple[int, str, str, dict[str, An
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def api_error(err: ApiError) -> Response:
-        return body(err.status, err.code, err.message, err.errors)
+        return body(err.status, err.code, texts.message(err.message), texts.errors(err.errors))
 
     @app.errorhandler(WorkflowError)
     def workflow_error(err: WorkflowError) -> Response:

@@ -19,6 +19,7 @@ from service import repository as repo
 from service.errors import Forbidden, InvalidRequest
 from service.models import Evaluation
 from service.roles import KPI_READERS
+from service.texts import msg
 from workflows import Actor
 
 EVALUATORS = frozenset({"marketing_manager", "management"})
@@ -67,7 +68,7 @@ def record_evaluation(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
     wait for the period's queries."""
     body = load_evaluation(payload)
     if ctx.actor.role not in EVALUATORS:
-        raise Forbidden("only the marketing manager and management record evaluations")
+        raise Forbidden(msg("only the marketing manager and management record evaluations"))
     figures = kpi_snapshot(body["period_start"], body["period_end"])
     with repo.writing() as conn:
         evaluation_id: int = conn.execute(
@@ -88,7 +89,9 @@ def may_read(actor: Actor) -> bool:
 def check_reader(actor: Actor) -> None:
     """403 unless `actor` may read evaluations."""
     if not may_read(actor):
-        raise Forbidden("evaluations are for the KPI readers: marketing, management, supervision")
+        raise Forbidden(
+            msg("evaluations are for the KPI readers: marketing, management, supervision")
+        )
 
 
 def list_evaluations(

@@ -18,6 +18,7 @@ from service import repository as repo
 from service.errors import InvalidRequest, NotFound
 from service.kinds import RECTIFICATION, Kind
 from service.representation import InstanceView, represent
+from service.texts import msg
 from workflows import Actor, InvalidData, Outcome, VersionConflict, Workflow
 from workflows.events import DeadlineCleared, DeadlineStarted, Target
 
@@ -37,7 +38,7 @@ def load_visible(
 ) -> dict[str, Any]:
     row = repo.load(kind, instance_id, conn)
     if row is None or not visibility.can_see(kind, row, actor):
-        raise NotFound(f"no {kind.title} {instance_id}")
+        raise NotFound(msg("no %(kind)s %(id)s", kind=kind.title, id=instance_id))
     return row
 
 
@@ -87,7 +88,7 @@ def prepare_creation(
     try:
         attrs = workflow.create_form.load(payload)
     except InvalidData as err:
-        raise InvalidRequest(f"invalid {kind.title} fields", err.errors) from None
+        raise InvalidRequest(msg("invalid %(kind)s fields", kind=kind.title), err.errors) from None
     references.check_creation(conn, kind, attrs, ctx.actor, related)
     outcome = workflow.create(ctx.actor, payload, runtime.now())
     if kind is RECTIFICATION:  # `related` is the service's creation field, not the form's
@@ -240,7 +241,9 @@ def apply_transition(
 
 def _parse_transition(body: Any) -> tuple[str, int | None, Any]:
     if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object", {"_schema": ["must be an object"]})
+        raise InvalidRequest(
+            msg("the body must be a JSON object"), {"_schema": ["must be an object"]}
+        )
     errors: dict[str, list[str]] = {}
     trigger = body.get("trigger")
     if not isinstance(trigger, str) or not trigger:
@@ -255,7 +258,7 @@ def _parse_transition(body: Any) -> tuple[str, int | None, Any]:
     for key in unknown:
         errors[key] = ["Unknown field."]
     if errors:
-        raise InvalidRequest("invalid transition request", errors)
+        raise InvalidRequest(msg("invalid transition request"), errors)
     return str(trigger), version, data
 
 

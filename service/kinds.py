@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.models import Issue, RectificationNotice, UTCDateTime, Visit
+from service.texts import Text, msg
 
 
 @dataclass(frozen=True, eq=False)
@@ -18,7 +19,9 @@ class Kind:
     model: Any
     fields: tuple[str, ...]  # the workflow's own fields, as columns
     main_time: str  # what `from` and `to` filter on
-    title: str  # how one is called in messages
+    title: Text  # how one is called in messages (a msgid: its Chinese is in the catalog)
+    # fields whose text may be generated: (field, column keeping its message key and params)
+    texts: tuple[tuple[str, str], ...] = ()
 
     @property
     def table(self) -> sa.Table:
@@ -36,7 +39,7 @@ VISIT = Kind(
     Visit,
     ("customer_id", "planned_at", "visitors", "topics", "place", "purpose"),
     "planned_at",
-    "visit",
+    msg("visit"),
 )
 ISSUE = Kind(
     "issue",
@@ -54,7 +57,7 @@ ISSUE = Kind(
         "due_at",
     ),
     "due_at",
-    "issue",
+    msg("issue"),
 )
 RECTIFICATION = Kind(
     "rectification",
@@ -62,7 +65,8 @@ RECTIFICATION = Kind(
     RectificationNotice,
     ("department", "findings", "due_at", "related", "responsible_person"),
     "due_at",
-    "rectification notice",
+    msg("rectification notice"),
+    (("findings", "findings_message"),),
 )
 
 KINDS: dict[str, Kind] = {k.workflow: k for k in (VISIT, ISSUE, RECTIFICATION)}

@@ -22,6 +22,7 @@ from service import repository as repo
 from service.errors import ApiError, Forbidden, InvalidRequest
 from service.kinds import ISSUE, VISIT
 from service.models import FeedbackMeeting, FeedbackMeetingIssue, Issue, User
+from service.texts import msg
 from workflows import Actor, WorkflowError
 
 MEETING_RECORDERS = frozenset({"marketing_staff", "marketing_manager"})
@@ -71,7 +72,9 @@ def load_meeting(payload: Any) -> dict[str, Any]:
     try:
         loaded: dict[str, Any] = MeetingInSchema().load(payload)
     except ValidationError as err:
-        raise InvalidRequest("invalid feedback meeting fields", err.normalized_messages()) from None
+        raise InvalidRequest(
+            msg("invalid feedback meeting fields"), err.normalized_messages()
+        ) from None
     return loaded
 
 
@@ -98,7 +101,7 @@ def record_meeting(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
     with repo.writing() as conn:
         _check_fields(conn, body)
         if ctx.actor.role not in MEETING_RECORDERS:
-            raise Forbidden("only marketing records feedback meetings")
+            raise Forbidden(msg("only marketing records feedback meetings"))
         prepared = []
         for a in body["assignments"]:
             try:
@@ -134,13 +137,15 @@ def _check_fields(conn: Connection, body: Mapping[str, Any]) -> None:
     )
     unknown = [n for n in attendees if n not in known]
     if unknown:
-        errors["attendees"] = [f"unknown users: {', '.join(sorted(set(unknown)))}"]
+        errors["attendees"] = [
+            msg("unknown users: %(names)s", names=", ".join(sorted(set(unknown))))
+        ]
     ids = [a["issue_id"] for a in body["assignments"]]
     if len(ids) != len(set(ids)):
-        errors["assignments"] = ["an issue is assigned twice"]
+        errors["assignments"] = [msg("an issue is assigned twice")]
     visit_id = body.get("visit_id")
     if visit_id is not None and repo.load(VISIT, visit_id, conn) is None:
-        errors["visit_id"] = [f"no visit {visit_id}"]
+        errors["visit_id"] = [msg("no visit %(id)s", id=visit_id)]
     elif visit_id is not None and ids:
         # the meeting of a visit assigns the issues raised at that visit (unknown ids are
         # the assignment's own 404)
@@ -154,10 +159,10 @@ def _check_fields(conn: Connection, body: Mapping[str, Any]) -> None:
         if elsewhere:
             listed = ", ".join(map(str, elsewhere))
             errors.setdefault("assignments", []).append(
-                f"issues not raised at visit {visit_id}: {listed}"
+                msg("issues not raised at visit %(visit)s: %(ids)s", visit=visit_id, ids=listed)
             )
     if errors:
-        raise InvalidRequest("invalid feedback meeting fields", errors)
+        raise InvalidRequest(msg("invalid feedback meeting fields"), errors)
 
 
 def _insert(

@@ -149,6 +149,9 @@ class RectificationNotice(InstanceMixin, db.Model):  # type: ignore[name-defined
     related: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # What issued it automatically (a deadline's expiry, a supervision finding): never twice.
     origin: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    # A generated notice's findings as a message key and parameters (service/texts.py),
+    # rendered in the reader's language; `findings` keeps the English text as well.
+    findings_message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TransitionEvent(db.Model):  # type: ignore[name-defined,misc]
@@ -242,7 +245,8 @@ class Finding(db.Model):  # type: ignore[name-defined,misc]
     workflow: Mapped[str | None] = mapped_column(sa.String(40))
     object_id: Mapped[int | None] = mapped_column()
     department: Mapped[str | None] = mapped_column(sa.String(50))
-    detail: Mapped[str] = mapped_column(sa.Text)
+    detail: Mapped[str] = mapped_column(sa.Text)  # English; rows from before 0010: the only text
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # key and parameters
     found_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     notice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rectification_notices.id"))
 

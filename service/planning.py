@@ -27,6 +27,7 @@ from service.errors import Conflict, Forbidden, InvalidRequest
 from service.handlers import Context, insert_created, prepare_creation
 from service.kinds import VISIT
 from service.models import Customer, User, Visit, VisitVisitor
+from service.texts import msg
 from workflows.planning import Plan, plan_year
 
 PLANNERS = frozenset({"marketing_manager"})
@@ -152,7 +153,7 @@ def run(
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK})
         plan = propose(conn, year, start, visitors_per_visit)
         if expected is not None and digest(represent(plan)) != expected:
-            raise Conflict("the plan changed since it was previewed")
+            raise Conflict(msg("the plan changed since it was previewed"))
         now = runtime.now()
         ids = []
         for visit in plan.visits:
@@ -198,5 +199,5 @@ def plan(body: Mapping[str, Any], ctx: Context, expected: str | None = None) -> 
     if start < earliest:
         raise InvalidRequest("invalid plan request", {"from": ["must be after today"]})
     if ctx.actor.role not in PLANNERS:
-        raise Forbidden("only a marketing manager may plan the year's visits")
+        raise Forbidden(msg("only a marketing manager may plan the year's visits"))
     return run(year, start, args["visitors_per_visit"], args["dry_run"], ctx, expected)

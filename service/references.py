@@ -15,6 +15,7 @@ from service import visibility
 from service.errors import Forbidden, InvalidRequest
 from service.kinds import ISSUE, KINDS, RECTIFICATION, VISIT, Kind
 from service.models import Customer, Department, User
+from service.texts import Text, msg
 from workflows import Actor, InvalidData
 from workflows.spec import FieldSpec, FieldType
 
@@ -26,42 +27,48 @@ def check_creation(
     refusal = None
     if kind is VISIT:
         if not _exists(conn, Customer.__table__, "id", attrs["customer_id"]):
-            errors["customer_id"] = [f"no customer {attrs['customer_id']}"]
+            errors["customer_id"] = [msg("no customer %(id)s", id=attrs["customer_id"])]
         _check_users(conn, attrs.get("visitors") or [], "visitors", errors)
     elif kind is ISSUE:
         refusal = _check_issue_origin(conn, attrs, actor, errors)
     elif kind is RECTIFICATION:
         if not _exists(conn, Department.__table__, "code", attrs["department"]):
-            errors["department"] = [f"no department {attrs['department']!r}"]
+            errors["department"] = [msg("no department %(code)s", code=attrs["department"])]
         attrs["related"] = _check_related(conn, related, actor, errors)
     if errors:
-        raise InvalidRequest(f"invalid {kind.title} fields", errors)
+        raise InvalidRequest(msg("invalid %(kind)s fields", kind=kind.title), errors)
     if refusal:  # the contract checks the fields (422) before the caller's right (403)
         raise Forbidden(refusal)
 
 
 def _check_issue_origin(
     conn: Connection, attrs: dict[str, Any], actor: Actor, errors: dict[str, list[str]]
-) -> str | None:
+) -> Text | None:
     """Check where an issue comes from; return why the actor may not raise it, if so."""
     visit_id, customer_id = attrs.get("visit_id"), attrs.get("customer_id")
     if visit_id is None and customer_id is None:
-        errors["visit_id"] = ["give visit_id or customer_id"]
+        errors["visit_id"] = [msg("give visit_id or customer_id")]
         return None
     if visit_id is not None:
         visit = repo.load(VISIT, visit_id, conn)
         if visit is None or not visibility.can_see(VISIT, visit, actor):
-            errors["visit_id"] = [f"no visit {visit_id}"]
+            errors["visit_id"] = [msg("no visit %(id)s", id=visit_id)]
             return None
         if customer_id is not None and customer_id != visit["customer_id"]:
-            errors["customer_id"] = [f"visit {visit_id} is with customer {visit['customer_id']}"]
+            errors["customer_id"] = [
+                msg(
+                    "visit %(id)s is with customer %(customer)s",
+                    id=visit_id,
+                    customer=_customer_name(conn, visit["customer_id"]),
+                )
+            ]
         attrs["customer_id"] = visit["customer_id"]
         if actor.role in ("technical", "after_sales") and actor.username not in visit["visitors"]:
-            return "only marketing or a visitor of the visit may raise its issues"
+            return msg("only marketing or a visitor of the visit may raise its issues")
     elif not _exists(conn, Customer.__table__, "id", customer_id):
-        errors["customer_id"] = [f"no customer {customer_id}"]
+        errors["customer_id"] = [msg("no customer %(id)s", id=customer_id)]
     if visit_id is None and actor.role in ("technical", "after_sales"):
-        return "technical and after-sales staff raise issues from a visit they made"
+        return msg("technical and after-sales staff raise issues from a visit they made")
     return None
 
 
@@ -71,7 +78,7 @@ def _check_related(
     if related is None:
         return []
     if not isinstance(related, list):
-        errors["related"] = ["must be a list of {workflow, id}"]
+        errors["related"] = [msg("must be a list of {workflow, id}")]
         return []
     out: list[dict[str, Any]] = []
     for i, item in enumerate(related):
@@ -82,15 +89,25 @@ def _check_related(
             and not isinstance(item.get("id"), bool)
         )
         if not ok:
-            errors.setdefault("related", []).append(f"item {i}: must be {{workflow, id}}")
+            errors.setdefault("related", []).append(
+                msg("item %(index)s: must be {workflow, id}", index=i)
+            )
             continue
         target = KINDS[item["workflow"]]
         row = repo.load(target, item["id"], conn)
         if row is None or not visibility.can_see(target, row, actor):
-            errors.setdefault("related", []).append(f"item {i}: no {target.title} {item['id']}")
+            errors.setdefault("related", []).append(
+                msg("item %(index)s: no %(kind)s %(id)s", index=i, kind=target.title, id=item["id"])
+            )
             continue
         out.append({"workflow": item["workflow"], "id": item["id"]})
     return out
+
+
+def _customer_name(conn: Connection, customer_id: int) -> str:
+    c = Customer.__table__
+    name = conn.execute(sa.select(c.c.name).where(c.c.id == customer_id)).scalar()
+    return str(name) if name is not None else str(customer_id)
 
 
 def _exists(conn: Connection, table: sa.Table, column: str, value: Any) -> bool:
@@ -113,7 +130,9 @@ def _check_users(
     known = set(conn.execute(_ACTIVE_USERS, {"names": list(names)}).scalars())
     unknown = [n for n in names if n not in known]
     if unknown:
-        errors.setdefault(field, []).append(f"unknown users: {', '.join(unknown)}")
+        errors.setdefault(field, []).append(
+            msg("unknown users: %(names)s", names=", ".join(unknown))
+        )
 
 
 def check_references(
@@ -132,6 +151,6 @@ def check_references(
         elif f.type is FieldType.DEPARTMENT and not _exists(
             conn, Department.__table__, "code", value
         ):
-            errors[f.name] = [f"no department {value!r}"]
+            errors[f.name] = [msg("no department %(code)s", code=value)]
     if errors:
         raise InvalidData(errors)

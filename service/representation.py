@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from service import texts
 from service.kinds import Kind
 from workflows import Actor, Workflow
 
@@ -48,6 +49,9 @@ def represent(
     }
     for name in kind.fields:
         out[name] = iso(row.get(name))
+    for name, column in kind.texts:  # a generated text, in the reader's language
+        if row.get(column):
+            out[name] = texts.render(row[column])
     out["created_by"] = row.get("created_by")
     out["data"] = row.get("data") or {}
     out["allowed_triggers"] = workflow.allowed_triggers(InstanceView(kind, row), actor)

@@ -18,6 +18,7 @@ from service.customers import CRITERIA, TIERS
 from service.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from service.extensions import db
 from service.models import Customer, CustomerTierHistory, TierReview
+from service.texts import msg
 from workflows import Actor
 
 PROPOSERS = frozenset({"marketing_staff", "marketing_manager"})
@@ -59,7 +60,7 @@ def load(schema: Schema, body: Mapping[str, Any], what: str) -> dict[str, Any]:
 def get(review_id: int) -> TierReview:
     review = db.session.get(TierReview, review_id)
     if review is None:
-        raise NotFound(f"no tier review {review_id}")
+        raise NotFound(msg("no tier review %(id)s", id=review_id))
     return review
 
 
@@ -98,7 +99,7 @@ def search(
 def history(customer_id: int) -> list[CustomerTierHistory]:
     """A customer's tier changes, oldest first."""
     if db.session.get(Customer, customer_id) is None:
-        raise NotFound(f"no customer {customer_id}")
+        raise NotFound(msg("no customer %(id)s", id=customer_id))
     rows = db.session.execute(
         sa.select(CustomerTierHistory)
         .where(CustomerTierHistory.customer_id == customer_id)
@@ -124,14 +125,14 @@ def propose(body: Mapping[str, Any], actor: Actor) -> list[TierReview]:
     seen: set[int] = set()
     for i, p in enumerate(loaded["proposals"]):
         if p["customer_id"] not in customers:
-            errors[str(i)] = {"customer_id": [f"no customer {p['customer_id']}"]}
+            errors[str(i)] = {"customer_id": [msg("no customer %(id)s", id=p["customer_id"])]}
         elif p["customer_id"] in seen:
-            errors[str(i)] = {"customer_id": ["proposed twice"]}
+            errors[str(i)] = {"customer_id": [msg("proposed twice")]}
         seen.add(p["customer_id"])
     if errors:
         raise InvalidRequest("invalid tier review fields", {"proposals": errors})
     if actor.role not in PROPOSERS:
-        raise Forbidden("only marketing staff and managers propose tiers")
+        raise Forbidden(msg("only marketing staff and managers propose tiers"))
     pending = db.session.execute(
         sa.select(TierReview.customer_id).where(
             TierReview.year == loaded["year"],
@@ -141,7 +142,14 @@ def propose(body: Mapping[str, Any], actor: Actor) -> list[TierReview]:
     ).scalars()
     taken = sorted(set(pending))
     if taken:
-        raise Conflict(f"customers {taken} already have an undecided proposal for {loaded['year']}")
+        names = ", ".join(sorted(customers[c].name for c in taken))
+        raise Conflict(
+            msg(
+                "%(customers)s already have an undecided proposal for %(year)s",
+                customers=names,
+                year=loaded["year"],
+            )
+        )
     now = runtime.now()
     reviews = [
         TierReview(
@@ -171,7 +179,7 @@ def decide(review_id: int, body: Mapping[str, Any], actor: Actor) -> TierReview:
     review = get(review_id)
     loaded = load(DecisionSchema(), body, "decision")
     if actor.role not in DECIDERS:
-        raise Forbidden("only management decides tier reviews")
+        raise Forbidden(msg("only management decides tier reviews"))
     now = runtime.now()
     result: sa.CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         sa.update(TierReview)
@@ -185,7 +193,7 @@ def decide(review_id: int, body: Mapping[str, Any], actor: Actor) -> TierReview:
     )
     if result.rowcount != 1:
         db.session.rollback()
-        raise Conflict(f"tier review {review_id} is already decided")
+        raise Conflict(msg("tier review %(id)s is already decided", id=review_id))
     if loaded["decision"] == "approved":
         customer = db.session.get(Customer, review.customer_id)
         assert customer is not None  # a foreign key

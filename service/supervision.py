@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import Connection
 
-from service import deadlines, runtime
+from service import deadlines, labels, runtime
 from service import repository as repo
 from service.models import Customer, Deadline, Finding, Issue, Visit
+from service.texts import Text, msg
 
 findings_t = Finding.__table__
 DONE = ("visited", "recorded", "reported")
@@ -55,8 +56,16 @@ def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
                     "workflow": None,
                     "object_id": customer_id,
                     "department": policy["marketing_department"],
-                    "detail": f"{name} ({tier}): {count} visits done by {local.date()},"
-                    f" {expected} expected of {quotas.get(tier, 0)} this year",
+                    "message": msg(
+                        "%(customer)s (%(tier)s): %(done)s visits done by %(date)s,"
+                        " %(expected)s expected of %(quota)s this year",
+                        customer=name,
+                        tier=labels.label(labels.TIERS, tier),
+                        done=count,
+                        date=local.date(),
+                        expected=expected,
+                        quota=quotas.get(tier, 0),
+                    ),
                 }
             )
     return out
@@ -66,10 +75,12 @@ def _record_completeness(conn: Connection, now: datetime) -> list[dict[str, Any]
     policy = current_app.config["POLICY"]
     calendar = runtime.registry().calendar
     days = int(policy["record_within_working_days"])
-    v = Visit.__table__
+    v, c = Visit.__table__, Customer.__table__
     out = []
-    for visit_id, version, updated_at in conn.execute(
-        sa.select(v.c.id, v.c.version, v.c.updated_at).where(v.c.state == "visited")
+    for visit_id, version, updated_at, customer in conn.execute(
+        sa.select(v.c.id, v.c.version, v.c.updated_at, c.c.name)
+        .join(c, c.c.id == v.c.customer_id)
+        .where(v.c.state == "visited")
     ).all():
         if calendar.working_days_between(updated_at, now) > days:
             out.append(
@@ -79,17 +90,33 @@ def _record_completeness(conn: Connection, now: datetime) -> list[dict[str, Any]
                     "workflow": "visit",
                     "object_id": visit_id,
                     "department": policy["marketing_department"],
-                    "detail": f"visit #{visit_id} visited {updated_at.date()} and not recorded"
-                    f" within {days} working days",
+                    "message": msg(
+                        "visit #%(id)s to %(customer)s, visited %(date)s, not recorded"
+                        " within %(days)s working days",
+                        id=visit_id,
+                        customer=customer,
+                        date=updated_at.astimezone(calendar.tz).date(),
+                        days=days,
+                    ),
                 }
             )
     return out
 
 
 def _issue_timeliness(conn: Connection, now: datetime) -> list[dict[str, Any]]:
-    i, d = Issue.__table__, Deadline.__table__
+    i, d, c = Issue.__table__, Deadline.__table__, Customer.__table__
     rows = conn.execute(
-        sa.select(i.c.id, i.c.version, i.c.state, i.c.responsible_department, d.c.kind, d.c.due_at)
+        sa.select(
+            i.c.id,
+            i.c.version,
+            i.c.state,
+            i.c.responsible_department,
+            d.c.kind,
+            d.c.due_at,
+            i.c.title,
+            c.c.name,
+        )
+        .outerjoin(c, c.c.id == i.c.customer_id)
         .join(
             d,
             sa.and_(
@@ -109,10 +136,27 @@ def _issue_timeliness(conn: Connection, now: datetime) -> list[dict[str, Any]]:
             "workflow": "issue",
             "object_id": issue_id,
             "department": department or marketing,
-            "detail": f"issue #{issue_id} {state} past its {kind} deadline of {due.date()}",
+            "message": _issue_late(issue_id, title, customer, state, kind, due),
         }
-        for issue_id, version, state, department, kind, due in rows
+        for issue_id, version, state, department, kind, due, title, customer in rows
     ]
+
+
+def _issue_late(
+    issue_id: int, title: str, customer: str | None, state: str, kind: str, due: datetime
+) -> Text:
+    definition = runtime.registry().get("issue").definition
+    spec = definition.states[state] if state in definition.states else None
+    deadline = spec.deadline.label if spec and spec.deadline else kind
+    return msg(
+        "issue #%(id)s “%(title)s” (%(customer)s, %(state)s) past its %(deadline)s of %(due)s",
+        id=issue_id,
+        title=title,
+        customer=customer or "—",
+        state=spec.label if spec else state,
+        deadline=deadline,
+        due=due.astimezone(runtime.registry().calendar.tz).date(),
+    )
 
 
 CHECKS = (_plan_execution, _record_completeness, _issue_timeliness)
@@ -129,6 +173,7 @@ def run_checks(now: datetime | None = None) -> dict[str, Any]:
             for finding in check(conn, now):
                 if finding["key"] in known:
                     continue
+                message: Text = finding.pop("message")
                 notice_id = None
                 if finding["kind"] in auto:
                     related = (
@@ -140,7 +185,7 @@ def run_checks(now: datetime | None = None) -> dict[str, Any]:
                     issued = deadlines.issue_notice(
                         conn,
                         finding["department"],
-                        _findings_text(finding),
+                        _findings_text(finding["kind"], message),
                         related,
                         origin,
                         now,
@@ -148,17 +193,21 @@ def run_checks(now: datetime | None = None) -> dict[str, Any]:
                     notice_id = issued or deadlines.notice_of(conn, origin)
                     notices += 1 if issued else 0
                 conn.execute(
-                    findings_t.insert().values(**finding, found_at=now, notice_id=notice_id)
+                    findings_t.insert().values(
+                        **finding,
+                        detail=str(message),
+                        message=message.as_json(),
+                        found_at=now,
+                        notice_id=notice_id,
+                    )
                 )
                 known.add(finding["key"])
                 new += 1
     return {"findings": new, "notices": notices, "at": now.astimezone(UTC).isoformat()}
 
 
-def _findings_text(finding: dict[str, Any]) -> str:
-    titles = {
-        "plan_execution": "走访计划执行滞后 / Visit plan behind schedule",
-        "record_completeness": "走访记录未按时提交 / Visit record not submitted in time",
-        "issue_timeliness": "问题未在期限内解决 / Issue not resolved by its deadline",
-    }
-    return f"{titles[finding['kind']]}: {finding['detail']}"
+def _findings_text(kind: str, message: Text) -> Text:
+    """A generated notice's findings: the kind of finding and what was found."""
+    return msg(
+        "%(kind)s: %(detail)s", kind=labels.label(labels.FINDING_KINDS, kind), detail=message
+    )

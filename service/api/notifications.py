@@ -14,6 +14,7 @@ from service.api.common import PageArgs, json_doc, page, paging
 from service.auth import current_actor
 from service.errors import Forbidden, NotFound
 from service.models import Finding, Notification
+from service.texts import stored
 from service.visibility import SEE_ALL
 
 blp = Blueprint(
@@ -106,7 +107,7 @@ def list_findings(args: dict[str, Any]) -> dict[str, Any]:
         {
             "kind": r["kind"],
             "object": {"workflow": r["workflow"] or "customer", "id": r["object_id"]},
-            "detail": r["detail"],
+            "detail": stored(r["message"], r["detail"]),  # in the reader's language
             "department": r["department"],
             "found_at": r["found_at"].isoformat(),
             "notice_id": r["notice_id"],

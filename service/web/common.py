@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, render_template
 from flask_babel import get_locale, gettext
 
 from service import repository as repo
@@ -20,6 +20,7 @@ from service import runtime, visibility
 from service.kinds import Kind
 from service.models import Customer, Department, User
 from service.representation import represent
+from service.texts import message
 from service.web.auth import web_actor
 from service.web.forms import Choices
 from workflows.spec import Definition, FieldSpec, FieldType
@@ -146,6 +147,20 @@ def user_options() -> list[tuple[str, str]]:
     ]
 
 
+def person(username: str | None) -> str:
+    """Who did something, as readers know them: the display name; the service's own jobs as
+    the system (in the page's language)."""
+    if not username:
+        return "—"
+    if username == "system":
+        return _("System")
+    if "person_names" not in g:
+        users = User.__table__
+        rows = repo.connection().execute(sa.select(users.c.username, users.c.display_name))
+        g.person_names = {r.username: r.display_name or r.username for r in rows}
+    return str(g.person_names.get(username, username))
+
+
 def department_options() -> list[tuple[str, str]]:
     d = Department.__table__
     rows = repo.connection().execute(sa.select(d.c.code, d.c.name).order_by(d.c.code))
@@ -183,8 +198,9 @@ def show(spec: FieldSpec, value: Any, names: Mapping[str, Mapping[str, str]]) ->
 
 
 def translated(errors: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The engine's field messages in the page's language (service/web/messages.py)."""
-    return {name: [_(str(m)) for m in as_list(messages)] for name, messages in errors.items()}
+    """Field messages in the page's language: the use cases' `Text`s rendered, the engine's
+    fixed texts through the catalog (service/web/messages.py)."""
+    return {name: [message(m) for m in as_list(messages)] for name, messages in errors.items()}
 
 
 def as_list(value: Any) -> list[Any]:

@@ -14,8 +14,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from werkzeug.datastructures import MultiDict
 
 from service import customers as use_cases
+from service import labels, reviews, runtime
 from service import repository as repo
-from service import reviews, runtime
 from service.customers import ADMIN_REASON, CRITERIA, TIERS
 from service.errors import InvalidRequest
 from service.extensions import db
@@ -29,15 +29,11 @@ DONE = ("visited", "recorded", "reported")  # as supervision's plan-execution ch
 
 
 def tier_labels() -> dict[str, str]:
-    return {"core": _("Core"), "important": _("Important"), "general": _("General")}
+    return labels.rendered(labels.TIERS)
 
 
 def criteria_labels() -> dict[str, str]:
-    return {
-        "major_revenue": _("Major revenue"),
-        "industry_reputation": _("Industry reputation"),
-        "long_term_partner": _("Long-term partner"),
-    }
+    return labels.rendered(labels.CRITERIA)
 
 
 def tier_reasons() -> dict[str, str]:

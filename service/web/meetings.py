@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from service import handlers, runtime, visibility
+from service import handlers, runtime, texts, visibility
 from service import repository as repo
 from service.errors import ApiError, InvalidRequest, NotFound
 from service.kinds import ISSUE, VISIT
@@ -219,7 +219,7 @@ def refusal(refused: AssignmentRefused) -> tuple[int, dict[str, list[str]], str]
     if isinstance(err, NotFound):
         return 404, {}, _("Issue #%(id)s does not exist or you may not see it.", id=issue_id)
     if isinstance(err, ApiError):
-        return err.status, translated(err.errors), err.message
+        return err.status, translated(err.errors), texts.message(err.message)
     return 400, {}, str(err)
 
 

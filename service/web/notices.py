@@ -15,11 +15,12 @@ import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from service import deadlines, filters, handlers, outbox, runtime
+from service import deadlines, filters, handlers, labels, outbox, runtime
 from service import repository as repo
 from service.errors import Conflict, InvalidRequest, NotFound
 from service.kinds import RECTIFICATION
 from service.models import Finding
+from service.texts import Text, message, render, stored
 from service.web.auth import login_required, web_actor
 from service.web.common import (
     _,
@@ -103,16 +104,16 @@ def parse_related(form: MultiDict[str, str], errors: dict[str, list[str]]) -> li
     return related
 
 
-def related_errors(messages: list[str], related: list[Any]) -> dict[str, list[str]]:
-    """The handler's `related` messages ("item 0: no visit 9") next to the field they are of."""
+def related_errors(messages: list[Any], related: list[Any]) -> dict[str, list[str]]:
+    """The handler's `related` messages ("item 0: no visit 9") next to the field they are
+    of, in the page's language."""
     out: dict[str, list[str]] = {}
-    for message in messages:
+    for found in messages:
         name = "related_visits"
-        match = re.match(r"item (\d+):", message)
-        if match and int(match.group(1)) < len(related):
-            item = related[int(match.group(1))]
-            name = dict(RELATED).get(item["workflow"], name)
-        out.setdefault(name, []).append(message)
+        index = found.params.get("index") if isinstance(found, Text) else None
+        if isinstance(index, int) and index < len(related):
+            name = dict(RELATED).get(related[index]["workflow"], name)
+        out.setdefault(name, []).append(message(found))
     return out
 
 
@@ -131,16 +132,12 @@ def load_finding(finding_id: int | None) -> dict[str, Any] | None:
 
 
 def finding_text(finding: dict[str, Any]) -> str:
-    return f"{finding_kind_label(finding['kind'])}: {finding['detail']}"
+    """A finding as the supervisor's notice starts from: in the page's language."""
+    return f"{finding_kind_label(finding['kind'])}: {stored(finding['message'], finding['detail'])}"
 
 
 def finding_kind_label(kind: str) -> str:
-    labels = {
-        "plan_execution": _("Visit plan behind schedule"),
-        "record_completeness": _("Visit record not submitted in time"),
-        "issue_timeliness": _("Issue not resolved by its deadline"),
-    }
-    return labels.get(kind, kind)
+    return render(labels.label(labels.FINDING_KINDS, kind))
 
 
 def issue(data: dict[str, Any], finding_id: int | None) -> dict[str, Any]:
@@ -202,9 +199,8 @@ def notice_new() -> Any:
             try:
                 rep = issue({**data, "related": related}, finding_id)
             except InvalidRequest as err:
-                found = translated(err.errors)
-                errors = {k: v for k, v in found.items() if k != "related"}
-                errors.update(related_errors(found.get("related", []), related))
+                found = translated({k: v for k, v in err.errors.items() if k != "related"})
+                errors = {**found, **related_errors(err.errors.get("related", []), related)}
             else:
                 flash(_("Rectification notice #%(id)s issued.", id=rep["id"]), "success")
                 return redirect(url_for("web.notice", notice_id=rep["id"]))

@@ -15,6 +15,7 @@ from service import repository as repo
 from service import runtime
 from service.kinds import RECTIFICATION
 from service.models import Finding
+from service.texts import stored
 from service.visibility import SEE_ALL
 from service.web.auth import login_required, web_actor
 from service.web.common import _, bp, department_options, error_page
@@ -49,7 +50,7 @@ def findings() -> Any:
     ).mappings()
     return render_template(
         "web/supervision_findings.html",
-        rows=[dict(r) for r in rows],
+        rows=[{**r, "text": stored(r["message"], r["detail"])} for r in rows],
         total=total,
         page=page_no,
         pages=max((total + per_page - 1) // per_page, 1),

@@ -28,7 +28,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from service import filters, handlers, runtime
+from service import filters, handlers, runtime, texts
 from service import repository as repo
 from service.errors import ApiError, InvalidRequest, from_workflow_error
 from service.inbox import inbox as inbox_items
@@ -56,6 +56,7 @@ from service.web.common import (  # noqa: F401 - re-exported for the other page 
     lang,
     local_time,
     past,
+    person,
     represent_rows,
     show,
     state_label,
@@ -107,7 +108,7 @@ def csrf_refused(err: CSRFError) -> tuple[str, int]:
 def api_refused(err: ApiError) -> tuple[str, int]:
     if err.status == 404:
         return error_page(404, _("There is nothing here, or you may not see it."))
-    return error_page(err.status, err.message)
+    return error_page(err.status, texts.message(err.message))
 
 
 @bp.errorhandler(WorkflowError)
@@ -152,6 +153,7 @@ def template_globals() -> dict[str, Any]:
         "local_time": local_time,
         "actor": load_actor(),
         "state_label": state_label,
+        "person": person,
     }
 
 
