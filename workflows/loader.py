@@ -15,10 +15,10 @@ from workflows.errors import DefinitionError, Problem
 from workflows.load_graph import (
     attribute_checks,
     attribute_types,
-    recipient_attributes,
     build_graph,
     graph_checks,
     parse_transitions,
+    recipient_attributes,
 )
 from workflows.load_parts import (
     parse_fields,
@@ -112,9 +112,7 @@ def _definition(c: Checker, doc: LocatedYaml) -> Definition | None:
     states = parse_states(c, top.get("states"))
     initial = _initial(c, top.get("initial"), states)
     notified: list[tuple[str, tuple[Recipient, ...]]] = []
-    transitions, transition_fields = parse_transitions(
-        c, top.get("transitions"), states, notified
-    )
+    transitions, transition_fields = parse_transitions(c, top.get("transitions"), states, notified)
     create = _create(c, top.get("create", {}))
     graph_checks(c, initial, states, build_graph(top.get("transitions"), states))
     types = attribute_types(create, transition_fields)
