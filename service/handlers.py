@@ -333,7 +333,7 @@ def _tell(
         "label": {"zh": event.label.zh, "en": event.label.en},
         "actor": event.actor,
     }
-    what = "created" if event.deadline_kind == CREATE else "transition"
+    what = kind.created if event.deadline_kind == CREATE else "transition"
     notify.send(conn, names, what, params, kind.workflow, instance_id, now)
 
 

@@ -19,6 +19,7 @@ class Kind:
     fields: tuple[str, ...]  # the workflow's own fields, as columns
     main_time: str  # what `from` and `to` filter on
     title: str  # how one is called in messages
+    created: str = "created"  # the kind of the notification that tells of a new one
 
     @property
     def table(self) -> sa.Table:
@@ -37,6 +38,7 @@ VISIT = Kind(
     ("customer_id", "planned_at", "visitors", "topics", "place", "purpose"),
     "planned_at",
     "visit",
+    "visit_planned",
 )
 ISSUE = Kind(
     "issue",
@@ -55,6 +57,7 @@ ISSUE = Kind(
     ),
     "due_at",
     "issue",
+    "issue_raised",
 )
 RECTIFICATION = Kind(
     "rectification",
@@ -63,6 +66,7 @@ RECTIFICATION = Kind(
     ("department", "findings", "due_at", "related", "responsible_person"),
     "due_at",
     "rectification notice",
+    "rectification_issued",
 )
 
 KINDS: dict[str, Kind] = {k.workflow: k for k in (VISIT, ISSUE, RECTIFICATION)}

@@ -14,6 +14,18 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "{workflow} #{id} 已创建（{actor}）",
         "en": "{workflow} #{id} created by {actor}",
     },
+    "visit_planned": {
+        "zh": "{workflow} #{id} 已计划（{actor}）",
+        "en": "{workflow} #{id} planned by {actor}",
+    },
+    "issue_raised": {
+        "zh": "{workflow} #{id} 已提出（{actor}）",
+        "en": "{workflow} #{id} raised by {actor}",
+    },
+    "rectification_issued": {
+        "zh": "{workflow} #{id} 已下达（{actor}）",
+        "en": "{workflow} #{id} issued by {actor}",
+    },
     "transition": {
         "zh": "{workflow} #{id}：{actor}已{label}",
         "en": "{workflow} #{id}: {label} by {actor}",
