@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
         issues,
         meetings,
         notices,
+        notifications,
         plans,
         reviews,
         supervision,
