@@ -331,7 +331,7 @@ def _tell(
         "id": instance_id,
         "trigger": event.deadline_kind,
         "label": {"zh": event.label.zh, "en": event.label.en},
-        "actor": event.actor,
+        "actor": notify.display_name(conn, event.actor),
     }
     what = kind.created if event.deadline_kind == CREATE else "transition"
     notify.send(conn, names, what, params, kind.workflow, instance_id, now)

@@ -49,6 +49,14 @@ def usernames(conn: Connection, targets: Iterable[Target]) -> list[str]:
     return [n for n in unique if n in active]
 
 
+def display_name(conn: Connection, username: str | None) -> str:
+    """How a person is named in a notification: their display name, else their username."""
+    if not username:
+        return ""
+    query = sa.select(users_t.c.display_name).where(users_t.c.username == username)
+    return str(conn.execute(query).scalar() or username)
+
+
 def send(
     conn: Connection,
     names: Iterable[str],

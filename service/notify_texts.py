@@ -27,7 +27,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "{workflow} #{id} issued by {actor}",
     },
     "transition": {
-        "zh": "{workflow} #{id}：{actor}已{label}",
+        "zh": "{workflow} #{id}：{actor} 已{label}",
         "en": "{workflow} #{id}: {label} by {actor}",
     },
     "reminder": {
@@ -69,7 +69,7 @@ def render(kind: str, params: Mapping[str, Any] | None, message: str, lang: str)
     if params is None or template is None:
         return message
     values = {k: _text(v, lang) for k, v in params.items()}
-    if values.get("actor") == "system":
+    if values.get("actor") in ("system", ""):
         values["actor"] = SYSTEM[lang]
     try:
         return template.format_map(values)

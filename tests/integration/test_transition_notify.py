@@ -116,7 +116,7 @@ def test_the_message_is_rendered_in_the_readers_language(world: World) -> None:
         assert item["object"] == {"workflow": "issue", "id": issue["id"]}
         return str(item["message"])
 
-    zh = f"客户反馈问题 #{issue['id']}：mary已列入跟踪台账"
+    zh = f"客户反馈问题 #{issue['id']}：mary 已列入跟踪台账"
     en = f"Customer issue #{issue['id']}: Assign (enter in tracking ledger) by mary"
     assert message() == zh
     assert message(**{"Accept-Language": "zh-CN,zh;q=0.9"}) == zh
