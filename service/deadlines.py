@@ -139,24 +139,27 @@ def _apply(
     for event in events:
         if isinstance(event, NotificationRequested):
             names = notify.usernames(conn, event.targets)
-            message = _message(kind, row, event.kind, event.label.zh, event.label.en, d)
-            notify.send(conn, names, event.kind, message, kind.workflow, row["id"], now)
+            params = _params(kind, row, event, d)
+            notify.send(conn, names, event.kind, params, kind.workflow, row["id"], now)
         elif isinstance(event, RectificationRequested):
             notice = _issue_notice(conn, kind, row, event, d, now)
             if notice is not None:
                 report.notices.append(notice)
 
 
-def _message(
-    kind: Kind, row: Mapping[str, Any], what: str, zh: str, en: str, d: Mapping[str, Any]
-) -> str:
+def _params(
+    kind: Kind, row: Mapping[str, Any], event: NotificationRequested, d: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a reminder, overdue or escalation notification says, rendered when read."""
     due = d["due_at"].astimezone(runtime.registry().calendar.tz).strftime("%Y-%m-%d %H:%M")
-    heading = {
-        "reminder": ("即将到期", "due soon"),
-        "overdue": ("已逾期", "overdue"),
-        "escalated": ("逾期升级", "escalated: overdue"),
-    }.get(what, (what, what))
-    return f"{kind.title} #{row['id']}: {zh}{heading[0]} ({due}) / {en} {heading[1]} ({due})"
+    workflow = runtime.registry().get(kind.workflow, row["definition_version"]).definition.label
+    return {
+        "workflow": {"zh": workflow.zh, "en": workflow.en},
+        "id": row["id"],
+        "deadline": event.deadline_kind,
+        "label": {"zh": event.label.zh, "en": event.label.en},
+        "due": due,
+    }
 
 
 def _issue_notice(
@@ -256,9 +259,9 @@ def remind_due(now: datetime | None = None, limit: int | None = None) -> int:
             for event in workflow.remind(InstanceView(kind, row), d["kind"]):
                 if isinstance(event, NotificationRequested):
                     names = notify.usernames(conn, event.targets)
-                    message = _message(kind, row, "reminder", event.label.zh, event.label.en, d)
+                    params = _params(kind, row, event, d)
                     sent += notify.send(
-                        conn, names, "reminder", message, kind.workflow, row["id"], now
+                        conn, names, "reminder", params, kind.workflow, row["id"], now
                     )
     if sent:
         outbox.wake()

@@ -20,7 +20,8 @@ from service.kinds import RECTIFICATION, Kind
 from service.representation import InstanceView, represent
 from service.texts import msg
 from workflows import Actor, InvalidData, Outcome, VersionConflict, Workflow
-from workflows.events import DeadlineCleared, DeadlineStarted, Target
+from workflows.engine import CREATE
+from workflows.events import DeadlineCleared, DeadlineStarted, NotificationRequested
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +124,6 @@ def insert_created(
         },
     )
     _record(conn, kind, instance_id, creation.outcome, None, ctx, now)
-    if kind is RECTIFICATION:
-        department = creation.columns["department"]
-        names = notify.usernames(conn, [Target("department", department)])
-        message = f"整改通知 #{instance_id} 已下达 / Rectification notice #{instance_id} issued"
-        notify.send(conn, names, "rectification_issued", message, kind.workflow, instance_id, now)
     return instance_id
 
 
@@ -288,7 +284,9 @@ def _record(
     )
     outbox_rows: list[dict[str, Any]] = []
     for event in outcome.events:
-        if isinstance(event, DeadlineCleared):
+        if isinstance(event, NotificationRequested):
+            _tell(conn, kind, instance_id, event, now)
+        elif isinstance(event, DeadlineCleared):
             repo.close_deadlines(conn, kind.workflow, instance_id, now)
         elif isinstance(event, DeadlineStarted):
             d = event.deadline
@@ -323,6 +321,23 @@ def _record(
     }
     outbox_rows.append({"topic": "transition", "payload": transition})
     repo.insert_outbox_many(conn, [{**r, "created_at": now} for r in outbox_rows])
+
+
+def _tell(
+    conn: Connection, kind: Kind, instance_id: int, event: NotificationRequested, now: datetime
+) -> None:
+    """The declared people are told, in the transition's transaction; never the actor."""
+    names = [n for n in notify.usernames(conn, event.targets) if n != event.actor]
+    workflow = runtime.registry().get(kind.workflow).definition.label
+    params = {
+        "workflow": {"zh": workflow.zh, "en": workflow.en},
+        "id": instance_id,
+        "trigger": event.deadline_kind,
+        "label": {"zh": event.label.zh, "en": event.label.en},
+        "actor": notify.display_name(conn, event.actor),
+    }
+    what = kind.created if event.deadline_kind == CREATE else "transition"
+    notify.send(conn, names, what, params, kind.workflow, instance_id, now)
 
 
 def _new_deadlines(outcome: Outcome, now: datetime) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ class Kind:
     title: Text  # how one is called in messages (a msgid: its Chinese is in the catalog)
     # fields whose text may be generated: (field, column keeping its message key and params)
     texts: tuple[tuple[str, str], ...] = ()
+    created: str = "created"  # the kind of the notification that tells of a new one
 
     @property
     def table(self) -> sa.Table:
@@ -40,6 +41,7 @@ VISIT = Kind(
     ("customer_id", "planned_at", "visitors", "topics", "place", "purpose"),
     "planned_at",
     msg("visit"),
+    created="visit_planned",
 )
 ISSUE = Kind(
     "issue",
@@ -58,6 +60,7 @@ ISSUE = Kind(
     ),
     "due_at",
     msg("issue"),
+    created="issue_raised",
 )
 RECTIFICATION = Kind(
     "rectification",
@@ -67,6 +70,7 @@ RECTIFICATION = Kind(
     "due_at",
     msg("rectification notice"),
     (("findings", "findings_message"),),
+    "rectification_issued",
 )
 
 KINDS: dict[str, Kind] = {k.workflow: k for k in (VISIT, ISSUE, RECTIFICATION)}

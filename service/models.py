@@ -228,7 +228,8 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(150))
     kind: Mapped[str] = mapped_column(sa.String(40))  # reminder|overdue|rectification_issued|...
-    message: Mapped[str] = mapped_column(sa.Text)
+    message: Mapped[str] = mapped_column(sa.Text)  # rows before 0010; "" since
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # rendered by notify_texts
     workflow: Mapped[str | None] = mapped_column(sa.String(40))
     instance_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service import repository as repo
 from service.models import Department, Notification, User
+from service.notify_texts import render
 from workflows.events import Target
 
 notifications_t = Notification.__table__
 users_t = User.__table__
 departments_t = Department.__table__
+EMAIL_LANGUAGE = "zh"
 
 
 def usernames(conn: Connection, targets: Iterable[Target]) -> list[str]:
@@ -46,21 +49,34 @@ def usernames(conn: Connection, targets: Iterable[Target]) -> list[str]:
     return [n for n in unique if n in active]
 
 
+def display_name(conn: Connection, username: str | None) -> str:
+    """How a person is named in a notification: their display name, else their username."""
+    if not username:
+        return ""
+    query = sa.select(users_t.c.display_name).where(users_t.c.username == username)
+    return str(conn.execute(query).scalar() or username)
+
+
 def send(
     conn: Connection,
     names: Iterable[str],
     kind: str,
-    message: str,
+    params: Mapping[str, Any],
     workflow: str | None,
     instance_id: int | None,
     now: datetime,
 ) -> int:
-    """In-app notifications for `names`, and one email per recipient through the outbox."""
+    """In-app notifications for `names`, and their email copy through the outbox.
+
+    The text is not stored: `kind` and `params` are, and `notify_texts` renders them in
+    the reader's language; the email is in the recipients' language, Chinese (users have
+    no language of their own yet)."""
     rows = [
         {
             "username": name,
             "kind": kind,
-            "message": message,
+            "message": "",
+            "params": dict(params),
             "workflow": workflow,
             "instance_id": instance_id,
             "created_at": now,
@@ -71,6 +87,7 @@ def send(
     if not rows:
         return 0
     conn.execute(notifications_t.insert(), rows)
+    message = render(kind, params, "", EMAIL_LANGUAGE)
     repo.insert_outbox(
         conn,
         "email",

@@ -40,6 +40,7 @@ TRANSITION_KEYS = {
     "exempt_roles",
     "guards",
     "fields",
+    "notify",
 }
 FIELD_KEYS = {
     "name",
@@ -55,7 +56,7 @@ FIELD_KEYS = {
     "accepts_date",
 }
 RECIPIENT_KINDS = {"visitors", "raiser", "responsible_person"}
-RECIPIENT_REF_KINDS = {"department_manager", "department", "role"}
+RECIPIENT_REF_KINDS = {"department_manager", "department", "role", "field"}
 TIME_TYPES = {FieldType.DATE, FieldType.DATETIME}
 
 

@@ -31,7 +31,14 @@ from workflows.events import (
 from workflows.forms import Form
 from workflows.guards import GUARDS, GuardContext
 from workflows.machine import SharedMachine
-from workflows.spec import DeadlineSpec, Definition, FieldType, Recipient, TransitionSpec
+from workflows.spec import (
+    DeadlineSpec,
+    Definition,
+    FieldType,
+    Label,
+    Recipient,
+    TransitionSpec,
+)
 
 CREATE = "create"
 
@@ -172,6 +179,8 @@ class Workflow:
         deadline = self.deadline_for(initial, attrs, now)
         if deadline is not None:
             events.append(DeadlineStarted(deadline))
+        create = self.definition.create
+        events += self._told(create.notify, CREATE, attrs, actor, self.definition.label)
         return Outcome(
             initial, 1, CREATE, values, self.create_form.dump(values), attrs, tuple(events)
         )
@@ -234,6 +243,9 @@ class Workflow:
             deadline = self.deadline_for(dest, merged, now)
             if deadline is not None:
                 events.append(DeadlineStarted(deadline))
+        if spec.notify:
+            merged = {**instance.attrs, **attributes}
+            events += self._told(spec.notify, trigger, merged, actor, spec.label)
         return Outcome(
             dest,
             instance.version + 1,
@@ -338,11 +350,30 @@ class Workflow:
                 out.append(Target("user", str(attrs["responsible_person"])))
             elif r.kind == "role" and r.ref:
                 out.append(Target("role", r.ref))
+            elif r.kind == "field" and r.ref:
+                value = attrs.get(r.ref)
+                names = value if isinstance(value, list | tuple) else [value] if value else []
+                out.extend(Target("user", str(u)) for u in names)
             elif r.kind in ("department_manager", "department") and r.ref:
                 code = self._department(r.ref, attrs)
                 if code:
                     out.append(Target(r.kind, code))
         return tuple(dict.fromkeys(out))
+
+    def _told(
+        self,
+        recipients: tuple[Recipient, ...],
+        what: str,
+        attrs: Mapping[str, Any],
+        actor: Actor,
+        label: Label,
+    ) -> list[Event]:
+        """The notification a creation or transition declares; the actor is not told of
+        their own action (the service drops them once the targets are resolved)."""
+        if not recipients:
+            return []
+        targets = self.targets(recipients, attrs)
+        return [NotificationRequested("transition", what, targets, label, actor.username)]
 
     def _department(self, ref: str, attrs: Mapping[str, Any]) -> str | None:
         if ref.startswith("dept:"):

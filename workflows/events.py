@@ -48,10 +48,11 @@ class MarkedOverdue(NamedTuple):
 
 
 class NotificationRequested(NamedTuple):
-    kind: str  # reminder | overdue | escalated
-    deadline_kind: str
+    kind: str  # reminder | overdue | escalated | transition
+    deadline_kind: str  # or, for a transition, its trigger (`create` for a creation)
     targets: tuple[Target, ...]
-    label: Label  # the deadline's label, for the message
+    label: Label  # the deadline's (or transition's) label, for the message
+    actor: str | None = None  # who acted: not told of their own action
 
 
 class RectificationRequested(NamedTuple):

@@ -16,6 +16,7 @@ from workflows.checking import (
 from workflows.guards import GUARDS
 from workflows.load_parts import (
     parse_fields,
+    parse_recipients,
 )
 from workflows.spec import (
     ROLES,
@@ -23,6 +24,7 @@ from workflows.spec import (
     DeadlineSpec,
     FieldSpec,
     FieldType,
+    Recipient,
     StateSpec,
     TransitionSpec,
 )
@@ -30,10 +32,14 @@ from workflows.yamlsource import child
 
 
 def parse_transitions(
-    c: Checker, value: Any, states: dict[str, StateSpec]
+    c: Checker,
+    value: Any,
+    states: dict[str, StateSpec],
+    notified: list[tuple[str, tuple[Recipient, ...]]] | None = None,
 ) -> tuple[list[TransitionSpec], list[FieldSpec]]:
     """The valid transitions, and the fields of all of them: a field still sets its attribute
-    when its transition has some other problem, so attribute checks must see it."""
+    when its transition has some other problem, so attribute checks must see it.
+    `notified`, if given, receives each transition's notify path and recipients."""
     if not isinstance(value, list) or not value:
         c.err("transitions", "must be a non-empty list")
         return [], []
@@ -53,6 +59,8 @@ def parse_transitions(
         spec = parse_transition(c, t, tpath, states, trigger, sources, transition_fields)
         if spec:
             out.append(spec)
+            if notified is not None:
+                notified.append((child(tpath, "notify"), spec.notify))
     return out, fields
 
 
@@ -111,6 +119,9 @@ def parse_transition(
     )
     exempt = c.names(t.get("exempt_roles"), child(tpath, "exempt_roles"), ROLES, "role")
     guards = c.names(t.get("guards"), child(tpath, "guards"), GUARDS, "guard")
+    notify = parse_recipients(c, t.get("notify"), child(tpath, "notify"))
+    if "notify" not in t:
+        c.err(child(tpath, "notify"), "is required: who is told (an empty list [] if nobody)")
     field_names = {f.name for f in fields}
     for guard in guards:
         for need in GUARDS[guard].needs:
@@ -128,6 +139,7 @@ def parse_transition(
         exempt_roles=frozenset(exempt),
         guards=guards,
         fields=fields,
+        notify=notify,
     )
 
 
@@ -199,6 +211,30 @@ def attribute_checks(c: Checker, types: dict[str, FieldType], states: dict[str, 
     for name, state in states.items():
         if state.deadline is not None:
             deadline_attributes(c, state.deadline, child("states", name), types)
+            on_expiry = child(child("states", name), "deadline.on_expiry")
+            recipient_attributes(
+                c,
+                types,
+                [
+                    (child(on_expiry, "notify"), state.deadline.on_expiry.notify),
+                    (child(on_expiry, "escalate_to"), state.deadline.on_expiry.escalate_to),
+                ],
+            )
+
+
+def recipient_attributes(
+    c: Checker, types: dict[str, FieldType], notified: Iterable[tuple[str, tuple[Recipient, ...]]]
+) -> None:
+    """A `field:NAME` recipient names a user or users attribute set by creation or a
+    transition."""
+    for path, recipients in notified:
+        for i, r in enumerate(recipients):
+            if r.kind != "field" or r.ref is None:
+                continue
+            if r.ref not in types:
+                c.err(child(path, i), f"no creation field or transition sets {r.ref!r}")
+            elif types[r.ref] not in (FieldType.USER, FieldType.USERS):
+                c.err(child(path, i), f"{r.ref!r} is a {types[r.ref].value}, not a user or users")
 
 
 def deadline_attributes(

@@ -18,9 +18,11 @@ from workflows.load_graph import (
     build_graph,
     graph_checks,
     parse_transitions,
+    recipient_attributes,
 )
 from workflows.load_parts import (
     parse_fields,
+    parse_recipients,
     parse_states,
 )
 from workflows.spec import (
@@ -28,6 +30,7 @@ from workflows.spec import (
     CreateSpec,
     Definition,
     MigrationSpec,
+    Recipient,
     StateSpec,
 )
 from workflows.yamlsource import LocatedYaml, child, read_yaml
@@ -74,9 +77,13 @@ def _initial(c: Checker, value: Any, states: dict[str, StateSpec]) -> str | None
 
 
 def _create(c: Checker, value: Any) -> CreateSpec:
-    cr = c.mapping(value, "create", {"roles", "fields"}) or {}
+    cr = c.mapping(value, "create", {"roles", "fields", "notify"}) or {}
     roles = c.names(cr.get("roles"), "create.roles", ROLES, "role")
-    return CreateSpec(frozenset(roles), parse_fields(c, cr.get("fields"), "create.fields"))
+    fields = parse_fields(c, cr.get("fields"), "create.fields")
+    notify = parse_recipients(c, cr.get("notify"), "create.notify")
+    if cr and "notify" not in cr:
+        c.err("create.notify", "is required: who is told (an empty list [] if nobody)")
+    return CreateSpec(frozenset(roles), fields, notify)
 
 
 def _in_file_order(problems: Iterable[Problem]) -> list[Problem]:
@@ -104,10 +111,13 @@ def _definition(c: Checker, doc: LocatedYaml) -> Definition | None:
     description = c.label(top.get("description"), "description", required=False)
     states = parse_states(c, top.get("states"))
     initial = _initial(c, top.get("initial"), states)
-    transitions, transition_fields = parse_transitions(c, top.get("transitions"), states)
+    notified: list[tuple[str, tuple[Recipient, ...]]] = []
+    transitions, transition_fields = parse_transitions(c, top.get("transitions"), states, notified)
     create = _create(c, top.get("create", {}))
     graph_checks(c, initial, states, build_graph(top.get("transitions"), states))
-    attribute_checks(c, attribute_types(create, transition_fields), states)
+    types = attribute_types(create, transition_fields)
+    attribute_checks(c, types, states)
+    recipient_attributes(c, types, [("create.notify", create.notify), *notified])
     migrations = _migrations(c, top.get("migrations"))
     if not (name and version and label and initial):
         return None

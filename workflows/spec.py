@@ -82,7 +82,8 @@ class Recipient:
     """Who a notification goes to, as the definition names them.
 
     `kind` is one of visitors, raiser, responsible_person, department_manager,
-    department, role; `ref` is an attribute name or a literal code (for the last three).
+    department, role, field; `ref` is an attribute name or a literal code (department,
+    department_manager), a role, or the user/users attribute naming the people (field).
     """
 
     kind: str
@@ -138,12 +139,14 @@ class TransitionSpec:
     exempt_roles: frozenset[str] = frozenset()
     guards: tuple[str, ...] = ()
     fields: tuple[FieldSpec, ...] = ()
+    notify: tuple[Recipient, ...] = ()  # who is told when it fires (never the actor)
 
 
 @dataclass(frozen=True, slots=True)
 class CreateSpec:
     roles: frozenset[str]
     fields: tuple[FieldSpec, ...] = ()
+    notify: tuple[Recipient, ...] = ()  # who is told of a new instance (never its creator)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response
+from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import fields
 
@@ -14,6 +14,7 @@ from service.api.common import PageArgs, json_doc, page, paging
 from service.auth import current_actor
 from service.errors import Forbidden, NotFound
 from service.models import Finding, Notification
+from service.notify_texts import language, render
 from service.texts import stored
 from service.visibility import SEE_ALL
 
@@ -35,7 +36,8 @@ class NotificationArgs(PageArgs):
 @blp.arguments(NotificationArgs, location="query", as_kwargs=False)
 @blp.doc(responses={"200": json_doc("the caller's notifications, newest first")})
 def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
-    """The caller's notifications, newest first (`?unread=true` for the unread ones)."""
+    """The caller's notifications, newest first (`?unread=true` for the unread ones); each
+    `message` in the language of `Accept-Language` (zh or en; zh when neither is asked)."""
     page_no, per_page = paging(args)
     where = [notifications_t.c.username == current_actor().username]
     if "unread" in args:
@@ -51,11 +53,12 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
         .limit(per_page)
         .offset((page_no - 1) * per_page)
     ).mappings()
+    lang = language(request.headers.get("Accept-Language"))
     items = [
         {
             "id": r["id"],
             "kind": r["kind"],
-            "message": r["message"],
+            "message": render(r["kind"], r["params"], r["message"], lang),
             "object": {"workflow": r["workflow"], "id": r["instance_id"]},
             "created_at": r["created_at"].isoformat(),
             "read": r["read"],

@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
         issues,
         meetings,
         notices,
+        notifications,
         plans,
         reviews,
         supervision,

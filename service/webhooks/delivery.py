@@ -270,12 +270,13 @@ def _notify_disabled(
     conn: Any, target: Receiver, failures: int, last: Attempt, now: datetime
 ) -> int:
     admins = notify.usernames(conn, [Target("role", "admin")])
-    message = (
-        f"Webhook 订阅 #{target.id} 已停用 / Webhook subscription #{target.id} disabled after "
-        f"{failures} consecutive failed deliveries to {target.url} (last: {last.error}). "
-        f"Enable it again with POST /api/v1/subscriptions/{target.id}/enable."
-    )
-    return notify.send(conn, admins, "webhook_disabled", message, None, None, now)
+    params = {
+        "subscription": target.id,
+        "failures": failures,
+        "url": target.url,
+        "error": last.error,
+    }
+    return notify.send(conn, admins, "webhook_disabled", params, None, None, now)
 
 
 def _schedule(subscription_id: int, when: datetime, now: datetime) -> None:

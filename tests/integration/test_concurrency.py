@@ -116,7 +116,7 @@ def assert_one_transition_written(
     world: World, visit_id: int, before: dict[str, int], winner: Answer, dest: str
 ) -> None:
     """The instance moved once: version +1, one event, its deadline closed, one outbox row
-    for the transition (and one for the next state's deadline, if it has one)."""
+    for the transition (and one for the next state's deadline, if it has one), one email."""
     current = world.get(f"/api/v1/visits/{visit_id}", "mary").get_json()
     assert (current["state"], current["version"]) == (dest, 2)
     events = history(world, visit_id)
@@ -129,8 +129,9 @@ def assert_one_transition_written(
     opened = 1 if dest == "prepared" else 0  # `prepared` has a deadline, `cancelled` none
     assert deadlines_by_status(world, visit_id) == {"closed": 1, **({"open": 1} if opened else {})}
     assert after["deadlines"] - before["deadlines"] == opened
-    # one "transition" message, and one "deadline.schedule" per new deadline
-    assert after["outbox"] - before["outbox"] == 1 + opened
+    # one "transition" message, one "deadline.schedule" per new deadline, and the one email
+    # telling the visitors (definitions/visit.yaml: prepare and cancel notify visitors)
+    assert after["outbox"] - before["outbox"] == 1 + opened + 1
 
 
 def test_same_trigger_with_the_same_version_has_one_winner(any_world: World) -> None:

@@ -266,10 +266,11 @@ def test_a_transition_commits_while_redis_is_down_and_is_scheduled_once_it_is_ba
     visit = advance(world, "visits", r.get_json(), ["prepare"], "tom")
     assert visit["version"] == 2
     pending = table_rows(world.app, "outbox")
-    assert [o["sent_at"] for o in pending] == [None] * 4  # two deadline rows, two transitions
+    # two deadline rows, two transitions, two emails (tom told of the visit, mary of prepare)
+    assert [o["sent_at"] for o in pending] == [None] * 6
     point_app_at(world, redis_url)
     with world.app.app_context():
-        assert outbox.dispatch_pending() == 4
+        assert outbox.dispatch_pending() == 6
         assert outbox.dispatch_pending() == 0
     first, second = table_rows(world.app, "deadlines", workflow="visit", instance_id=visit["id"])
     assert firing_jobs(rconn)  # scheduled now

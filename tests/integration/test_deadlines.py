@@ -403,7 +403,8 @@ def test_the_reconciler_sends_outbox_rows_not_yet_sent(world: World) -> None:
     assert all(o["sent_at"] is None for o in table_rows(world.app, "outbox"))
     assert pending_jobs(rq(world)) == []
     with world.app.app_context():
-        assert jobs.reconcile()["outbox_sent"] == 2  # the deadline and the transition rows
+        # the deadline, the transition, and the email telling tom (a visitor) of the visit
+        assert jobs.reconcile()["outbox_sent"] == 3
         assert jobs.reconcile()["outbox_sent"] == 0
     assert all(o["sent_at"] is not None for o in table_rows(world.app, "outbox"))
     assert len(firing_jobs(rq(world))) == 1

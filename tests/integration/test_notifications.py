@@ -9,6 +9,7 @@ from __future__ import annotations
 import mailbox
 import time
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +57,15 @@ def mails(world: World) -> list[mailbox.mboxMessage]:
         box.close()
 
 
-def my_notifications(world: World, user: str, **query: Any) -> list[dict[str, Any]]:
+def my_notifications(
+    world: World, user: str, kind: str | None = None, **query: Any
+) -> list[dict[str, Any]]:
+    """The user's notifications through the API; only those of `kind` if given."""
     r = world.get("/api/v1/notifications", user, query_string=query)
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body["total"] == len(body["items"])
-    return list(body["items"])
+    return [i for i in body["items"] if kind is None or i["kind"] == kind]
 
 
 def overdue_visit(world: World, clock: Clock, **over: Any) -> dict[str, Any]:
@@ -113,7 +117,7 @@ def notices(world: World) -> list[dict[str, Any]]:
 def test_an_overdue_visit_is_in_each_recipients_notifications(world: World, clock: Clock) -> None:
     visit = overdue_visit(world, clock)
     for user in ("mary", "tom", "mike"):
-        [item] = my_notifications(world, user)
+        [item] = my_notifications(world, user, kind="overdue")
         assert item["kind"] == "overdue"
         assert item["object"] == {"workflow": "visit", "id": visit["id"]}
         assert item["read"] is False
@@ -130,8 +134,9 @@ def test_notifications_are_listed_newest_first(world: World, clock: Clock) -> No
     run_queued(world.app)
     clock.now = datetime(2026, 11, 13, 0, 0, tzinfo=UTC)
     run_queued(world.app)
-    items = my_notifications(world, "mary")
+    items = my_notifications(world, "mary", kind="overdue")
     assert [i["object"]["id"] for i in items] == [late["id"], early["id"]]
+    assert [i["id"] for i in items] == sorted((i["id"] for i in items), reverse=True)
 
 
 def test_marking_a_notification_read(world: World, clock: Clock) -> None:
@@ -147,12 +152,12 @@ def test_marking_a_notification_read(world: World, clock: Clock) -> None:
 
 def test_another_users_notification_cannot_be_marked_read(world: World, clock: Clock) -> None:
     overdue_visit(world, clock)
-    [theirs] = my_notifications(world, "tom")
+    [theirs] = my_notifications(world, "tom", kind="overdue")
     r = world.post(f"/api/v1/notifications/{theirs['id']}/read", "mary")
     assert r.status_code == 404
     assert r.get_json()["code"] == "not_found"
     assert world.post("/api/v1/notifications/999999/read", "mary").status_code == 404
-    assert [i["read"] for i in my_notifications(world, "tom")] == [False]
+    assert [i["read"] for i in my_notifications(world, "tom")] == [False, False]
 
 
 # -- email --------------------------------------------------------------------------------------
@@ -165,20 +170,25 @@ def test_without_smtp_each_notification_batch_is_one_email_in_the_mailbox(
         )
         db.session.commit()
     visit = overdue_visit(world, clock)
-    [message] = mails(world)
+    planned, message = mails(world)
+    assert planned["To"].strip() == "tom@localhost"  # told of the new visit; mary planned it
     assert sorted(a.strip() for a in message["To"].split(",")) == [
         "mary@localhost",
         "mike@example.com",
         "tom@localhost",
     ]
     assert message["From"] == world.app.config["MAIL_FROM"]
-    assert message["Subject"].startswith(f"[VisitFlow] visit #{visit['id']}")
-    [row] = [o for o in table_rows(world.app, "outbox") if o["topic"] == "email"]
-    assert row["delivered_at"] is not None and row["attempts"] == 1
+    subject = str(make_header(decode_header(message["Subject"])))
+    assert (
+        subject
+        == f"[VisitFlow] 重点客户走访 #{visit['id']}：走访准备期限已逾期（2026-11-10 10:00）"
+    )
+    rows = [o for o in table_rows(world.app, "outbox") if o["topic"] == "email"]
+    assert [(r["delivered_at"] is not None, r["attempts"]) for r in rows] == [(True, 1)] * 2
 
 
 def test_an_email_job_run_twice_delivers_once(world: World, clock: Clock) -> None:
-    create_visit(world, planned_at=PLANNED)
+    create_visit(world, planned_at=PLANNED, visitors=["mary"])  # nobody told of the visit
     clock.now = DUE + timedelta(minutes=5)
     ran = run_queued(world.app)
     email_jobs = [r for r in ran if "email" in r.func_name]
@@ -192,7 +202,7 @@ def test_an_email_job_run_twice_delivers_once(world: World, clock: Clock) -> Non
 def test_an_email_whose_job_redis_lost_is_sent_by_the_reconciler(
     world: World, clock: Clock, redis_url: str
 ) -> None:
-    create_visit(world, planned_at=PLANNED)
+    create_visit(world, planned_at=PLANNED, visitors=["mary"])  # nobody told of the visit
     clock.now = DUE + timedelta(minutes=5)
     with world.app.app_context():
         assert len(deadlines.fire_due().fired) == 1  # the email is queued in RQ
@@ -212,7 +222,7 @@ def test_an_email_whose_delivery_failed_is_delivered_later(
     good = world.app.config["MAILBOX_PATH"]
     (tmp_path / "not-a-folder").write_text("a file where the mailbox's folder should be")
     world.app.config["MAILBOX_PATH"] = str(tmp_path / "not-a-folder" / "mail.mbox")
-    overdue_visit(world, clock)
+    overdue_visit(world, clock, visitors=["mary"])  # nobody told of the visit: one email
     [row] = [o for o in table_rows(world.app, "outbox") if o["topic"] == "email"]
     assert row["delivered_at"] is None  # delivery failed, the claim rolled back
     world.app.config["MAILBOX_PATH"] = good  # the mailbox (or SMTP server) is back
@@ -294,7 +304,8 @@ def test_inactive_users_are_not_notified(world: World, clock: Clock) -> None:
     issue = assigned_issue(world, person="tom")
     clock.now = issue_due(world, issue) + timedelta(minutes=1)
     run_queued(world.app)
-    assert sorted(n[0] for n in notifications(world.app)) == ["tom", "tom"]  # overdue, notice
+    # mike (Marketing's manager) told of the issue, tom of its assignment, overdue, notice
+    assert sorted(n[0] for n in notifications(world.app)) == ["mike", "tom", "tom", "tom"]
 
 
 def test_an_overdue_assigned_issue_issues_one_rectification_notice_to_its_department(

@@ -164,7 +164,7 @@ def test_a_subscription_hears_only_what_is_committed_after_it(world: World, rx: 
 
 
 def test_nobody_subscribed_means_no_job(world: World) -> None:
-    create_visit(world)
+    create_visit(world, visitors=["mary"])  # its creator: nobody else is told, no email job
     assert run_jobs(world.app) == 0
 
 

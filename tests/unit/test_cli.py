@@ -31,6 +31,7 @@ transitions:
     dest: done
     label: {zh: 完成, en: Finish}
     roles: [marketing_staff]
+    notify: []
 """
 # dest on line 14 and a role on line 16 are broken
 BROKEN = GOOD.replace("dest: done", "dest: finished").replace("[marketing_staff]", "[chief]")

@@ -38,21 +38,25 @@ transitions:
     dest: in_review
     label: {zh: 提交, en: Submit}
     roles: [marketing_staff]
+    notify: []
   - trigger: approve
     source: in_review
     dest: done
     label: {zh: 通过, en: Approve}
     roles: [marketing_manager]
+    notify: []
   - trigger: park
     source: draft
     dest: parked
     label: {zh: 搁置, en: Park}
     roles: [marketing_staff]
+    notify: []
   - trigger: resume
     source: parked
     dest: draft
     label: {zh: 恢复, en: Resume}
     roles: [marketing_staff]
+    notify: []
 """
 
 # v2 renames in_review to checking (mapped) and removes parked (not mapped).
@@ -75,11 +79,13 @@ transitions:
     dest: checking
     label: {zh: 提交, en: Submit}
     roles: [marketing_staff]
+    notify: []
   - trigger: approve
     source: checking
     dest: done
     label: {zh: 通过, en: "Approve \\"fully\\""}
     roles: [marketing_manager]
+    notify: []
 migrations:
   - from_version: 1
     states: {in_review: checking}

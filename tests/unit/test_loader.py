@@ -28,6 +28,7 @@ states:
     label: {zh: 完成, en: Done}
     final: true
 create:
+  notify: []
   roles: [marketing_staff]
   fields:
     - name: title
@@ -41,11 +42,13 @@ transitions:
     source: draft
     dest: done
     label: {zh: 完成, en: Finish}
+    notify: []
     roles: [marketing_staff]
   - trigger: abandon
     source: draft
     dest: done
     label: {zh: 放弃, en: Abandon}
+    notify: []
     roles: [marketing_manager]
     fields:
       - name: reason
@@ -258,6 +261,7 @@ def test_transition_out_of_a_final_state() -> None:
         "    dest: draft\n"
         "    label: {zh: 重开, en: Reopen}\n"
         "    roles: [marketing_manager]\n"
+        "    notify: []\n"
     )
     assert problems_of(text) == [
         problem(
@@ -276,6 +280,7 @@ def test_no_final_state() -> None:
         "    dest: draft\n"
         "    label: {zh: 重来, en: Restart}\n"
         "    roles: [marketing_manager]\n"
+        "    notify: []\n"
     )
     assert problems_of(text) == [
         problem(line_of(text, "states:"), "states", "at least one state must be final")
@@ -595,7 +600,7 @@ def test_unknown_recipient() -> None:
             line_of(text, "- boss"),
             "states.draft.deadline.on_expiry.notify[1]",
             "unknown recipient 'boss' (known: raiser, responsible_person, visitors,"
-            " or department:REF, department_manager:REF, role:REF)",
+            " or department:REF, department_manager:REF, field:REF, role:REF)",
         )
     ]
 
