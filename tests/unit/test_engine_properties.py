@@ -35,6 +35,8 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 EARLIEST = NOW.replace(tzinfo=None) + timedelta(minutes=1)
 LATEST = datetime(2026, 12, 20, 18, 0)
 PAST = datetime(2026, 1, 5, 9, 0)  # the earliest actual time generated
+# the latest: a day early, as the generated local times are read in zones west of Shanghai
+LATEST_PAST = NOW.replace(tzinfo=None) - timedelta(days=1)
 SYSTEM = Actor.system()
 SETTINGS = settings(max_examples=50, stateful_step_count=30, deadline=None, database=None)
 
@@ -63,7 +65,7 @@ def _value(f: FieldSpec, t: TransitionSpec | None) -> st.SearchStrategy[Any]:
         ticked = t is not None and "checklist_ticked" in t.guards and f.required
         return st.just(True) if ticked else st.booleans()
     # An actual time (`not_after: now`) lies in the past, any other in the future: fires at NOW.
-    lo, hi = (PAST, NOW.replace(tzinfo=None)) if f.not_after else (EARLIEST, LATEST)
+    lo, hi = (PAST, LATEST_PAST) if f.not_after else (EARLIEST, LATEST)
     if f.type is FieldType.DATE:
         return st.dates(lo.date(), hi.date()).map(lambda d: d.isoformat())
     if f.type is FieldType.DATETIME:
