@@ -40,12 +40,12 @@ from typing import Any  # noqa: E402
 HOST = "127.0.0.1"
 USER, PASSWORD = "mary", "bench-pw-mary"
 LIFECYCLE = ("prepare", "visit", "record", "report")
-# A week ahead at 10:00 in Asia/Shanghai (the service's time zone); visited half an hour later.
-PLANNED = (datetime.now(timezone(timedelta(hours=8))) + timedelta(days=7)).replace(
-    hour=10, minute=0, second=0, microsecond=0
-)
+# A week ahead at 10:00 in Asia/Shanghai (the service's time zone). The bench walks each visit
+# through at once, so it is visited as the bench starts: an actual time is never in the future.
+STARTED = datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0)
+PLANNED = (STARTED + timedelta(days=7)).replace(hour=10, minute=0, second=0)
 PLANNED_AT = PLANNED.isoformat()
-VISITED_AT = (PLANNED + timedelta(minutes=30)).isoformat()
+VISITED_AT = STARTED.isoformat()
 TRANSITION_DATA: dict[str, dict[str, Any]] = {
     "prepare": {"customer_background_reviewed": True, "time_place_confirmed": True},
     "visit": {"visited_at": VISITED_AT},

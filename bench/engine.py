@@ -34,6 +34,7 @@ ACTOR = Actor("mary", "marketing_staff", "marketing")
 LIFECYCLE = ("prepare", "visit", "record", "report")
 TEXT = "客户介绍了今年的扩产计划，关注交付周期与售后响应速度。" * 4
 
+# Every step fires at NOW: the visit's actual time is NOW, never later (`not_after: now`).
 FORM_DATA: dict[str, dict[str, Any]] = {
     "prepare": {
         "customer_background_reviewed": True,
@@ -42,9 +43,9 @@ FORM_DATA: dict[str, dict[str, Any]] = {
         "time_place_confirmed": True,
         "contact_person": "王经理",
     },
-    "visit": {"visited_at": "2026-11-10T10:30:00+08:00", "site_tour_or_demo": True},
+    "visit": {"visited_at": "2026-11-02T09:00:00+08:00", "site_tour_or_demo": True},
     "record": {
-        "visited_at": "2026-11-10T10:30:00+08:00",
+        "visited_at": "2026-11-02T09:00:00+08:00",
         "place": "上海市浦东新区客户总部",
         "visitors": ["mary", "tom"],
         "customer_basics": TEXT,

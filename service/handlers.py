@@ -86,12 +86,13 @@ def prepare_creation(
     workflow = runtime.registry().get(kind.workflow)
     payload = dict(payload)
     related = payload.pop("related", None) if kind is RECTIFICATION else None
-    try:
-        attrs = workflow.create_form.load(payload)
+    now = runtime.now()
+    try:  # the fields, their time bounds included (a planned time in the past)
+        attrs = workflow.check_creation(ctx.actor, payload, now)
     except InvalidData as err:
         raise InvalidRequest(msg("invalid %(kind)s fields", kind=kind.title), err.errors) from None
     references.check_creation(conn, kind, attrs, ctx.actor, related)
-    outcome = workflow.create(ctx.actor, payload, runtime.now())
+    outcome = workflow.create(ctx.actor, payload, now)
     if kind is RECTIFICATION:  # `related` is the service's creation field, not the form's
         outcome = outcome._replace(json_data={**outcome.json_data, "related": attrs["related"]})
     attributes = {**outcome.attributes, **attrs}

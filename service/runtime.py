@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -17,20 +17,25 @@ CLOCK = "visitflow.clock"
 
 def init_app(app: Flask) -> None:
     app.extensions[REGISTRY] = _load(
-        app.config["DEFINITIONS_DIR"], app.config.get("CALENDAR_FILE"), app.config["TIMEZONE"]
+        app.config["DEFINITIONS_DIR"],
+        app.config.get("CALENDAR_FILE"),
+        app.config["TIMEZONE"],
+        float(app.config.get("CLOCK_SKEW_SECONDS", 300)),
     )
     app.extensions.setdefault(CLOCK, lambda: datetime.now(UTC))
 
 
 @cache
-def _load(definitions_dir: str, calendar_file: str | None, tz: str) -> Registry:
+def _load(
+    definitions_dir: str, calendar_file: str | None, tz: str, skew_seconds: float
+) -> Registry:
     """Definitions are frozen once loaded: apps of one process with one setup share them."""
     zone = ZoneInfo(tz)
     if calendar_file:
         calendar = BusinessCalendar.from_file(calendar_file, tz=zone)
     else:
         calendar = BusinessCalendar(tz=zone)
-    return Registry.from_dir(definitions_dir, calendar)
+    return Registry.from_dir(definitions_dir, calendar, timedelta(seconds=skew_seconds))
 
 
 def registry() -> Registry:

@@ -54,6 +54,9 @@ FIELD_KEYS = {
     "max",
     "sets",
     "accepts_date",
+    "not_before",
+    "not_after",
+    "backdate_roles",
 }
 RECIPIENT_KINDS = {"visitors", "raiser", "responsible_person"}
 RECIPIENT_REF_KINDS = {"department_manager", "department", "role", "field"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from transitions import EventData, MachineError
@@ -34,13 +34,16 @@ from workflows.machine import SharedMachine
 from workflows.spec import (
     DeadlineSpec,
     Definition,
+    FieldSpec,
     FieldType,
     Label,
     Recipient,
     TransitionSpec,
 )
+from workflows.timebounds import bounded, load_bounded, marked
 
 CREATE = "create"
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class InstanceLike(Protocol):
@@ -92,12 +95,18 @@ class Outcome(NamedTuple):
 class Workflow:
     """One version of one workflow: its definition, its forms and its one shared machine."""
 
-    def __init__(self, definition: Definition, calendar: BusinessCalendar) -> None:
+    def __init__(
+        self, definition: Definition, calendar: BusinessCalendar, clock_skew: timedelta = CLOCK_SKEW
+    ) -> None:
         self.definition = definition
         self.name = definition.name
         self.version = definition.version
         self.calendar = calendar
+        self.clock_skew = clock_skew  # how far a time may pass a `now` bound, for clock drift
         self.create_form = Form(definition.create.fields)
+        self._bounded: dict[tuple[str, str], tuple[FieldSpec, ...]] = {
+            (CREATE, ""): bounded(definition.create.fields)
+        }
         self.forms: dict[tuple[str, str], Form] = {}
         self._from: dict[str, tuple[TransitionSpec, ...]] = {
             s: definition.transitions_from(s) for s in definition.states
@@ -115,6 +124,7 @@ class Workflow:
             for source in t.sources:
                 self._by_key[(t.trigger, source)] = t
                 self.forms[(t.trigger, source)] = form
+                self._bounded[(t.trigger, source)] = bounded(t.fields)
                 self._checklists[(t.trigger, source)] = tuple(
                     f.name for f in t.fields if f.required and f.type is FieldType.BOOLEAN
                 )
@@ -169,7 +179,7 @@ class Workflow:
         Refusals: `InvalidData` (the creation fields), then `NotPermitted` (the role).
         """
         # The contract checks creation fields (422) before the caller's role (403).
-        values = self.create_form.load(data)
+        values, backdated = self._load(self.create_form, (CREATE, ""), actor, data, now)
         if not self.may_create(actor):
             raise NotPermitted(f"role '{actor.role}' may not create a {self.name}")
         attrs = dict(values)
@@ -181,9 +191,25 @@ class Workflow:
             events.append(DeadlineStarted(deadline))
         create = self.definition.create
         events += self._told(create.notify, CREATE, attrs, actor, self.definition.label)
-        return Outcome(
-            initial, 1, CREATE, values, self.create_form.dump(values), attrs, tuple(events)
-        )
+        json_data = marked(self.create_form.dump(values), backdated)
+        return Outcome(initial, 1, CREATE, values, json_data, attrs, tuple(events))
+
+    def check_creation(
+        self, actor: Actor, data: Mapping[str, Any] | None, now: datetime
+    ) -> dict[str, Any]:
+        """The creation's validated values, time bounds included; `InvalidData` if refused."""
+        return self._load(self.create_form, (CREATE, ""), actor, data, now)[0]
+
+    def _load(
+        self,
+        form: Form,
+        key: tuple[str, str],
+        actor: Actor,
+        data: Mapping[str, Any] | None,
+        now: datetime,
+    ) -> tuple[dict[str, Any], tuple[str, ...]]:
+        bounds = self._bounded[key]
+        return load_bounded(form, bounds, actor.role, data, now, self.clock_skew, self.calendar.tz)
 
     def fire(
         self,
@@ -213,7 +239,7 @@ class Workflow:
         if denial is not None:
             raise NotPermitted(denial)
         form = self.forms[(trigger, source)]
-        values = form.load(data)
+        values, backdated = self._load(form, (trigger, source), actor, data, now)
         cursor = _Cursor(source)
         context = (
             GuardContext(
@@ -251,7 +277,7 @@ class Workflow:
             instance.version + 1,
             trigger,
             values,
-            form.dump(values),
+            marked(form.dump(values), backdated),
             attributes,
             tuple(events),
         )

@@ -30,13 +30,6 @@ class Guard:
     description: str
 
 
-def _future_planned_at(ctx: GuardContext) -> Errors:
-    planned_at = ctx.data.get("planned_at")
-    if isinstance(planned_at, datetime) and planned_at <= ctx.now:
-        return {"planned_at": ["must be in the future"]}
-    return {}
-
-
 def _due_in_future(ctx: GuardContext) -> Errors:
     due = ctx.data.get("due_at")
     if isinstance(due, datetime):
@@ -69,12 +62,6 @@ def _checklist_ticked(ctx: GuardContext) -> Errors:
 GUARDS: Mapping[str, Guard] = {
     g.name: g
     for g in (
-        Guard(
-            "future_planned_at",
-            ("planned_at",),
-            _future_planned_at,
-            "the new planned time is in the future",
-        ),
         Guard(
             "checklist_ticked",
             (),

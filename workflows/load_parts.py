@@ -12,6 +12,7 @@ from workflows.checking import (
     RECIPIENT_KINDS,
     RECIPIENT_REF_KINDS,
     STATE_KEYS,
+    TIME_TYPES,
     Checker,
     names_list,
 )
@@ -26,6 +27,7 @@ from workflows.spec import (
     Recipient,
     RectificationPolicy,
     StateSpec,
+    TimeBound,
 )
 from workflows.yamlsource import child
 
@@ -86,6 +88,7 @@ def parse_field(c: Checker, f: dict[str, Any], fpath: str, name: str | None) -> 
     accepts_date = c.boolean(f.get("accepts_date"), child(fpath, "accepts_date"), False)
     if accepts_date and ftype is not FieldType.DATETIME:
         c.err(child(fpath, "accepts_date"), "only datetime fields take accepts_date")
+    not_before, not_after, backdate_roles = parse_time_bounds(c, f, fpath, ftype)
     if not (name and ftype and label):
         return None
     return FieldSpec(
@@ -100,7 +103,49 @@ def parse_field(c: Checker, f: dict[str, Any], fpath: str, name: str | None) -> 
         max=hi,
         sets=target,
         accepts_date=accepts_date,
+        not_before=not_before,
+        not_after=not_after,
+        backdate_roles=backdate_roles,
     )
+
+
+def parse_time_bounds(
+    c: Checker, f: dict[str, Any], fpath: str, ftype: FieldType | None
+) -> tuple[TimeBound | None, TimeBound | None, frozenset[str]]:
+    """`not_before` / `not_after` (date and datetime fields only) and `backdate_roles`."""
+    bounds: dict[str, TimeBound | None] = {}
+    for key in ("not_before", "not_after"):
+        bounds[key] = None
+        if key not in f:
+            continue
+        if ftype is not None and ftype not in TIME_TYPES:
+            c.err(
+                child(fpath, key),
+                f"only {names_list(t.value for t in TIME_TYPES)} fields take {key}",
+            )
+            continue
+        try:
+            bounds[key] = TimeBound(f[key])
+        except ValueError:
+            c.err(
+                child(fpath, key),
+                f"unknown time bound {f[key]!r} (known: {names_list(b.value for b in TimeBound)})",
+            )
+    if bounds["not_before"] is not None and bounds["not_before"] == bounds["not_after"]:
+        c.err(
+            child(fpath, "not_after"),
+            "a field cannot be both not_before and not_after the same bound",
+        )
+    roles: tuple[str, ...] = ()
+    if "backdate_roles" in f:
+        rpath = child(fpath, "backdate_roles")
+        if "not_before" not in f:
+            c.err(rpath, "backdate_roles needs not_before: only a lower bound can be back-dated")
+        elif not isinstance(f["backdate_roles"], list) or not f["backdate_roles"]:
+            c.err(rpath, "must be a non-empty list of roles")
+        else:
+            roles = c.names(f["backdate_roles"], rpath, ROLES, "role")
+    return bounds["not_before"], bounds["not_after"], frozenset(roles)
 
 
 def parse_choices(c: Checker, value: Any, path: str, ftype: FieldType | None) -> tuple[Choice, ...]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from workflows.calendar import BusinessCalendar
-from workflows.engine import Workflow
+from workflows.engine import CLOCK_SKEW, Workflow
 from workflows.errors import DefinitionError, MigrationError, UnknownWorkflow
 from workflows.loader import load_dir, migration_problems
 from workflows.spec import Definition
@@ -18,12 +19,15 @@ class Registry:
     """Every workflow version, each with its one shared machine."""
 
     def __init__(
-        self, definitions: Iterable[Definition], calendar: BusinessCalendar | None = None
+        self,
+        definitions: Iterable[Definition],
+        calendar: BusinessCalendar | None = None,
+        clock_skew: timedelta = CLOCK_SKEW,
     ) -> None:
         self.calendar = calendar or BusinessCalendar()
         self._workflows: dict[tuple[str, int], Workflow] = {}
         for d in definitions:
-            self._workflows[d.key] = Workflow(d, self.calendar)
+            self._workflows[d.key] = Workflow(d, self.calendar, clock_skew)
         self._latest = {}
         for name, version in sorted(self._workflows):
             self._latest[name] = version
@@ -35,9 +39,12 @@ class Registry:
 
     @classmethod
     def from_dir(
-        cls, directory: str | Path = "definitions", calendar: BusinessCalendar | None = None
+        cls,
+        directory: str | Path = "definitions",
+        calendar: BusinessCalendar | None = None,
+        clock_skew: timedelta = CLOCK_SKEW,
     ) -> Registry:
-        return cls(load_dir(directory), calendar)
+        return cls(load_dir(directory), calendar, clock_skew)
 
     def names(self) -> list[str]:
         return sorted(self._latest)

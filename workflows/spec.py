@@ -39,6 +39,12 @@ class FieldType(StrEnum):
     RATING = "rating"
 
 
+class TimeBound(StrEnum):
+    """What a date or datetime field may not pass (`not_after: now`, `not_before: now`)."""
+
+    NOW = "now"  # the caller's clock; for a date, today in the business time zone
+
+
 @dataclass(frozen=True, slots=True)
 class Label:
     """A text in Simplified Chinese and in English."""
@@ -71,6 +77,9 @@ class FieldSpec:
     max: float | None = None
     sets: str | None = None  # the instance attribute this field's value is copied onto
     accepts_date: bool = False  # a datetime that may be given as a bare date (a due date)
+    not_before: TimeBound | None = None  # a planned time: not in the past
+    not_after: TimeBound | None = None  # an actual time: not in the future
+    backdate_roles: frozenset[str] = frozenset()  # roles whose past value passes, marked back-dated
 
     @property
     def choice_values(self) -> tuple[str, ...]:

@@ -136,6 +136,22 @@ TYPE_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+def _time_bounds(f: Any) -> str:
+    """The field's declared time bounds in words (422 invalid_data when not met)."""
+    parts = []
+    if f.not_after is not None:
+        parts.append("not in the future: at the latest now plus the clock-skew allowance")
+    if f.not_before is not None:
+        who = ", ".join(sorted(f.backdate_roles))
+        parts.append(
+            "not in the past: at the earliest now minus the clock-skew allowance"
+            + (f"; {who} may back-date it (recorded in data._backdated)" if who else "")
+        )
+    if parts and (f.type.value == "date" or f.accepts_date):
+        parts.append("a date compares with today in the business time zone")
+    return "; ".join(parts)
+
+
 def _form_component(form_fields: Any) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     required: list[str] = []
@@ -165,6 +181,9 @@ def _form_component(form_fields: Any) -> dict[str, Any]:
             prop["maximum"] = f.max
         prop["title"] = f.label.en
         prop["description"] = f"{f.label.zh}" + (f" — {f.help.en}" if f.help else "")
+        bounds = _time_bounds(f)
+        if bounds:
+            prop["description"] += f" ({bounds})"
         properties[f.name] = prop
         if f.required:
             required.append(f.name)

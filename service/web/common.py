@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from service.models import Customer, Department, User
 from service.representation import represent
 from service.texts import message
 from service.web.auth import web_actor
-from service.web.forms import Choices
+from service.web.forms import Choices, Clock
 from workflows.spec import Definition, FieldSpec, FieldType
 
 bp = Blueprint(
@@ -174,7 +174,18 @@ def customer_options() -> list[tuple[str, str]]:
 
 
 def choices(**overrides: Sequence[tuple[str, str]]) -> Choices:
-    return Choices(users=user_options(), departments=department_options(), overrides=overrides)
+    return Choices(
+        users=user_options(),
+        departments=department_options(),
+        overrides=overrides,
+        clock=form_clock(),
+    )
+
+
+def form_clock() -> Clock:
+    """Now, the business time zone and the signed-in role: the bounds of time inputs."""
+    skew = timedelta(seconds=float(current_app.config.get("CLOCK_SKEW_SECONDS", 300)))
+    return Clock(runtime.now(), tz(), web_actor().role, skew)
 
 
 def show(spec: FieldSpec, value: Any, names: Mapping[str, Mapping[str, str]]) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
 
 from workflows.spec import FieldSpec, FieldType
+from workflows.timebounds import window
 
 Option = tuple[str, str]  # value, label
 
@@ -55,6 +56,8 @@ class BoundField:
     step: str | None = None
     min: float | None = None
     max: float | None = None
+    earliest: str | None = None  # a date or datetime-local input's min, from `not_before`
+    latest: str | None = None  # its max, from `not_after`
 
     @property
     def id(self) -> str:
@@ -62,12 +65,24 @@ class BoundField:
 
 
 @dataclass(frozen=True)
+class Clock:
+    """What the time bounds of date and datetime inputs depend on: now, where, and who."""
+
+    now: datetime
+    tz: ZoneInfo
+    role: str
+    skew: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
 class Choices:
-    """Reference data for user, users and department fields, and per-field overrides."""
+    """Reference data for user, users and department fields, and per-field overrides; the
+    clock bounds date and datetime inputs (`not_before` / `not_after: now`)."""
 
     users: Sequence[Option] = ()
     departments: Sequence[Option] = ()
     overrides: Mapping[str, Sequence[Option]] = field(default_factory=dict)  # name -> options
+    clock: Clock | None = None
 
 
 def bind(
@@ -106,12 +121,31 @@ def bind(
             max=spec.max,
             step="any" if spec.type is FieldType.NUMBER else None,
         )
+        if choices.clock is not None and widget in ("date", "datetime"):
+            bound.earliest, bound.latest = input_bounds(spec, widget, choices.clock)
         if spec.type in LIST_TYPES:
             bound.values = raw.getlist(spec.name)
         else:
             bound.value = raw.get(spec.name, "")
         out.append(bound)
     return out
+
+
+def input_bounds(spec: FieldSpec, widget: str, clock: Clock) -> tuple[str | None, str | None]:
+    """A date or datetime-local input's min and max: a hint to the browser, whole days (the
+    page may stay open for hours), the server's check being the exact one."""
+    lo, hi = window(spec, clock.now, clock.skew, clock.tz)
+    if clock.role in spec.backdate_roles:
+        lo = None
+
+    def day(value: date | None, time_of_day: str) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            value = value.astimezone(clock.tz).date()
+        return value.isoformat() + (time_of_day if widget == "datetime" else "")
+
+    return day(lo, "T00:00"), day(hi, "T23:59")
 
 
 def parse(specs: Iterable[FieldSpec], form: MultiDict[str, str], tz: ZoneInfo) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from service.web.diagrams import diagram
 from service.web.forms import bind, initial, parse
 from workflows import InvalidData, VersionConflict
 from workflows.spec import Definition, FieldSpec, TransitionSpec
+from workflows.timebounds import BACKDATED
 
 # A reason explains one change; it is never carried over from another transition's form.
 NO_CARRY = frozenset({"reason"})
@@ -128,9 +129,24 @@ def history_rows(kind: Kind, instance_id: int, definition: Definition) -> list[d
             "from": e["from_state"],
             "to": e["to_state"],
             "version": e["version"],
+            "backdated": _backdated(definition, e["trigger"], e["data"]),
         }
         for e in events
     ]
+
+
+def _backdated(definition: Definition, trigger: str | None, data: Any) -> list[str]:
+    """The labels of the fields an event's actor back-dated (a planned time in the past)."""
+    names = data.get(BACKDATED) if isinstance(data, dict) else None
+    if not names:
+        return []
+    specs = (
+        definition.create.fields
+        if trigger is None
+        else _fields_of(definition.transitions_named(trigger))
+    )
+    labels = {s.name: s.label.get(lang()) for s in specs}
+    return [labels.get(n, n) for n in names]
 
 
 def instance_context(kind: Kind, instance_id: int, create_title: str) -> dict[str, Any]:

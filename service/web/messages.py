@@ -28,6 +28,10 @@ FIELD_MESSAGES = (
     N_("Unknown field."),
     N_("must be ticked"),
     N_("must be in the future"),
+    N_("must not be in the future"),
+    N_("must not be after today"),
+    N_("must not be in the past"),
+    N_("must not be before today"),
     N_("must not be in the past (a date means the end of that working day)"),
     N_("required when satisfaction is 2 or lower"),
 )

@@ -242,11 +242,13 @@ def visit_payload(world: World, **over: Any) -> dict[str, Any]:
     return payload
 
 
+# The visit took place as the clock starts (it only moves forward): an actual time is never
+# in the future (`not_after: now`).
 TRANSITION_DATA: dict[str, dict[str, Any]] = {
     "prepare": {"customer_background_reviewed": True, "time_place_confirmed": True},
-    "visit": {"visited_at": "2026-11-10T10:30:00+08:00"},
+    "visit": {"visited_at": "2026-11-02T09:00:00+08:00"},
     "record": {
-        "visited_at": "2026-11-10T10:30:00+08:00",
+        "visited_at": "2026-11-02T09:00:00+08:00",
         "place": "Acme HQ",
         "visitors": ["mary", "tom"],
         "customer_basics": "growing",

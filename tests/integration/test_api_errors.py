@@ -394,7 +394,7 @@ def test_record_missing_a_required_field_is_422_invalid_data(
 ) -> None:
     visited = advance(world, "visits", visit, ["prepare", "visit"], "tom")
     data = {
-        "visited_at": "2026-11-10T10:30:00+08:00",
+        "visited_at": "2026-11-02T09:00:00+08:00",
         "place": "Acme HQ",
         "visitors": ["mary", "tom"],
         "customer_basics": "growing",
@@ -410,7 +410,7 @@ def test_record_naming_an_unknown_visitor_is_422_invalid_data(
 ) -> None:
     visited = advance(world, "visits", visit, ["prepare", "visit"], "tom")
     data = {
-        "visited_at": "2026-11-10T10:30:00+08:00",
+        "visited_at": "2026-11-02T09:00:00+08:00",
         "place": "Acme HQ",
         "visitors": ["tom", "ghost"],
         "customer_basics": "growing",

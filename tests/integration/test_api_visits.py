@@ -401,7 +401,7 @@ def _payload(world: World) -> dict[str, Any]:
 
 def _record_data() -> dict[str, Any]:
     return {
-        "visited_at": "2026-11-10T10:30:00+08:00",
+        "visited_at": "2026-11-02T09:00:00+08:00",
         "place": "Acme HQ",
         "visitors": ["mary", "tom"],
         "customer_basics": "growing",

@@ -308,7 +308,8 @@ def test_a_deadline_already_past_when_it_is_set_fires_at_once(
     with worker_processes(1, env, tmp_path) as workers:
         wait_ready(rconn, workers)
         wait_until(lambda: quiet(rconn), timeout=10)  # the reconciler's first run is over
-        visit = create_visit(live, planned_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
+        past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()  # back-dated by a manager
+        visit = create_visit(live, "mike", planned_at=past)
         created = datetime.now(UTC)
         wait_until(lambda: all_fired(live, [visit]), timeout=10)
         [d] = deadlines_of(live, [visit])

@@ -16,7 +16,14 @@ import pytest
 import redis
 
 from service import config, deadlines, supervision
-from tests.integration.conftest import Clock, World, advance, create_visit, fire
+from tests.integration.conftest import (
+    TRANSITION_DATA,
+    Clock,
+    World,
+    advance,
+    create_visit,
+    fire,
+)
 from tests.support.worker import queue_of, run_queued, table_rows
 
 
@@ -173,12 +180,18 @@ def test_customers_behind_their_yearly_visits_at_mid_year_are_findings(
     world: World, clock: Clock
 ) -> None:
     world.app.config["POLICY"]["visit_quotas"] = {"core": 12, "important": 6, "general": 2}
-    clock.now = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)  # half the year: core 5, important 2
-    for day in ("2026-06-10", "2026-06-17"):  # Globex (important) has its two visits
+    for day in (10, 17):  # Globex (important) has its two visits, planned and made in June
+        clock.now = datetime(2026, 6, day, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
         visit = create_visit(
-            world, customer_id=world.customers["Globex"], planned_at=f"{day}T10:00:00+08:00"
+            world, customer_id=world.customers["Globex"], planned_at=f"2026-06-{day}T10:00+08:00"
         )
-        advance(world, "visits", visit, ["prepare", "visit"], "tom")
+        visit = advance(world, "visits", visit, ["prepare"], "tom")
+        clock.now = datetime(2026, 6, day, 3, 0, tzinfo=UTC)  # 11:00: the visit is over
+        visited = {"visited_at": f"2026-06-{day}T10:00:00+08:00"}
+        r = fire(world, "visits", visit, "visit", "tom", visited)
+        record = {**TRANSITION_DATA["record"], **visited}  # and recorded the same day
+        assert fire(world, "visits", r.get_json(), "record", "tom", record).status_code == 200
+    clock.now = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)  # half the year: core 5, important 2
     result = run_checks(world)
     items = findings(world, kind="plan_execution")
     assert [i["object"] for i in items] == [{"workflow": "customer", "id": world.customers["Acme"]}]

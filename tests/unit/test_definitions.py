@@ -9,7 +9,7 @@ import pytest
 
 from workflows.loader import check_dir, load_text
 from workflows.registry import Registry
-from workflows.spec import Definition, FieldSpec, FieldType, Label, TransitionSpec
+from workflows.spec import Definition, FieldSpec, FieldType, Label, TimeBound, TransitionSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFINITIONS = ROOT / "definitions"
@@ -155,7 +155,8 @@ def test_visit_reschedule_goes_back_to_planned_and_sets_planned_at(visit: Defini
         assert planned_at.required
         assert planned_at.type is FieldType.DATETIME
         assert planned_at.sets == "planned_at"
-        assert "future_planned_at" in reschedule.guards
+        assert planned_at.not_before is TimeBound.NOW
+        assert planned_at.backdate_roles == {"marketing_manager"}
 
 
 def test_visit_record_can_be_sent_back_for_rework(visit: Definition) -> None:

@@ -34,6 +34,9 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 # Generated times stay well inside 2026, the last year of the official holiday data.
 EARLIEST = NOW.replace(tzinfo=None) + timedelta(minutes=1)
 LATEST = datetime(2026, 12, 20, 18, 0)
+PAST = datetime(2026, 1, 5, 9, 0)  # the earliest actual time generated
+# the latest: a day early, as the generated local times are read in zones west of Shanghai
+LATEST_PAST = NOW.replace(tzinfo=None) - timedelta(days=1)
 SYSTEM = Actor.system()
 SETTINGS = settings(max_examples=50, stateful_step_count=30, deadline=None, database=None)
 
@@ -61,11 +64,13 @@ def _value(f: FieldSpec, t: TransitionSpec | None) -> st.SearchStrategy[Any]:
     if f.type is FieldType.BOOLEAN:
         ticked = t is not None and "checklist_ticked" in t.guards and f.required
         return st.just(True) if ticked else st.booleans()
+    # An actual time (`not_after: now`) lies in the past, any other in the future: fires at NOW.
+    lo, hi = (PAST, LATEST_PAST) if f.not_after else (EARLIEST, LATEST)
     if f.type is FieldType.DATE:
-        return st.dates(EARLIEST.date(), LATEST.date()).map(lambda d: d.isoformat())
+        return st.dates(lo.date(), hi.date()).map(lambda d: d.isoformat())
     if f.type is FieldType.DATETIME:
         zones = st.sampled_from([SHANGHAI, ZoneInfo("UTC"), ZoneInfo("Europe/Berlin")])
-        return st.datetimes(EARLIEST, LATEST, timezones=zones).map(lambda d: d.isoformat())
+        return st.datetimes(lo, hi, timezones=zones).map(lambda d: d.isoformat())
     if f.type is FieldType.CHOICE:
         return st.sampled_from(f.choice_values)
     if f.type is FieldType.MULTI_CHOICE:
@@ -123,6 +128,8 @@ def canonical_data(t: TransitionSpec) -> dict[str, Any]:
             data[f.name] = [f.choice_values[0]]
         elif f.type is FieldType.INTEGER and f.min is not None:
             data[f.name] = int(f.min)
+        elif f.not_after is not None:
+            data[f.name] = (NOW - timedelta(days=1)).isoformat()
         else:
             data[f.name] = _CANONICAL[f.type]
     return data

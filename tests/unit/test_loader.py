@@ -365,28 +365,28 @@ def test_unknown_guard() -> None:
 
 
 def test_guard_needing_a_field_the_transition_lacks() -> None:
-    text = replace_once(ABANDON_ROLES, ABANDON_ROLES + "    guards: [future_planned_at]\n")
+    text = replace_once(ABANDON_ROLES, ABANDON_ROLES + "    guards: [due_in_future]\n")
     assert problems_of(text) == [
         problem(
             line_of(text, "guards:"),
             "transitions[1].guards",
-            "guard 'future_planned_at' needs a field 'planned_at'",
+            "guard 'due_in_future' needs a field 'due_at'",
         )
     ]
 
 
 def test_guard_with_its_field_is_accepted() -> None:
-    text = replace_once(ABANDON_ROLES, ABANDON_ROLES + "    guards: [future_planned_at]\n")
+    text = replace_once(ABANDON_ROLES, ABANDON_ROLES + "    guards: [due_in_future]\n")
     text = with_field(
         """
-        name: planned_at
-        type: datetime
-        label: {zh: 时间, en: Time}
+        name: due_at
+        type: date
+        label: {zh: 期限, en: Deadline}
 """,
         text,
     )
     d = load_text(text, FILE)
-    assert d.transitions[1].guards == ("future_planned_at",)
+    assert d.transitions[1].guards == ("due_in_future",)
 
 
 # -- fields -------------------------------------------------------------------------------

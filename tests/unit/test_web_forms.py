@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
 
-from service.web.forms import Choices, bind, initial, parse, to_local_input
+from service.web.forms import Choices, Clock, bind, initial, parse, to_local_input
 from workflows.forms import Form
-from workflows.spec import Choice, FieldSpec, FieldType, Label
+from workflows.spec import Choice, FieldSpec, FieldType, Label, TimeBound
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 L = Label("中文", "English")
@@ -144,3 +146,56 @@ def test_initial_values_come_from_the_first_source_in_form_syntax() -> None:
         [setter], [{"planned_at": "2026-11-10T02:30:00+00:00"}], SHANGHAI
     )
     assert to_local_input("not a time", SHANGHAI) == "not a time"
+
+
+# -- time bounds: the browser's min and max ---------------------------------------------------
+BOUNDED = (
+    spec("visited_at", FieldType.DATETIME, not_after=TimeBound.NOW),
+    spec("done_on", FieldType.DATE, not_after=TimeBound.NOW),
+    spec(
+        "planned_at",
+        FieldType.DATETIME,
+        not_before=TimeBound.NOW,
+        backdate_roles=frozenset({"marketing_manager"}),
+    ),
+    spec("due", FieldType.DATETIME, accepts_date=True, not_before=TimeBound.NOW),
+    spec("free", FieldType.DATETIME),
+)
+
+
+def bounds_for(role: str, now: datetime) -> dict[str, tuple[str | None, str | None]]:
+    clock = Clock(now, SHANGHAI, role)
+    fields = bind(BOUNDED, MultiDict(), {}, "en", Choices(clock=clock))
+    return {f.name: (f.earliest, f.latest) for f in fields}
+
+
+def test_time_inputs_get_whole_day_bounds_in_the_business_time_zone() -> None:
+    late = datetime(2026, 11, 2, 15, 30, tzinfo=UTC)  # 23:30 on the 2nd in Shanghai
+    assert bounds_for("marketing_staff", late) == {
+        "visited_at": (None, "2026-11-02T23:59"),
+        "done_on": (None, "2026-11-02"),
+        "planned_at": ("2026-11-02T00:00", None),
+        "due": ("2026-11-02", None),
+        "free": (None, None),
+    }
+
+
+def test_a_back_dating_role_gets_no_lower_bound() -> None:
+    now = datetime(2026, 11, 2, 16, 30, tzinfo=UTC)  # 00:30 on the 3rd in Shanghai
+    bounds = bounds_for("marketing_manager", now)
+    assert bounds["planned_at"] == (None, None)
+    assert bounds["visited_at"] == (None, "2026-11-03T23:59")
+
+
+def test_the_bounds_are_rendered_as_min_and_max() -> None:
+    from jinja2 import Environment, FileSystemLoader
+
+    templates = Path(__file__).resolve().parents[2] / "service/web/templates"
+    env = Environment(loader=FileSystemLoader(templates), autoescape=True)
+    macro = env.get_template("web/fields.html").module.field  # type: ignore[attr-defined]
+    clock = Clock(datetime(2026, 11, 2, 2, 0, tzinfo=UTC), SHANGHAI, "marketing_staff")
+    visited, done_on, planned, *_ = bind(BOUNDED, MultiDict(), {}, "en", Choices(clock=clock))
+    assert 'type="datetime-local"' in str(macro(visited))
+    assert 'max="2026-11-02T23:59"' in str(macro(visited))
+    assert 'type="date"' in str(macro(done_on)) and 'max="2026-11-02"' in str(macro(done_on))
+    assert 'min="2026-11-02T00:00"' in str(macro(planned)) and "max=" not in str(macro(planned))
