@@ -65,14 +65,15 @@ class _Loaded:
     shifts: dict[tuple[date, int], date] = field(default_factory=dict)  # memo: add()
 
     @classmethod
-    def of(cls, years: Iterable[OfficialYear]) -> _Loaded:
+    def of(cls, years: Iterable[OfficialYear], stamp: str | None = None) -> _Loaded:
         by_year = {y.year: y for y in years}
         days: dict[date, bool] = {}
         for year in sorted(by_year.values(), key=lambda y: y.year):
             days.update({day: False for day in year.holiday_dates()})
             days.update({day: True for day in year.workdays})
         text = json.dumps([by_year[y].as_dict() for y in sorted(by_year)], sort_keys=True)
-        stamp = hashlib.sha256(text.encode()).hexdigest()[:16] if by_year else ""
+        if stamp is None:
+            stamp = hashlib.sha256(text.encode()).hexdigest()[:16] if by_year else ""
         return cls(by_year, days, stamp)
 
 
@@ -177,16 +178,22 @@ class BusinessCalendar:
 
     # -- which days are worked -------------------------------------------------------------
 
-    def load_official(self, years: Iterable[OfficialYear]) -> None:
+    def load_official(self, years: Iterable[OfficialYear], stamp: str | None = None) -> None:
         """Use these official years (from the State Council's notices) before the package's
         data and the built-in estimate; an empty list goes back to those. Thread-safe: the
-        answers computed from the previous data are dropped with it."""
+        answers computed from the previous data are dropped with it. `stamp` (default: a
+        fingerprint of the years) is what `official_stamp` answers from now on."""
         object.__setattr__(self, "_loaded", _Loaded.of(years))  # one atomic swap
 
     @property
     def official_stamp(self) -> str:
         """A fingerprint of the loaded official years ("" when none is loaded)."""
         return self._loaded.stamp
+
+    @property
+    def loaded_years(self) -> frozenset[int]:
+        """The years whose official list was loaded (`load_official`)."""
+        return frozenset(self._loaded.years)
 
     def covers(self, year: int) -> bool:
         """Whether the official data is known for `year` (always true when it is not used)."""
