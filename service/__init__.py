@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from service import config, errors, repository, runtime, web
+from service import config, errors, official_calendar, repository, runtime, web
 from service.extensions import db, migrate, rest_api
 
 PUBLIC_ENDPOINTS = frozenset(
@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[1] / "migrations"))
     repository.configure_engine(app)
     runtime.init_app(app)
+    official_calendar.init_app(app)  # every request follows the loaded official holidays
     rest_api.init_app(app)
     _register_api(app)
     errors.register(app)
@@ -81,6 +82,9 @@ def _register_api(app: Flask) -> None:
     from service.api import plans
 
     rest_api.register_blueprint(plans.blp)
+    from service.api import holidays
+
+    rest_api.register_blueprint(holidays.blp)
     from service.api import integrations, subscriptions
     from service.webhooks import inbound
 

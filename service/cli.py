@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -16,6 +18,7 @@ from workflows.spec import ROLES
 departments = AppGroup("departments", help="Manage departments.")
 users = AppGroup("users", help="Manage users.")
 integrations = AppGroup("integrations", help="Manage webhook integrations.")
+calendar = AppGroup("calendar", help="China's official holidays (the business calendar).")
 
 
 def ensure_department(code: str, name: str | None = None) -> Department:
@@ -155,6 +158,44 @@ def integrations_reencrypt() -> None:
     click.echo(f"re-encrypted the secrets of {done} integrations and subscriptions")
 
 
+@calendar.command("load")
+@click.argument("notice", type=click.File("r", encoding="utf-8"))
+@click.option("--year", type=int, default=None, help="The year, if the text does not say it.")
+@click.option("--dry-run", is_flag=True, help="Show what the notice gives; store nothing.")
+@click.option("--by", "loaded_by", default="cli", help="Who loads it (recorded).")
+def calendar_load(notice: Any, year: int | None, dry_run: bool, loaded_by: str) -> None:
+    """Load a year's official holidays from the State Council's notice in the file NOTICE
+    (- for standard input), replacing any loaded before; every process follows it."""
+    from service import official_calendar
+
+    try:
+        loaded = official_calendar.load(notice.read(), loaded_by, "admin", year, dry_run)
+    except ApiError as err:
+        raise click.ClickException(_problem(err)) from None
+    for span in loaded["holidays"]:
+        click.echo(f"{span['name']}\t{span['from']} .. {span['to']}\t{span['days']} days off")
+    for day in loaded["workdays"]:
+        click.echo(f"make-up working day\t{day}")
+    verb = "would load" if dry_run else "loaded"
+    click.echo(f"{verb} {loaded['year']}: {len(loaded['holidays'])} holidays, "
+               f"{len(loaded['workdays'])} make-up working days")  # fmt: skip
+
+
+@calendar.command("show")
+@click.argument("year", type=int)
+def calendar_show(year: int) -> None:
+    """Where YEAR's days off come from (official, builtin or weekdays) and its holidays."""
+    from service import official_calendar
+
+    official_calendar.sync()
+    status = official_calendar.status(year)
+    click.echo(f"{year}: {status['source']}{' (loaded)' if status['loaded'] else ''}")
+    click.echo(status["message"])
+    for span in status["holidays"]:
+        mark = " (estimated)" if span["estimated"] else ""
+        click.echo(f"{span['name']}\t{span['from']} .. {span['to']}{mark}")
+
+
 def _problem(err: ApiError) -> str:
     details = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in err.errors.items())
     return f"{err.message}: {details}" if details else err.message
@@ -164,6 +205,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(departments)
     app.cli.add_command(users)
     app.cli.add_command(integrations)
+    app.cli.add_command(calendar)
     from service import demo
 
     app.cli.add_command(demo.seed_command)

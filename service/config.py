@@ -49,6 +49,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_FROM": os.environ.get("MAIL_FROM", "visitflow@localhost"),
         "MAILBOX_PATH": os.environ.get("MAILBOX_PATH") or str(instance / "mailbox.mbox"),
         "POLICY": load_policy(instance),
+        # the annual plan: working days between two visits of one customer (empty: half
+        # the spacing of the largest quota, 10 for 12 a year), a visitor's visits a day
+        "PLAN_MIN_GAP_WORKING_DAYS": _optional_int(os.environ.get("PLAN_MIN_GAP_WORKING_DAYS")),
+        "PLAN_MAX_VISITS_PER_DAY": int(os.environ.get("PLAN_MAX_VISITS_PER_DAY", 1)),
         # webhooks (README "Webhooks")
         "WEBHOOK_SECRET_OVERLAP_HOURS": float(os.environ.get("WEBHOOK_SECRET_OVERLAP_HOURS", 24)),
         "WEBHOOK_TOLERANCE_SECONDS": float(os.environ.get("WEBHOOK_TOLERANCE_SECONDS", 300)),
@@ -94,6 +98,10 @@ def load_policy(instance: Path) -> dict[str, Any]:
             else:
                 policy[key] = value
     return policy
+
+
+def _optional_int(value: str | None) -> int | None:
+    return int(value) if value and value.strip() else None
 
 
 def _if_exists(path: Path) -> str | None:

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 
-from service import deadlines, kpi, mail, outbox, runtime, schedule, supervision
+from service import (
+    deadlines,
+    kpi,
+    mail,
+    official_calendar,
+    outbox,
+    runtime,
+    schedule,
+    supervision,
+)
 from service import repository as repo
 from service.extensions import db
 from service.models import User
@@ -27,16 +38,22 @@ EMAIL_MAX_ATTEMPTS = 10
 _app: Flask | None = None
 
 
-def _app_context() -> Any:
-    """The worker's app (created once per process) unless one is active already."""
+@contextmanager
+def _app_context() -> Iterator[None]:
+    """The worker's app (created once per process) unless one is active already; its
+    business calendar brought to the official holidays loaded in the database."""
     global _app
     if has_app_context():
-        return _NullContext()
-    if _app is None:
-        from service import create_app
+        context: Any = _NullContext()
+    else:
+        if _app is None:
+            from service import create_app
 
-        _app = create_app()
-    return _app.app_context()
+            _app = create_app()
+        context = _app.app_context()
+    with context:
+        official_calendar.sync()
+        yield
 
 
 class _NullContext:

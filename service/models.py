@@ -470,3 +470,16 @@ class KpiDirty(db.Model):  # type: ignore[name-defined,misc]
         sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
     )
     day: Mapped[date] = mapped_column(sa.Date, index=True)
+
+
+class OfficialCalendarYear(db.Model):  # type: ignore[name-defined,misc]
+    """A year's official holidays as loaded from the State Council's notice by an admin:
+    read by every process's business calendar (`service/official_calendar.py`)."""
+
+    __tablename__ = "official_calendar_years"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    days: Mapped[dict[str, Any]] = mapped_column(JSON)  # workflows.holidays.OfficialYear
+    notice: Mapped[str] = mapped_column(sa.Text)  # the text it was read from
+    digest: Mapped[str] = mapped_column(sa.String(64))
+    loaded_by: Mapped[str] = mapped_column(sa.String(150))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -21,14 +21,14 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import Connection
 
-from service import outbox, runtime
+from service import official_calendar, outbox, runtime
 from service import repository as repo
 from service.errors import Conflict, Forbidden, InvalidRequest
 from service.handlers import Context, insert_created, prepare_creation
 from service.kinds import VISIT
 from service.models import Customer, User, Visit, VisitVisitor
 from service.texts import msg
-from workflows.planning import Plan, plan_year
+from workflows.planning import BUSY, GAP, NO_DAYS, Plan, Shortfall, plan_year
 
 PLANNERS = frozenset({"marketing_manager"})
 MARKETING_ROLES = ("marketing_staff",)
@@ -37,6 +37,13 @@ TOPICS = ["business_cooperation", "needs_research"]
 # Two plans applied at once would both see the quotas unmet: they take turns.
 PLAN_LOCK = 0x7669_7369_7470  # "visitp"
 PLACE = "待与客户确认 / to be agreed with the customer"
+REASONS = {  # why visits were not placed (the pages translate them)
+    GAP: "%(n)s not placed: the %(days)s working days left hold %(fits)s visits"
+    " %(gap)s working days apart",
+    BUSY: "%(n)s not placed: no free visitor on the days that keep %(gap)s working days"
+    " between visits",
+    NO_DAYS: "%(n)s not placed: no working day left in %(year)s",
+}
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -91,6 +98,8 @@ def propose(conn: Connection, year: int, start: date, visitors_per_visit: int = 
         runtime.registry().calendar,
         start=start,
         visitors_per_visit=visitors_per_visit,
+        min_gap=current_app.config.get("PLAN_MIN_GAP_WORKING_DAYS"),
+        max_per_day=int(current_app.config.get("PLAN_MAX_VISITS_PER_DAY") or 1),
     )
 
 
@@ -126,6 +135,32 @@ def represent(plan: Plan) -> dict[str, Any]:
             for c in plan.clashes
         ],
         "summary": plan.summary(),
+        "calendar": official_calendar.status(plan.year),
+        "min_gap_working_days": plan.min_gap,
+        "working_days": plan.working_days,
+        "shortfalls": [shortfall(s, plan) for s in plan.shortfalls],
+        "visitors": [
+            {"username": name, "existing": old, "planned": new, "total": old + new}
+            for name, (old, new) in sorted(plan.loads.items())
+        ],
+    }
+
+
+def shortfall(s: Shortfall, plan: Plan) -> dict[str, Any]:
+    """A customer's visits not placed, each reason with its count and message."""
+    values = {"days": plan.working_days, "fits": s.fits, "gap": plan.min_gap, "year": plan.year}
+    return {
+        "customer_id": s.customer_id,
+        "tier": s.tier,
+        "quota": s.quota,
+        "existing": s.existing,
+        "wanted": s.wanted,
+        "planned": s.planned,
+        "not_placed": s.not_placed,
+        "reasons": [
+            {"reason": code, "count": n, "message": REASONS[code] % {**values, "n": n}}
+            for code, n in s.reasons.items()
+        ],
     }
 
 

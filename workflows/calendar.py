@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,7 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import chinese_calendar  # type: ignore[import-untyped, unused-ignore]
 import yaml
 
-__all__ = ["BusinessCalendar", "Duration", "DurationUnit"]
+from workflows.holidays import HolidaySpan, OfficialYear, builtin_year
+
+__all__ = ["BusinessCalendar", "Duration", "DurationUnit", "YearSource"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,39 @@ class DurationUnit(StrEnum):
 
 
 _UNIT_NAMES = ", ".join(unit.value for unit in DurationUnit)
+
+
+class YearSource(StrEnum):
+    """Where a year's days off come from: China's official list (the chinese-calendar
+    package's, or a notice an administrator loaded), the built-in fixed and estimated
+    holidays, or weekends only (a company calendar that does not follow China's)."""
+
+    OFFICIAL = "official"
+    BUILTIN = "builtin"
+    WEEKDAYS = "weekdays"
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """The official years loaded from notices, and the answers computed from them."""
+
+    years: Mapping[int, OfficialYear] = field(default_factory=dict)
+    days: Mapping[date, bool] = field(default_factory=dict)  # listed day -> worked
+    stamp: str = ""
+    workdays: dict[date, bool] = field(default_factory=dict)  # memo: day -> worked
+    shifts: dict[tuple[date, int], date] = field(default_factory=dict)  # memo: add()
+
+    @classmethod
+    def of(cls, years: Iterable[OfficialYear], stamp: str | None = None) -> _Loaded:
+        by_year = {y.year: y for y in years}
+        days: dict[date, bool] = {}
+        for year in sorted(by_year.values(), key=lambda y: y.year):
+            days.update({day: False for day in year.holiday_dates()})
+            days.update({day: True for day in year.workdays})
+        text = json.dumps([by_year[y].as_dict() for y in sorted(by_year)], sort_keys=True)
+        if stamp is None:
+            stamp = hashlib.sha256(text.encode()).hexdigest()[:16] if by_year else ""
+        return cls(by_year, days, stamp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +128,20 @@ def _date_set(name: str, values: Iterable[object]) -> frozenset[date]:
     return frozenset(days)
 
 
+@cache
+def _builtin_days(year: int) -> frozenset[date]:
+    return frozenset(builtin_year(year).holiday_dates())
+
+
 @dataclass(frozen=True)
 class BusinessCalendar:
     """Which days are worked, and due times computed from them, in one time zone.
 
     A day is a workday by, in order: the company's overrides (`extra_holidays`,
-    `extra_workdays`), then China's official calendar (holidays and make-up working
-    days) for the years it covers, else Monday to Friday.
+    `extra_workdays`), then China's official calendar (holidays and make-up working days):
+    the years loaded from the State Council's notices (`load_official`), else the
+    chinese-calendar package's years; for a year neither knows, Monday to Friday but the
+    built-in fixed and estimated holidays (`workflows.holidays.builtin_year`).
     """
 
     tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
@@ -104,11 +149,8 @@ class BusinessCalendar:
     extra_holidays: frozenset[date] = frozenset()
     extra_workdays: frozenset[date] = frozenset()
     official: bool = True
-    _workdays: dict[date, bool] = field(
-        default_factory=dict, init=False, repr=False, compare=False, hash=False
-    )
-    _shifts: dict[tuple[date, int], date] = field(
-        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    _loaded: _Loaded = field(
+        default_factory=_Loaded, init=False, repr=False, compare=False, hash=False
     )
     _closings: dict[date, datetime] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
@@ -136,39 +178,81 @@ class BusinessCalendar:
 
     # -- which days are worked -------------------------------------------------------------
 
+    def load_official(self, years: Iterable[OfficialYear], stamp: str | None = None) -> None:
+        """Use these official years (from the State Council's notices) before the package's
+        data and the built-in estimate; an empty list goes back to those. Thread-safe: the
+        answers computed from the previous data are dropped with it. `stamp` (default: a
+        fingerprint of the years) is what `official_stamp` answers from now on."""
+        object.__setattr__(self, "_loaded", _Loaded.of(years))  # one atomic swap
+
+    @property
+    def official_stamp(self) -> str:
+        """A fingerprint of the loaded official years ("" when none is loaded)."""
+        return self._loaded.stamp
+
+    @property
+    def loaded_years(self) -> frozenset[int]:
+        """The years whose official list was loaded (`load_official`)."""
+        return frozenset(self._loaded.years)
+
     def covers(self, year: int) -> bool:
         """Whether the official data is known for `year` (always true when it is not used)."""
-        return not self.official or _OFFICIAL_FIRST_YEAR <= year <= _OFFICIAL_LAST_YEAR
+        return self.year_source(year) is not YearSource.BUILTIN
+
+    def year_source(self, year: int) -> YearSource:
+        """Where `year`'s days off come from."""
+        if not self.official:
+            return YearSource.WEEKDAYS
+        if year in self._loaded.years or _OFFICIAL_FIRST_YEAR <= year <= _OFFICIAL_LAST_YEAR:
+            return YearSource.OFFICIAL
+        return YearSource.BUILTIN
+
+    def holidays_of(self, year: int) -> tuple[HolidaySpan, ...]:
+        """The loaded or built-in holidays of `year` (none listed for the package's years)."""
+        loaded = self._loaded.years.get(year)
+        if loaded is not None:
+            return loaded.holidays
+        if self.year_source(year) is YearSource.BUILTIN:
+            return builtin_year(year).holidays
+        return ()
 
     def is_workday(self, day: date) -> bool:
         """Whether `day` is worked; a datetime counts for its date (local to tz if aware)."""
         day = self._local_date(day)
-        cached = self._workdays.get(day)
+        loaded = self._loaded
+        cached = loaded.workdays.get(day)
         if cached is None:
-            cached = self._compute_is_workday(day)
-            self._workdays[day] = cached
+            cached = self._compute_is_workday(day, loaded)
+            loaded.workdays[day] = cached
         return cached
 
-    def _compute_is_workday(self, day: date) -> bool:
+    def _compute_is_workday(self, day: date, loaded: _Loaded) -> bool:
         if day in self.extra_holidays:
             return False
         if day in self.extra_workdays:
             return True
-        if self.official:
-            if self.covers(day.year):
-                if day in _OFFICIAL_WORKDAYS:
-                    return True
-                return day.weekday() < 5 and day not in _OFFICIAL_HOLIDAYS
-            if day.year not in self._warned_years:
-                self._warned_years.add(day.year)
-                logger.warning(
-                    "no official holiday data for %d (known: %d-%d): "
-                    "only weekends and company holidays are days off",
-                    day.year,
-                    _OFFICIAL_FIRST_YEAR,
-                    _OFFICIAL_LAST_YEAR,
-                )
-        return day.weekday() < 5
+        if not self.official:
+            return day.weekday() < 5
+        listed = loaded.days.get(day)
+        if listed is not None:
+            return listed
+        if day.year in loaded.years:
+            return day.weekday() < 5
+        if _OFFICIAL_FIRST_YEAR <= day.year <= _OFFICIAL_LAST_YEAR:
+            if day in _OFFICIAL_WORKDAYS:
+                return True
+            return day.weekday() < 5 and day not in _OFFICIAL_HOLIDAYS
+        if day.year not in self._warned_years:
+            self._warned_years.add(day.year)
+            logger.warning(
+                "no official holiday data for %d (known: %d-%d, loaded: %s): using the "
+                "built-in fixed holidays and estimated lunar ones, no make-up working days",
+                day.year,
+                _OFFICIAL_FIRST_YEAR,
+                _OFFICIAL_LAST_YEAR,
+                ", ".join(map(str, sorted(loaded.years))) or "none",
+            )
+        return day.weekday() < 5 and day not in _builtin_days(day.year)
 
     def next_workday(self, day: date) -> date:
         """The first workday strictly after `day`."""
@@ -243,13 +327,14 @@ class BusinessCalendar:
         if amount == 0:
             return self.end_of_working_day(day)
         key = (day, amount)
-        shifted = self._shifts.get(key)
+        shifts = self._loaded.shifts
+        shifted = shifts.get(key)
         if shifted is None:
             direction = 1 if amount > 0 else -1
             shifted = day
             for _ in range(abs(amount)):
                 shifted = self._step(shifted, direction)
-            self._shifts[key] = shifted
+            shifts[key] = shifted
         clock = local.time()
         if amount > 0 or clock == self.end_of_day:
             return self._close_of(shifted)

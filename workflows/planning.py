@@ -2,15 +2,23 @@
 
 For a year (from a given day on), each customer gets the visits its tier's quota still
 needs (quota minus the visits it already has that year, never negative), spread evenly
-over the remaining workdays. A workday has half-day slots (09:30 and 14:30 by default);
-no visitor is booked twice in one half day, counting existing bookings, and each visit
-takes the least-loaded free visitor of each group (one marketing person, then technical
-or after-sales people). Clashes already present in the existing bookings (a visitor with
-two visits in one half day) are reported. The result depends only on the inputs.
+over the remaining workdays and never closer than `min_gap` working days to another visit
+of the same customer (existing ones included). What does not fit is not crammed in: each
+customer's shortfall says how many visits were not placed and why (no working day left;
+the gap leaves room for fewer; no free visitor on the days that keep the gap).
+
+A workday has half-day slots (09:30 and 14:30 by default, in working hours); no visitor is
+booked twice in one half day nor more than `max_per_day` times a day, counting existing
+bookings, and each visit takes the least-loaded free visitor of each group (one marketing
+person, then technical or after-sales people), the load being a visitor's existing visits
+in the period plus those planned. Clashes already present in the existing bookings (a
+visitor with two visits in one half day) are reported. The result depends only on the
+inputs.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,10 +26,31 @@ from datetime import date, datetime, time, timedelta
 
 from workflows.calendar import BusinessCalendar
 
-__all__ = ["Clash", "Plan", "ProposedVisit", "plan_year", "DEFAULT_SLOTS"]
+__all__ = [
+    "DEFAULT_SLOTS",
+    "Clash",
+    "Plan",
+    "ProposedVisit",
+    "Shortfall",
+    "default_min_gap",
+    "plan_year",
+]
 
 DEFAULT_SLOTS: tuple[time, ...] = (time(9, 30), time(14, 30))
 HalfDay = tuple[date, str]  # (local date, "am" | "pm")
+WORKING_DAYS_A_YEAR = 250  # about: 365 days less weekends and the 13 days of public holidays
+
+# Why visits were not placed (Shortfall.reasons' keys)
+NO_DAYS = "no_days"  # no working day left in the year
+GAP = "gap"  # the remaining working days hold fewer visits min_gap apart
+BUSY = "busy"  # no free visitor on the days that keep the gap
+
+
+def default_min_gap(quotas: Mapping[str, int]) -> int:
+    """Half the spacing of the largest quota over a year's working days: 10 for 12 a year,
+    so that the largest quota fits with room for holidays and busy visitors."""
+    largest = max((int(q) for q in quotas.values()), default=0)
+    return max(1, WORKING_DAYS_A_YEAR // max(largest, 1) // 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +71,24 @@ class Clash:
 
 
 @dataclass(frozen=True, slots=True)
+class Shortfall:
+    """A customer's visits wanted (quota less existing), planned, and not placed by reason."""
+
+    customer_id: int
+    tier: str
+    quota: int
+    existing: int
+    wanted: int
+    planned: int
+    fits: int  # how many visits min_gap apart the remaining working days hold
+    reasons: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def not_placed(self) -> int:
+        return self.wanted - self.planned
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     year: int
     start: date
@@ -50,6 +97,10 @@ class Plan:
     # per customer: (tier, quota, existing, proposed)
     needs: Mapping[int, tuple[str, int, int, int]] = field(default_factory=dict)
     unplaced: Mapping[int, int] = field(default_factory=dict)  # customer -> visits not placed
+    shortfalls: tuple[Shortfall, ...] = ()  # the customers with visits not placed
+    loads: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # existing, planned
+    min_gap: int = 0
+    working_days: int = 0  # the workdays from start to the end of the year
 
     def summary(self) -> dict[str, dict[str, int]]:
         """Per tier: customers, the quota they add up to, visits existing and proposed."""
@@ -105,6 +156,42 @@ def _offsets(limit: int) -> Iterable[int]:
         yield -step
 
 
+@dataclass
+class _Book:
+    """Who is busy when, and how loaded, while the plan is made."""
+
+    groups: list[list[str]]
+    max_per_day: int
+    busy: set[tuple[str, date, str]] = field(default_factory=set)
+    per_day: dict[tuple[str, date], int] = field(default_factory=lambda: defaultdict(int))
+    existing: dict[str, int] = field(default_factory=dict)
+    planned: dict[str, int] = field(default_factory=dict)
+
+    def load(self, name: str) -> int:
+        return self.existing.get(name, 0) + self.planned.get(name, 0)
+
+    def free(self, name: str, day: date, half: str) -> bool:
+        return (name, day, half) not in self.busy and self.per_day[(name, day)] < self.max_per_day
+
+    def take(self, names: Iterable[str], day: date, half: str, planned: bool = True) -> None:
+        for name in names:
+            self.busy.add((name, day, half))
+            self.per_day[(name, day)] += 1
+            if planned:
+                self.planned[name] = self.planned.get(name, 0) + 1
+
+
+@dataclass
+class _Customer:
+    """One customer's working-day positions taken (existing visits, then planned ones)."""
+
+    positions: list[int]
+    gap: int
+
+    def allows(self, position: int) -> bool:
+        return all(abs(position - p) >= max(self.gap, 1) for p in self.positions)
+
+
 def plan_year(
     year: int,
     customers: Sequence[tuple[int, str]],
@@ -116,6 +203,8 @@ def plan_year(
     start: date | None = None,
     slots: Sequence[time] = DEFAULT_SLOTS,
     visitors_per_visit: int = 2,
+    min_gap: int | None = None,
+    max_per_day: int = 1,
 ) -> Plan:
     """Propose the visits of `year` from `start` (default 1 January) on.
 
@@ -123,126 +212,197 @@ def plan_year(
     `visitor_groups` the pool by role in the order a visit takes them (marketing first,
     then technical and after-sales); `bookings` every visitor's existing visits.
     A visit gets one visitor from each group in turn (the last group fills the rest),
-    falling back to any free visitor of another group.
+    falling back to any free visitor of another group. `min_gap` (working days between two
+    visits of one customer) defaults to `default_min_gap(quotas)`; `max_per_day` caps a
+    visitor's visits a day.
     """
     if visitors_per_visit < 1:
         raise ValueError("visitors_per_visit must be at least 1")
     if not slots:
         raise ValueError("at least one time slot is needed")
+    if max_per_day < 1:
+        raise ValueError("max_per_day must be at least 1")
+    gap = default_min_gap(quotas) if min_gap is None else min_gap
+    if gap < 0:
+        raise ValueError("min_gap must not be negative")
     start = start or date(year, 1, 1)
     if start.year != year:
         raise ValueError(f"start {start} is not in {year}")
-    days = remaining_workdays(year, start, calendar)
-    clashes = find_clashes(bookings, calendar)
+    year_days = remaining_workdays(year, date(year, 1, 1), calendar)
+    first = bisect_right(year_days, start - timedelta(days=1))  # index of the first day left
+    days = year_days[first:]
 
-    groups = [sorted(set(g)) for g in visitor_groups if g]
-    busy: set[tuple[str, date, str]] = set()
-    load: dict[str, int] = {name: 0 for g in groups for name in g}
-    for username, moment in bookings:
-        day, half = half_day(moment, calendar)
-        busy.add((username, day, half))
-        if username in load and day >= start and day.year == year:
-            load[username] += 1
-    customer_days: set[tuple[int, date]] = set()
-    for customer_id, moments in existing.items():
-        for moment in moments:
-            customer_days.add((customer_id, moment.astimezone(calendar.tz).date()))
+    def position(moment: datetime) -> int:  # working days from 1 January up to that day
+        return bisect_right(year_days, moment.astimezone(calendar.tz).date())
 
-    needs: dict[int, tuple[str, int, int, int]] = {}
-    wanted: list[tuple[int, int, int]] = []  # (target day index, customer, nth)
+    book = _book(visitor_groups, max_per_day, bookings, start, year, calendar)
+    taken = {
+        customer_id: _Customer(sorted(position(m) for m in existing.get(customer_id, ())), gap)
+        for customer_id, _tier in customers
+    }
+    wanted: list[tuple[float, int]] = []  # (target index in days, customer)
+    rows: dict[int, tuple[str, int, int, int, int]] = {}  # tier, quota, have, count, fits
     for customer_id, tier in sorted(customers):
         quota = int(quotas.get(tier, 0))
         have = len(existing.get(customer_id, ()))
         count = max(0, quota - have)
-        needs[customer_id] = (tier, quota, have, count)
-        if days:
-            for nth in range(count):
-                wanted.append((int((nth + 0.5) * len(days) / count), customer_id, nth))
+        fitting = _fitting(taken[customer_id], first, len(days))
+        rows[customer_id] = (tier, quota, have, count, len(fitting))
+        wanted += [(t, customer_id) for t in _targets(count, fitting, len(days), gap)]
     wanted.sort()
 
     visits: list[ProposedVisit] = []
-    unplaced: dict[int, int] = defaultdict(int)
     placed: dict[int, int] = defaultdict(int)
-    for target, customer_id, _nth in wanted:
-        proposal = _place(
-            target, customer_id, days, slots, groups, visitors_per_visit,
-            busy, load, customer_days, calendar,
-        )  # fmt: skip
-        if proposal is None:
-            unplaced[customer_id] += 1
-            continue
-        placed[customer_id] += 1
-        visits.append(proposal)
-    for customer_id, (tier, quota, have, count) in needs.items():
-        needs[customer_id] = (tier, quota, have, placed.get(customer_id, 0))
-        if not days and count:
-            unplaced[customer_id] += count
+    for target, customer_id in wanted:
+        proposal = None
+        for crew in (visitors_per_visit, 1):  # a full crew if any day has one, else fewer
+            proposal = proposal or _place(
+                round(target), taken[customer_id], customer_id, days, first, slots,
+                (visitors_per_visit, crew), book, calendar,
+            )  # fmt: skip
+        if proposal is not None:
+            placed[customer_id] += 1
+            visits.append(proposal)
     visits.sort(key=lambda v: (v.planned_at, v.customer_id))
-    return Plan(year, start, tuple(visits), tuple(clashes), needs, dict(unplaced))
+    return _result(year, start, visits, bookings, calendar, rows, placed, book, gap, len(days))
+
+
+def _book(
+    visitor_groups: Sequence[Sequence[str]],
+    max_per_day: int,
+    bookings: Sequence[tuple[str, datetime]],
+    start: date,
+    year: int,
+    calendar: BusinessCalendar,
+) -> _Book:
+    groups = [sorted(set(g)) for g in visitor_groups if g]
+    book = _Book(groups, max_per_day, existing={name: 0 for g in groups for name in g})
+    for username, moment in bookings:
+        day, half = half_day(moment, calendar)
+        book.take([username], day, half, planned=False)
+        if username in book.existing and day >= start and day.year == year:
+            book.existing[username] += 1
+    return book
+
+
+def _fitting(customer: _Customer, first: int, length: int) -> list[int]:
+    """The earliest packing of visits min_gap apart into the days left (indexes in them):
+    as many as can fit around the customer's existing visits."""
+    out: list[int] = []
+    probe = _Customer(list(customer.positions), customer.gap)
+    for index in range(length):
+        if probe.allows(first + index + 1):
+            out.append(index)
+            probe.positions.append(first + index + 1)
+    return out
+
+
+def _targets(count: int, fitting: list[int], length: int, gap: int) -> list[float]:
+    """Where the `count` visits (at most as many as fit) should go: evenly spread, or, when
+    the gap binds, min_gap apart centred in the days left, or the packing itself."""
+    count = min(count, len(fitting))
+    if count == 0:
+        return []
+    if count == len(fitting) and len(fitting) > 1:
+        return [float(i) for i in fitting]
+    spacing = length / count
+    if spacing >= gap:
+        return [(nth + 0.5) * spacing for nth in range(count)]
+    offset = (length - 1 - (count - 1) * gap) / 2
+    return [offset + nth * gap for nth in range(count)]
+
+
+def _result(
+    year: int,
+    start: date,
+    visits: list[ProposedVisit],
+    bookings: Sequence[tuple[str, datetime]],
+    calendar: BusinessCalendar,
+    rows: Mapping[int, tuple[str, int, int, int, int]],
+    placed: Mapping[int, int],
+    book: _Book,
+    gap: int,
+    length: int,
+) -> Plan:
+    needs: dict[int, tuple[str, int, int, int]] = {}
+    unplaced: dict[int, int] = {}
+    shortfalls = []
+    for customer_id, (tier, quota, have, count, fits) in rows.items():
+        done = placed.get(customer_id, 0)
+        needs[customer_id] = (tier, quota, have, done)
+        if done >= count:
+            continue
+        unplaced[customer_id] = count - done
+        reasons: dict[str, int] = {}
+        if length == 0:
+            reasons[NO_DAYS] = count
+        else:
+            if fits < count:
+                reasons[GAP] = count - fits
+            if done < min(count, fits):
+                reasons[BUSY] = min(count, fits) - done
+        shortfalls.append(Shortfall(customer_id, tier, quota, have, count, done, fits, reasons))
+    loads = {
+        name: (book.existing.get(name, 0), book.planned.get(name, 0)) for name in book.existing
+    }
+    return Plan(
+        year, start, tuple(visits), tuple(find_clashes(bookings, calendar)), needs, unplaced,
+        tuple(shortfalls), loads, gap, length,
+    )  # fmt: skip
 
 
 def _place(
     target: int,
+    customer: _Customer,
     customer_id: int,
     days: Sequence[date],
+    first: int,
     slots: Sequence[time],
-    groups: Sequence[Sequence[str]],
-    per_visit: int,
-    busy: set[tuple[str, date, str]],
-    load: dict[str, int],
-    customer_days: set[tuple[int, date]],
+    crew: tuple[int, int],
+    book: _Book,
     calendar: BusinessCalendar,
 ) -> ProposedVisit | None:
-    """The nearest slot to the target day where the visit gets its visitors; books it."""
+    """The nearest slot to the target day that keeps the customer's gap and gets the visit
+    its visitors (`crew`: how many it asks for, and the fewest to accept; the least-loaded
+    of that day's slots); books it."""
+    per_visit, fewest = crew
     best: tuple[tuple[int, ...], date, time, tuple[str, ...]] | None = None
     for offset in _offsets(len(days)):
         index = target + offset
-        if not 0 <= index < len(days):
+        if not 0 <= index < len(days) or not customer.allows(first + index + 1):
             continue
         day = days[index]
-        if (customer_id, day) in customer_days:
-            continue
         for slot in slots:
             half = "am" if slot.hour < 12 else "pm"
-            chosen = _choose(groups, per_visit, day, half, busy, load)
-            if not chosen:
+            chosen = _choose(book, per_visit, day, half)
+            if len(chosen) < fewest:
                 continue
-            # Among the slots of this day, the one whose visitors are least loaded.
-            key = (len(chosen) * -1, *sorted(load[n] for n in chosen))
+            key = (len(chosen) * -1, *sorted(book.load(n) for n in chosen))
             if best is None or key < best[0]:
                 best = (key, day, slot, chosen)
         if best is not None:
+            customer.positions.append(first + index + 1)
             break
     if best is None:
         return None
     _key, day, slot, chosen = best
-    half = "am" if slot.hour < 12 else "pm"
-    for name in chosen:
-        busy.add((name, day, half))
-        load[name] += 1
-    customer_days.add((customer_id, day))
+    book.take(chosen, day, "am" if slot.hour < 12 else "pm")
     moment = datetime.combine(day, slot, tzinfo=calendar.tz)
     return ProposedVisit(customer_id, moment, chosen)
 
 
-def _choose(
-    groups: Sequence[Sequence[str]],
-    per_visit: int,
-    day: date,
-    half: str,
-    busy: set[tuple[str, date, str]],
-    load: Mapping[str, int],
-) -> tuple[str, ...]:
+def _choose(book: _Book, per_visit: int, day: date, half: str) -> tuple[str, ...]:
     """One least-loaded free visitor per group in order (the last group fills the rest).
 
     The first group (marketing, who organise the visit) is required; other seats fall back
     to any free visitor of another group.
     """
+    groups = book.groups
     chosen: list[str] = []
 
     def free(group: Iterable[str]) -> list[str]:
-        names = [n for n in group if n not in chosen and (n, day, half) not in busy]
-        return sorted(names, key=lambda n: (load[n], n))
+        names = [n for n in group if n not in chosen and book.free(n, day, half)]
+        return sorted(names, key=lambda n: (book.load(n), n))
 
     if not groups:
         return ()

@@ -99,15 +99,19 @@ def test_covers_the_official_years_only() -> None:
     assert BusinessCalendar(official=False).covers(2030)
 
 
-def test_uncovered_year_uses_weekends_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
+def test_uncovered_year_uses_the_builtin_holidays_and_warns_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     cal = BusinessCalendar()
     with caplog.at_level(logging.WARNING, logger="workflows.calendar"):
-        assert cal.is_workday(date(2030, 1, 1))  # a Tuesday: New Year unknown for 2030
+        assert not cal.is_workday(date(2030, 1, 1))  # a Tuesday, but New Year's Day
         assert not cal.is_workday(date(2030, 1, 5))  # Saturday
         assert cal.is_workday(date(2030, 1, 7))  # Monday
+        assert not cal.is_workday(date(2030, 10, 4))  # National Day, a Friday
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "2030" in warnings[0].getMessage()
+    assert cal.year_source(2030) == "builtin" and cal.year_source(2026) == "official"
 
 
 def test_uncovered_year_still_applies_company_overrides(caplog: pytest.LogCaptureFixture) -> None:

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workflows.calendar import BusinessCalendar
-from workflows.planning import plan_year
+from workflows.notice import parse_notice
+from workflows.planning import default_min_gap, plan_year, remaining_workdays
 
 TZ = ZoneInfo("Asia/Shanghai")
 CAL = BusinessCalendar(tz=TZ)
@@ -77,7 +78,7 @@ def test_a_customers_visits_are_spread_evenly_over_the_rest_of_the_year() -> Non
 def test_only_the_rest_of_the_year_is_planned_from_the_start_day() -> None:
     result = plan(start=date(2026, 12, 1))
     assert result.visits and min(v.planned_at.date() for v in result.visits) >= date(2026, 12, 1)
-    assert Counter(v.customer_id for v in result.visits)[1] == 12
+    assert Counter(v.customer_id for v in result.visits)[1] == 3  # 23 working days, 10 apart
 
 
 def test_no_visitor_is_booked_twice_in_a_half_day_counting_existing_bookings() -> None:
@@ -151,3 +152,107 @@ def test_no_workdays_left_means_every_needed_visit_is_unplaced() -> None:
 def test_a_start_outside_the_year_is_refused() -> None:
     with pytest.raises(ValueError):
         plan(start=date(2027, 1, 1))
+
+
+# -- spreading instead of cramming (issue 11) ----------------------------------------------
+def _working_gaps(days: list[date], calendar: BusinessCalendar = CAL) -> list[int]:
+    days = sorted(days)
+    return [calendar.working_days_between(a, b) for a, b in zip(days, days[1:], strict=False)]
+
+
+def test_the_default_gap_lets_a_quota_of_twelve_fit_in_a_year() -> None:
+    assert default_min_gap(QUOTAS) == 10
+    result = plan()
+    mine = [v.planned_at.date() for v in result.visits if v.customer_id == 1]
+    assert len(mine) == 12 and min(_working_gaps(mine)) >= 10
+    assert result.shortfalls == () and result.min_gap == 10
+
+
+def test_the_rest_of_the_year_from_today_is_not_crammed_and_says_what_does_not_fit() -> None:
+    result = plan(start=date(2026, 12, 3))
+    assert result.working_days == 21  # 3 to 31 December 2026
+    per_customer = Counter(v.customer_id for v in result.visits)
+    assert per_customer == {1: 3, 2: 3, 3: 2, 4: 2}
+    for customer_id in per_customer:
+        mine = [v.planned_at.date() for v in result.visits if v.customer_id == customer_id]
+        assert all(g >= 10 for g in _working_gaps(mine)), mine
+    short = {s.customer_id: s for s in result.shortfalls}
+    assert set(short) == {1, 2, 4}
+    assert (short[1].wanted, short[1].planned, short[1].not_placed) == (12, 3, 9)
+    assert short[1].reasons == {"gap": 9} and short[1].fits == 3
+    # three core-like visits fit only on the 1st, 11th and 21st day left, where two
+    # marketing people can take two of the three customers wanting them
+    assert short[4].reasons == {"gap": 9, "busy": 1}
+    assert result.unplaced == {1: 9, 2: 3, 4: 10}
+    per_day = Counter((name, v.planned_at.date()) for v in result.visits for name in v.visitors)
+    assert max(per_day.values()) == 1  # nobody on two visits a day
+
+
+def test_the_gap_counts_the_customers_existing_visits() -> None:
+    existing = {1: [at("2026-12-10"), at("2026-12-24")]}
+    result = plan(customers=[(1, "core")], existing=existing, start=date(2026, 12, 3))
+    mine = [v.planned_at.date() for v in result.visits]
+    every = mine + [date(2026, 12, 10), date(2026, 12, 24)]
+    assert min(_working_gaps(every)) >= 10
+    assert result.shortfalls[0].reasons == {"gap": 10 - len(mine)}
+
+
+def test_a_configured_gap_is_kept() -> None:
+    result = plan(customers=[(1, "core")], min_gap=30)
+    mine = [v.planned_at.date() for v in result.visits]
+    assert min(_working_gaps(mine)) >= 30 and len(mine) == 9  # 248 working days hold 9
+    assert result.shortfalls[0].reasons == {"gap": 3}
+
+
+def test_visitors_are_balanced_by_their_load_existing_visits_included() -> None:
+    bookings = [("mary", at(f"2026-{m:02d}-15", 10)) for m in range(1, 12)]
+    result = plan(customers=[(i, "core") for i in range(1, 5)], bookings=bookings)
+    load = Counter(name for v in result.visits for name in v.visitors)
+    assert result.loads["mary"] == (11, load["mary"])
+    later = plan(customers=[(i, "core") for i in range(1, 5)], bookings=bookings,
+                 start=date(2026, 6, 1))  # fmt: skip
+    assert later.loads["mary"][0] == 6  # her visits of June to November
+    totals = {name: sum(later.loads[name]) for name in GROUPS[0]}
+    assert later.loads["mary"][1] < later.loads["mia"][1]  # she has six already
+    assert abs(totals["mary"] - totals["mia"]) <= 2, later.loads
+
+
+def test_a_single_busy_visitor_leaves_visits_unplaced_saying_so() -> None:
+    december = [d for d in remaining_workdays(2026, date(2026, 12, 3), CAL)]
+    bookings = [("mary", at(d.isoformat(), 10)) for d in december[:15]]
+    result = plan(customers=[(1, "important")], visitor_groups=[["mary"], ["tom"]],
+                  bookings=bookings, start=date(2026, 12, 3))  # fmt: skip
+    assert [v.planned_at.date() for v in result.visits] == [date(2026, 12, 24)]
+    short = result.shortfalls[0]
+    assert (short.wanted, short.planned, short.fits) == (6, 1, 3)
+    assert short.reasons == {"gap": 3, "busy": 2}
+
+
+def test_2027_without_official_data_books_no_public_holiday() -> None:
+    cal = BusinessCalendar(tz=TZ)
+    result = plan(year=2027, calendar=cal, customers=[(i, "core") for i in range(1, 21)])
+    days = {v.planned_at.date() for v in result.visits}
+    off = {date(2027, 1, 1)} | {date(2027, 5, d) for d in range(1, 6)}
+    off |= {date(2027, 10, d) for d in range(1, 8)} | {date(2027, 2, d) for d in range(5, 13)}
+    assert days and not days & off
+    assert all(d.weekday() < 5 for d in days)
+
+
+def test_make_up_saturdays_are_working_days_for_the_plan() -> None:
+    days = remaining_workdays(2026, date(2026, 2, 9), CAL)
+    assert date(2026, 2, 14) in days and date(2026, 2, 28) in days
+    assert date(2026, 2, 16) not in days
+    result = plan(customers=[(i, "core") for i in range(1, 41)], start=date(2026, 2, 9))
+    saturdays = {v.planned_at.date() for v in result.visits if v.planned_at.weekday() == 5}
+    assert saturdays and saturdays <= {date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9),
+                                       date(2026, 10, 10)}  # fmt: skip
+
+
+def test_a_loaded_notice_decides_the_plans_days() -> None:
+    cal = BusinessCalendar(tz=TZ)
+    notice = "一、国庆节：9月30日（周四）至10月8日（周五）放假调休，共9天。10月9日（周六）上班。"
+    cal.load_official([parse_notice(notice, year=2027)])
+    days = remaining_workdays(2027, date(2027, 9, 27), cal)
+    assert days[:5] == [date(2027, 9, 27), date(2027, 9, 28), date(2027, 9, 29),
+                        date(2027, 10, 9), date(2027, 10, 11)]  # fmt: skip
+    assert date(2027, 1, 1) in remaining_workdays(2027, date(2027, 1, 1), cal)  # not listed

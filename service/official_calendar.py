@@ -1,0 +1,161 @@
+"""China's official holidays loaded from the State Council's notice, shared by every process.
+
+An admin pastes (or the CLI reads) the notice's text; `workflows.notice.parse_notice` reads
+its holidays and make-up working days, and `save` stores the year in
+`official_calendar_years`. Every process's business calendar follows that table: `sync`
+(before each request, each job and each command that needs it) compares the stored
+fingerprints with the ones the calendar holds, one small query, and reloads the years only
+when they changed. Deadlines, supervision and the annual plan all read that one calendar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, request
+
+from service import repository as repo
+from service import runtime
+from service.errors import Forbidden, InvalidRequest
+from service.extensions import db
+from service.models import OfficialCalendarYear
+from workflows.calendar import YearSource
+from workflows.holidays import OfficialYear
+from workflows.notice import NoticeError, Problem, parse_notice
+
+log = logging.getLogger(__name__)
+LOADERS = frozenset({"admin"})
+MAX_TEXT = 20_000
+table = OfficialCalendarYear.__table__
+
+MESSAGES = {  # what the plan says of its year's calendar (the pages translate them)
+    YearSource.OFFICIAL: "the official holidays of %(year)s",
+    YearSource.BUILTIN: (
+        "no official holiday list for %(year)s yet: the fixed holidays (元旦, 劳动节, 国庆节)"
+        " and estimated lunar ones are days off, make-up working days are unknown; an"
+        " administrator can load the State Council's notice"
+    ),
+    YearSource.WEEKDAYS: "the company calendar: Monday to Friday are working days",
+}
+
+
+class NoticeRefused(InvalidRequest):
+    """A notice that gives no holiday or disagrees with itself: 422 naming each problem."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("the notice cannot be loaded", {"text": [str(p) for p in problems]})
+        self.problems = problems
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def follow_the_database() -> None:
+        if request.endpoint != "static":
+            sync()
+
+
+def sync() -> None:
+    """Bring this process's calendar to the official years in the database (app context)."""
+    calendar = runtime.registry().calendar
+    try:
+        with db.engine.connect() as conn:
+            stamps = conn.execute(sa.select(table.c.year, table.c.digest).order_by("year"))
+            stamp = ",".join(f"{r.year}:{r.digest}" for r in stamps)
+            if stamp == calendar.official_stamp:
+                return
+            rows = conn.execute(sa.select(table.c.days)).all()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # not migrated yet
+        log.debug("no official_calendar_years table yet", exc_info=True)
+        return
+    calendar.load_official([OfficialYear.from_dict(r.days) for r in rows], stamp)
+
+
+def digest(year: OfficialYear) -> str:
+    text = json.dumps(year.as_dict(), sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def read(text: object, year: object = None) -> OfficialYear:
+    """The notice's year, or `NoticeRefused` / `InvalidRequest` (422) saying why not."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidRequest("the notice cannot be loaded", {"text": ["Must not be blank."]})
+    if len(text) > MAX_TEXT:
+        raise InvalidRequest(
+            "the notice cannot be loaded", {"text": [f"at most {MAX_TEXT} characters"]}
+        )
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        raise InvalidRequest("the notice cannot be loaded", {"year": ["Not a valid integer."]})
+    if year is not None and not 2000 <= year <= 2100:
+        raise InvalidRequest(
+            "the notice cannot be loaded",
+            {"year": ["Must be greater than or equal to 2000 and less than or equal to 2100."]},
+        )
+    try:
+        return parse_notice(text, year)
+    except NoticeError as err:
+        raise NoticeRefused(err.problems) from None
+
+
+def load(
+    text: object, username: str, role: str, year: object = None, dry_run: bool = False
+) -> dict[str, Any]:
+    """Read a notice and, unless a dry run, store its year (replacing one loaded before) and
+    follow it here at once (the other processes at their next request or job)."""
+    if role not in LOADERS:
+        raise Forbidden("only an administrator may load the official holidays")
+    parsed = read(text, year)
+    out = {"dry_run": dry_run, **describe(parsed)}
+    if dry_run:
+        return out
+    assert isinstance(text, str)
+    now = runtime.now()
+    row = {
+        "year": parsed.year,
+        "days": parsed.as_dict(),
+        "notice": text,
+        "digest": digest(parsed),
+        "loaded_by": username,
+        "loaded_at": now,
+    }
+    with repo.writing() as conn:
+        conn.execute(sa.delete(table).where(table.c.year == parsed.year))
+        conn.execute(sa.insert(table).values(**row))
+    sync()
+    return {**out, "loaded_by": username, "loaded_at": now.isoformat()}
+
+
+def describe(year: OfficialYear) -> dict[str, Any]:
+    return {**year.as_dict(), "replaces": status(year.year)["source"]}
+
+
+def loaded() -> list[dict[str, Any]]:
+    """The years loaded, newest first, with who loaded them and when."""
+    with repo.reading() as conn:
+        rows = conn.execute(sa.select(table).order_by(table.c.year.desc())).all()
+    return [
+        {
+            **r.days,
+            "loaded_by": r.loaded_by,
+            "loaded_at": r.loaded_at.isoformat(),
+        }
+        for r in rows
+    ]
+
+
+def status(year: int) -> dict[str, Any]:
+    """Where `year`'s days off come from, for the plan: `source` official | builtin |
+    weekdays, a message, and the holidays the calendar knows by name (built-in: with the
+    estimated ones marked; none listed for the package's years)."""
+    calendar = runtime.registry().calendar
+    source = calendar.year_source(year)
+    return {
+        "year": year,
+        "source": source.value,
+        "loaded": year in calendar.loaded_years,
+        "message": MESSAGES[source] % {"year": year},
+        "holidays": [span.as_dict() for span in calendar.holidays_of(year)],
+    }
