@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0010_calendar'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
