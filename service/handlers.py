@@ -36,7 +36,7 @@ def load_visible(
     kind: Kind, instance_id: int, actor: Actor, conn: Connection | None = None
 ) -> dict[str, Any]:
     row = repo.load(kind, instance_id, conn)
-    if row is None or not visibility.can_see(kind, row, actor):
+    if row is None or not visibility.can_see(kind, row, actor, conn):
         raise NotFound(f"no {kind.title} {instance_id}")
     return row
 

@@ -50,7 +50,7 @@ def _check_issue_origin(
         return None
     if visit_id is not None:
         visit = repo.load(VISIT, visit_id, conn)
-        if visit is None or not visibility.can_see(VISIT, visit, actor):
+        if visit is None or not visibility.can_see(VISIT, visit, actor, conn):
             errors["visit_id"] = [f"no visit {visit_id}"]
             return None
         if customer_id is not None and customer_id != visit["customer_id"]:
@@ -86,7 +86,7 @@ def _check_related(
             continue
         target = KINDS[item["workflow"]]
         row = repo.load(target, item["id"], conn)
-        if row is None or not visibility.can_see(target, row, actor):
+        if row is None or not visibility.can_see(target, row, actor, conn):
             errors.setdefault("related", []).append(f"item {i}: no {target.title} {item['id']}")
             continue
         out.append({"workflow": item["workflow"], "id": item["id"]})
