@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, g, render_template
 from flask_babel import get_locale, gettext
 
 from service import repository as repo
@@ -146,6 +146,29 @@ def user_options() -> list[tuple[str, str]]:
     ]
 
 
+def user_names() -> dict[str, str]:
+    """Display names by username (the username where a person has none), once per request."""
+    names: dict[str, str] | None = g.get("_user_names")
+    if names is None:
+        users = User.__table__
+        rows = repo.connection().execute(sa.select(users.c.username, users.c.display_name))
+        names = {r.username: r.display_name or r.username for r in rows}
+        names["system"] = _("System")
+        g._user_names = names
+    return names
+
+
+def person(username: Any) -> str:
+    """A person as pages show them: the display name, never the bare username if there is one."""
+    if username is None or username == "":
+        return ""
+    return user_names().get(str(username), str(username))
+
+
+def people(usernames: Any) -> str:
+    return ", ".join(person(u) for u in as_list(usernames or []))
+
+
 def department_options() -> list[tuple[str, str]]:
     d = Department.__table__
     rows = repo.connection().execute(sa.select(d.c.code, d.c.name).order_by(d.c.code))
@@ -176,7 +199,7 @@ def show(spec: FieldSpec, value: Any, names: Mapping[str, Mapping[str, str]]) ->
         labels = {c.value: c.label.get(lang()) for c in spec.choices}
         return ", ".join(labels.get(v, str(v)) for v in as_list(value))
     if t in (FieldType.USER, FieldType.USERS):
-        return ", ".join(str(v) for v in as_list(value))
+        return people(value)
     if t is FieldType.DATETIME:
         return local_time(value)
     return str(value)

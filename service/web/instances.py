@@ -26,6 +26,7 @@ from service.web.common import (
     department_options,
     error_page,
     lang,
+    person,
     show,
     translated,
     trigger_label,
@@ -60,10 +61,28 @@ def _fields_of(transitions: Sequence[TransitionSpec]) -> list[FieldSpec]:
     return list(seen.values())
 
 
+def _rows(
+    specs: Sequence[FieldSpec], values: Mapping[str, Any], names: Mapping[str, Any]
+) -> list[tuple[str, str, str]]:
+    return [
+        (s.label.get(lang()), show(s, values.get(s.name), names), s.name)
+        for s in specs
+        if s.name in values
+    ]
+
+
 def data_sections(
-    kind: Kind, rep: Mapping[str, Any], definition: Definition, create_title: str | None = None
+    kind: Kind,
+    rep: Mapping[str, Any],
+    definition: Definition,
+    create_title: str | None = None,
+    history: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """The creation fields (as they stand now), then each transition's last submitted data."""
+    """The creation fields (as they stand now), then each step's last submitted data.
+
+    The steps come in the order of the history (`history`, newest first), by their latest
+    round: a record sent back and submitted again comes after the rework that asked for it.
+    """
     create_title = create_title or _("Plan")
     names = names_for(kind)
     data = rep.get("data") or {}
@@ -78,20 +97,26 @@ def data_sections(
             ],
         }
     ]
-    for trigger in definition.triggers:
-        if trigger not in data:
-            continue
+    latest: dict[str, Mapping[str, Any]] = {}
+    rounds: dict[str, int] = {}
+    for event in reversed(history):  # oldest first: the latest round of each step wins
+        trigger = event["trigger"]
+        if trigger in data:
+            latest.pop(trigger, None)  # re-insert: dicts keep the order of the latest rounds
+            latest[trigger] = event
+            rounds[trigger] = rounds.get(trigger, 0) + 1
+    order = list(latest) + [t for t in definition.triggers if t in data and t not in latest]
+    for trigger in order:
         specs = _fields_of(definition.transitions_named(trigger))
-        values = data[trigger]
+        event = latest.get(trigger)
         sections.append(
             {
                 "id": trigger,
                 "title": trigger_label(definition, trigger),
-                "rows": [
-                    (s.label.get(lang()), show(s, values.get(s.name), names), s.name)
-                    for s in specs
-                    if s.name in values
-                ],
+                "rows": _rows(specs, data[trigger], names),
+                "at": event["at"] if event else None,
+                "actor": event["actor"] if event else None,
+                "rounds": rounds.get(trigger, 1),
             }
         )
     return sections
@@ -115,34 +140,48 @@ def deadline_rows(rep: Mapping[str, Any], definition: Definition) -> list[dict[s
 
 
 def history_rows(kind: Kind, instance_id: int, definition: Definition) -> list[dict[str, Any]]:
+    """The timeline, newest first: every event with the data submitted in it, so that each
+    round of a step (a record sent back and submitted again) stays visible."""
     from service import repository as repo
 
     events, _total = repo.history(kind.workflow, instance_id, 1, 1000)
-    return [
-        {
-            "at": e["at"],
-            "actor": e["actor"],
-            "source": e["source"],
-            "trigger": e["trigger"],
-            "label": trigger_label(definition, e["trigger"]),
-            "from": e["from_state"],
-            "to": e["to_state"],
-            "version": e["version"],
-        }
-        for e in events
-    ]
+    names = names_for(kind)
+    rows = []
+    for e in reversed(events):
+        trigger = e["trigger"]
+        specs: Sequence[FieldSpec] = ()
+        if trigger is None:
+            specs = ()  # the creation's data is the first card, as it stands now
+        elif not trigger.startswith("expire:"):
+            specs = _fields_of(definition.transitions_named(trigger))
+        rows.append(
+            {
+                "at": e["at"],
+                "actor": e["actor"],
+                "actor_name": person(e["actor"]),
+                "source": e["source"],
+                "trigger": trigger,
+                "label": trigger_label(definition, trigger),
+                "from": e["from_state"],
+                "to": e["to_state"],
+                "version": e["version"],
+                "rows": _rows(specs, e["data"] or {}, names),
+            }
+        )
+    return rows
 
 
 def instance_context(kind: Kind, instance_id: int, create_title: str) -> dict[str, Any]:
     """What an instance page shows; 404 when the user may not see the instance."""
     rep = handlers.get(kind, instance_id, web_actor())
     definition = definition_of(kind, rep["definition_version"])
+    history = history_rows(kind, instance_id, definition)
     return {
         "kind": kind,
         "instance": rep,
-        "sections": data_sections(kind, rep, definition, create_title),
+        "sections": data_sections(kind, rep, definition, create_title, history),
         "deadlines": deadline_rows(rep, definition),
-        "history": history_rows(kind, instance_id, definition),
+        "history": history,
         "diagram": mermaid(definition, rep["state"], lang()),
         "states": [(s.name, s.label.get(lang()), s.final) for s in definition.states.values()],
         "buttons": [(t, trigger_label(definition, t)) for t in rep["allowed_triggers"]],

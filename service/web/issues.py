@@ -34,6 +34,7 @@ from service.web.common import (
     error_page,
     lang,
     local_time,
+    person,
     represent_rows,
     state_label,
     translated,
@@ -89,7 +90,7 @@ def ledger_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "department": departments.get(i["responsible_department"] or "", "")
             if i["responsible_department"]
             else "",
-            "person": i["responsible_person"] or "",
+            "person": person(i["responsible_person"]),
             "due_at": local_time(i["due_at"]) if i["due_at"] else "",
             "overdue": i["overdue"],
         }
