@@ -88,7 +88,8 @@ def prepare_creation(
         attrs = workflow.create_form.load(payload)
     except InvalidData as err:
         raise InvalidRequest(f"invalid {kind.title} fields", err.errors) from None
-    references.check_creation(conn, kind, attrs, ctx.actor, related)
+    fields = workflow.definition.create.fields
+    references.check_creation(conn, kind, attrs, ctx.actor, related, fields)
     outcome = workflow.create(ctx.actor, payload, runtime.now())
     if kind is RECTIFICATION:  # `related` is the service's creation field, not the form's
         outcome = outcome._replace(json_data={**outcome.json_data, "related": attrs["related"]})

@@ -20,14 +20,20 @@ from workflows.spec import FieldSpec, FieldType
 
 
 def check_creation(
-    conn: Connection, kind: Kind, attrs: dict[str, Any], actor: Actor, related: Any
+    conn: Connection,
+    kind: Kind,
+    attrs: dict[str, Any],
+    actor: Actor,
+    related: Any,
+    fields: tuple[FieldSpec, ...] = (),
 ) -> None:
+    """Check what a creation names; `fields`: the creation form's, for the people it names."""
     errors: dict[str, list[str]] = {}
     refusal = None
+    _check_people(conn, fields, attrs, errors)
     if kind is VISIT:
         if not _exists(conn, Customer.__table__, "id", attrs["customer_id"]):
             errors["customer_id"] = [f"no customer {attrs['customer_id']}"]
-        _check_users(conn, attrs.get("visitors") or [], "visitors", errors)
     elif kind is ISSUE:
         refusal = _check_issue_origin(conn, attrs, actor, errors)
     elif kind is RECTIFICATION:
@@ -99,38 +105,65 @@ def _exists(conn: Connection, table: sa.Table, column: str, value: Any) -> bool:
     )
 
 
-_ACTIVE_USERS = sa.select(User.__table__.c.username).where(
-    User.__table__.c.username.in_(sa.bindparam("names", expanding=True)),
-    User.__table__.c.active,
+_users = User.__table__
+_ACTIVE_USERS = sa.select(_users.c.username, _users.c.role, _users.c.department).where(
+    _users.c.username.in_(sa.bindparam("names", expanding=True)),
+    _users.c.active,
 )
 
 
 def _check_users(
-    conn: Connection, names: list[str], field: str, errors: dict[str, list[str]]
+    conn: Connection,
+    names: list[str],
+    field: str,
+    errors: dict[str, list[str]],
+    spec: FieldSpec | None = None,
 ) -> None:
+    """The people exist and are active, and (with `spec`) are of the roles and departments
+    the field declares: a visitor is never an administrator or a manager of the company."""
     if not names:
         return
-    known = set(conn.execute(_ACTIVE_USERS, {"names": list(names)}).scalars())
+    known = {r.username: r for r in conn.execute(_ACTIVE_USERS, {"names": list(names)})}
     unknown = [n for n in names if n not in known]
     if unknown:
         errors.setdefault(field, []).append(f"unknown users: {', '.join(unknown)}")
+    if spec is None:
+        return
+    barred = [
+        n for n in names if n in known and not spec.eligible(known[n].role, known[n].department)
+    ]
+    if barred:
+        errors.setdefault(field, []).append(f"not eligible for this field: {', '.join(barred)}")
 
 
-def check_references(
-    fields: tuple[FieldSpec, ...], values: Mapping[str, Any], conn: Connection
+def _check_people(
+    conn: Connection,
+    fields: tuple[FieldSpec, ...],
+    values: Mapping[str, Any],
+    errors: dict[str, list[str]],
 ) -> None:
-    """Users and departments named in a form must exist."""
-    errors: dict[str, list[str]] = {}
     for f in fields:
         value = values.get(f.name)
         if value is None:
             continue
         if f.type is FieldType.USER:
-            _check_users(conn, [value], f.name, errors)
+            _check_users(conn, [value], f.name, errors, f)
         elif f.type is FieldType.USERS:
-            _check_users(conn, list(value), f.name, errors)
-        elif f.type is FieldType.DEPARTMENT and not _exists(
-            conn, Department.__table__, "code", value
+            _check_users(conn, list(value), f.name, errors, f)
+
+
+def check_references(
+    fields: tuple[FieldSpec, ...], values: Mapping[str, Any], conn: Connection
+) -> None:
+    """Users and departments named in a form must exist; people must be eligible."""
+    errors: dict[str, list[str]] = {}
+    _check_people(conn, fields, values, errors)
+    for f in fields:
+        value = values.get(f.name)
+        if (
+            value is not None
+            and f.type is FieldType.DEPARTMENT
+            and not _exists(conn, Department.__table__, "code", value)
         ):
             errors[f.name] = [f"no department {value!r}"]
     if errors:

@@ -53,6 +53,8 @@ FIELD_KEYS = {
     "max",
     "sets",
     "accepts_date",
+    "roles",
+    "departments",
 }
 RECIPIENT_KINDS = {"visitors", "raiser", "responsible_person"}
 RECIPIENT_REF_KINDS = {"department_manager", "department", "role"}

@@ -71,6 +71,15 @@ class FieldSpec:
     max: float | None = None
     sets: str | None = None  # the instance attribute this field's value is copied onto
     accepts_date: bool = False  # a datetime that may be given as a bare date (a due date)
+    # who a user/users field may name: people of these roles, of these departments (empty: any)
+    roles: frozenset[str] = frozenset()
+    departments: tuple[str, ...] = ()
+
+    def eligible(self, role: str, department: str | None) -> bool:
+        """Whether a person of `role` in `department` may be named in this field."""
+        if self.roles and role not in self.roles:
+            return False
+        return not self.departments or department in self.departments
 
     @property
     def choice_values(self) -> tuple[str, ...]:

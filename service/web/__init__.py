@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
         notices,
         plans,
         reviews,
+        search,
         supervision,
         views,
     )

@@ -21,7 +21,7 @@ from service.kinds import Kind
 from service.models import Customer, Department, User
 from service.representation import represent
 from service.web.auth import web_actor
-from service.web.forms import Choices
+from service.web.forms import Choices, Person, Ref
 from workflows.spec import Definition, FieldSpec, FieldType
 
 bp = Blueprint(
@@ -140,8 +140,27 @@ def user_options() -> list[tuple[str, str]]:
         .where(users.c.active, users.c.role != "integration")
         .order_by(users.c.username)
     )
+    return [(r.username, r.display_name or r.username) for r in rows]
+
+
+def person_options() -> list[Person]:
+    """Everyone a people picker may offer, by department then name; each field filters."""
+    users = User.__table__
+    rows = repo.connection().execute(
+        sa.select(users.c.username, users.c.display_name, users.c.role, users.c.department)
+        .where(users.c.active, users.c.role != "integration")
+        .order_by(users.c.department, users.c.display_name, users.c.username)
+    )
+    departments = dict(department_options())
     return [
-        (r.username, f"{r.display_name} ({r.username})" if r.display_name else r.username)
+        Person(
+            r.username,
+            " · ".join(
+                x for x in (r.display_name or r.username, departments.get(r.department or "")) if x
+            ),
+            r.role,
+            r.department,
+        )
         for r in rows
     ]
 
@@ -181,8 +200,16 @@ def customer_options() -> list[tuple[str, str]]:
     return [(str(r.id), r.name) for r in rows]
 
 
-def choices(**overrides: Sequence[tuple[str, str]]) -> Choices:
-    return Choices(users=user_options(), departments=department_options(), overrides=overrides)
+def choices(
+    refs: Mapping[str, Ref] | None = None, **overrides: Sequence[tuple[str, str]]
+) -> Choices:
+    return Choices(
+        users=user_options(),
+        departments=department_options(),
+        overrides=overrides,
+        people=person_options(),
+        refs=refs or {},
+    )
 
 
 def show(spec: FieldSpec, value: Any, names: Mapping[str, Mapping[str, str]]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
@@ -19,6 +19,25 @@ from werkzeug.datastructures import MultiDict
 from workflows.spec import FieldSpec, FieldType
 
 Option = tuple[str, str]  # value, label
+
+
+class Person(NamedTuple):
+    """Someone a people picker may offer: the field's `roles` and `departments` decide."""
+
+    username: str
+    label: str  # the display name and department, as the picker shows it
+    role: str
+    department: str | None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An id field chosen by search: where to search, and the labels of the chosen ids."""
+
+    search_url: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    multiple: bool = False
+
 
 WIDGETS: dict[FieldType, str] = {
     FieldType.STRING: "input",
@@ -55,6 +74,16 @@ class BoundField:
     step: str | None = None
     min: float | None = None
     max: float | None = None
+    multiple: bool = False  # a people or ref picker that takes several
+    search_url: str | None = None  # a ref picker's search endpoint
+    filterable: bool = False  # a select with a filter box (people, customers...)
+
+    @property
+    def chosen(self) -> list[Option]:
+        """A picker's chosen values with their labels, in the order chosen."""
+        labels = dict(self.options)
+        picked = self.values if self.multiple else [self.value] if self.value else []
+        return [(v, labels.get(v, v)) for v in picked]
 
     @property
     def id(self) -> str:
@@ -68,6 +97,8 @@ class Choices:
     users: Sequence[Option] = ()
     departments: Sequence[Option] = ()
     overrides: Mapping[str, Sequence[Option]] = field(default_factory=dict)  # name -> options
+    people: Sequence[Person] = ()  # for user and users fields, filtered by each field
+    refs: Mapping[str, Ref] = field(default_factory=dict)  # name -> chosen by search
 
 
 def bind(
@@ -80,19 +111,8 @@ def bind(
     """The fields with what was typed (`raw`, as submitted) and the engine's errors."""
     out = []
     for spec in specs:
-        widget = WIDGETS[spec.type]
-        if spec.type is FieldType.DATETIME and spec.accepts_date:
-            widget = "date"  # a due date: the end of that working day
-        options: list[Option] = []
-        if spec.name in choices.overrides:
-            options = list(choices.overrides[spec.name])
-            widget = "multiselect" if spec.type in LIST_TYPES else "select"
-        elif spec.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
-            options = [(c.value, c.label.get(lang)) for c in spec.choices]
-        elif spec.type in (FieldType.USER, FieldType.USERS):
-            options = list(choices.users)
-        elif spec.type is FieldType.DEPARTMENT:
-            options = list(choices.departments)
+        widget, options = _widget(spec, lang, choices)
+        ref = choices.refs.get(spec.name)
         bound = BoundField(
             name=spec.name,
             widget=widget,
@@ -105,13 +125,38 @@ def bind(
             min=spec.min,
             max=spec.max,
             step="any" if spec.type is FieldType.NUMBER else None,
+            multiple=spec.type in LIST_TYPES or bool(ref and ref.multiple),
+            search_url=ref.search_url if ref else None,
+            filterable=spec.name in choices.overrides
+            or spec.type in (FieldType.USER, FieldType.USERS),
         )
-        if spec.type in LIST_TYPES:
+        if bound.multiple:
             bound.values = raw.getlist(spec.name)
         else:
             bound.value = raw.get(spec.name, "")
         out.append(bound)
     return out
+
+
+def _widget(spec: FieldSpec, lang: str, choices: Choices) -> tuple[str, list[Option]]:
+    """The widget of a field and the options it offers."""
+    if spec.name in choices.refs:
+        return "ref", list(choices.refs[spec.name].labels.items())
+    if spec.name in choices.overrides:
+        options = list(choices.overrides[spec.name])
+        return ("multiselect" if spec.type in LIST_TYPES else "select"), options
+    if spec.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
+        return WIDGETS[spec.type], [(c.value, c.label.get(lang)) for c in spec.choices]
+    if spec.type in (FieldType.USER, FieldType.USERS):
+        if not choices.people:
+            return WIDGETS[spec.type], list(choices.users)
+        eligible = [p for p in choices.people if spec.eligible(p.role, p.department)]
+        return WIDGETS[spec.type], [(p.username, p.label) for p in eligible]
+    if spec.type is FieldType.DEPARTMENT:
+        return WIDGETS[spec.type], list(choices.departments)
+    if spec.type is FieldType.DATETIME and spec.accepts_date:
+        return "date", []  # a due date: the end of that working day
+    return WIDGETS[spec.type], []
 
 
 def parse(specs: Iterable[FieldSpec], form: MultiDict[str, str], tz: ZoneInfo) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def data_sections(
     names = names_for(kind)
     data = rep.get("data") or {}
     created = {**(data.get("create") or {}), **{k: rep.get(k) for k in kind.fields}}
-    sections = [
+    sections: list[dict[str, Any]] = [
         {
             "id": "create",
             "title": create_title,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from service import repository as repo
 from service.api.instances import _filters as list_filters
 from service.errors import InvalidRequest
 from service.kinds import ISSUE, VISIT
+from service.web import search
 from service.web.auth import login_required, web_actor
 from service.web.common import (
     _,
@@ -233,11 +233,11 @@ def visit_options() -> list[tuple[str, str]]:
     ]
 
 
-def _start_values(visits: Mapping[str, str]) -> MultiDict[str, str]:
+def _start_values() -> MultiDict[str, str]:
     """A raise form starts from the visit asked for (`?visit_id=`) and its customer."""
     raw: MultiDict[str, str] = MultiDict()
     visit_id = request.args.get("visit_id", "")
-    if visit_id in visits:
+    if visit_id in search.labels(VISIT, [visit_id]):  # only a visit the user may see
         raw["visit_id"] = visit_id
         row = repo.load(VISIT, int(visit_id))
         if row is not None:
@@ -256,7 +256,6 @@ def issue_new() -> Any:
     if not workflow.may_create(actor):
         return error_page(403, _("Your role may not raise issues."))
     specs = workflow.definition.create.fields
-    visits = visit_options()
     errors: dict[str, Any] = {}
     status = 200
     if request.method == "POST":
@@ -270,10 +269,9 @@ def issue_new() -> Any:
             flash(_("Issue #%(id)s raised.", id=rep["id"]), "success")
             return redirect(url_for("web.issue", issue_id=rep["id"]))
     else:
-        raw = _start_values(dict(visits))
-    fields = bind(
-        specs, raw, errors, lang(), choices(visit_id=visits, customer_id=customer_options())
-    )
+        raw = _start_values()
+    refs = {"visit_id": search.ref("visit", [raw.get("visit_id", "")])}
+    fields = bind(specs, raw, errors, lang(), choices(refs, customer_id=customer_options()))
     return render_template("web/issue_new.html", fields=fields, errors=errors), status
 
 

@@ -9,6 +9,7 @@ finding links the finding to it in the same transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from service.api.instances import _filters as list_filters
 from service.errors import Conflict, InvalidRequest, NotFound
 from service.kinds import RECTIFICATION
 from service.models import Finding
+from service.web import search
 from service.web.auth import login_required, web_actor
 from service.web.common import (
     _,
@@ -36,7 +38,7 @@ from service.web.common import (
     tz,
     visible_rows,
 )
-from service.web.forms import bind, parse
+from service.web.forms import BoundField, bind, parse
 from service.web.instances import fire_page, instance_context
 from service.web.views import _date_arg, summary
 
@@ -96,15 +98,19 @@ def notices() -> str:
 
 
 # -- issuing -------------------------------------------------------------------------------
+def related_tokens(form: MultiDict[str, str], name: str) -> list[str]:
+    """The ids given for `name`: one per picked item, or typed (without the script) as a
+    list separated by commas or spaces."""
+    text = " ".join(form.getlist(name))
+    return [t.lstrip("#") for t in re.split(r"[\s,，、;]+", text.strip()) if t.lstrip("#")]
+
+
 def parse_related(form: MultiDict[str, str], errors: dict[str, list[str]]) -> list[Any]:
-    """`related_visits` and `related_issues` (ids separated by commas or spaces) as
-    `[{workflow, id}]`; a token that is not an id is an error next to its field."""
+    """`related_visits` and `related_issues` as `[{workflow, id}]`; a token that is not an id
+    is an error next to its field."""
     related: list[Any] = []
     for workflow, name in RELATED:
-        for token in re.split(r"[\s,，、;]+", form.get(name, "").strip()):
-            token = token.lstrip("#")
-            if not token:
-                continue
+        for token in related_tokens(form, name):
             if _ID.fullmatch(token):
                 item = {"workflow": workflow, "id": int(token)}
                 if item not in related:
@@ -112,6 +118,33 @@ def parse_related(form: MultiDict[str, str], errors: dict[str, list[str]]) -> li
             else:
                 errors.setdefault(name, []).append(_("Not an id: %(value)s", value=token))
     return related
+
+
+def related_fields(
+    form: MultiDict[str, str], errors: Mapping[str, Sequence[str]]
+) -> list[BoundField]:
+    """The related visits and issues, each a picker that searches what the user may see."""
+    labels = {"related_visits": _("Related visits"), "related_issues": _("Related issues")}
+    out = []
+    for workflow, name in RELATED:
+        values = [t for t in related_tokens(form, name) if _ID.fullmatch(t)]
+        ref = search.ref(workflow, values, multiple=True)
+        out.append(
+            BoundField(
+                name,
+                "ref",
+                labels[name],
+                _("Search by customer, place or title, and choose as many as apply."),
+                False,
+                options=list(ref.labels.items()),
+                values=values,
+                value=" ".join(t for t in related_tokens(form, name) if not _ID.fullmatch(t)),
+                errors=list(errors.get(name, ())),
+                multiple=True,
+                search_url=ref.search_url,
+            )
+        )
+    return out
 
 
 def related_errors(messages: list[str], related: list[Any]) -> dict[str, list[str]]:
@@ -232,12 +265,8 @@ def notice_new() -> Any:
         "web/notice_new.html",
         fields=fields,
         errors=errors,
-        raw=raw,
         finding=finding,
-        related_fields=[
-            ("related_visits", _("Related visits (ids)")),
-            ("related_issues", _("Related issues (ids)")),
-        ],
+        related_fields=related_fields(raw, errors),
     ), status
 
 
