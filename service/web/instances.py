@@ -15,7 +15,8 @@ from flask import abort, flash, g, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from service import handlers, runtime
-from service.kinds import Kind
+from service.kinds import VISIT, Kind
+from service.web import search
 from service.web.auth import web_actor
 from service.web.common import (
     _,
@@ -41,9 +42,12 @@ from workflows.spec import Definition, FieldSpec, TransitionSpec
 NO_CARRY = frozenset({"reason"})
 
 
-def names_for(kind: Kind) -> dict[str, dict[str, str]]:
-    """Display names for the fields that hold a reference: customers, departments, visits."""
+def names_for(kind: Kind, visit_ids: Sequence[Any] = ()) -> dict[str, dict[str, str]]:
+    """Display names for the fields that hold a reference: customers, departments, visits
+    (those of `visit_ids` the user may see)."""
     names: dict[str, dict[str, str]] = {}
+    if "visit_id" in kind.fields and visit_ids:
+        names["visit_id"] = search.labels(VISIT, visit_ids)
     if "customer_id" in kind.fields:
         names["customer_id"] = dict(customer_options())
     departments = dict(department_options())
@@ -84,7 +88,7 @@ def data_sections(
     round: a record sent back and submitted again comes after the rework that asked for it.
     """
     create_title = create_title or _("Plan")
-    names = names_for(kind)
+    names = names_for(kind, [rep.get("visit_id")] if rep.get("visit_id") else [])
     data = rep.get("data") or {}
     created = {**(data.get("create") or {}), **{k: rep.get(k) for k in kind.fields}}
     sections: list[dict[str, Any]] = [

@@ -287,6 +287,9 @@ def issue(issue_id: int) -> str:
         issue=rep,
         row=ledger_rows([rep])[0],
         department=departments.get(rep["responsible_department"] or "", ""),
+        visit_label=search.labels(VISIT, [rep["visit_id"]]).get(str(rep["visit_id"]))
+        if rep["visit_id"]
+        else None,
         **context,
     )
 

@@ -21,7 +21,7 @@ from service import deadlines, handlers, outbox, runtime
 from service import repository as repo
 from service.api.instances import _filters as list_filters
 from service.errors import Conflict, InvalidRequest, NotFound
-from service.kinds import RECTIFICATION
+from service.kinds import KINDS, RECTIFICATION
 from service.models import Finding
 from service.web import search
 from service.web.auth import login_required, web_actor
@@ -272,10 +272,16 @@ def notice_new() -> Any:
 
 # -- one notice ------------------------------------------------------------------------------
 def related_links(related: list[Any]) -> list[tuple[str, str | None]]:
+    """The notice's related items, labelled as the search labels them, with their pages."""
+    ids: dict[str, list[Any]] = {}
+    for item in related or []:
+        ids.setdefault(str(item.get("workflow")), []).append(item.get("id"))
+    labels = {w: search.labels(KINDS[w], ids[w]) for w in ids if w in search.SEARCHABLE}
     out: list[tuple[str, str | None]] = []
     for item in related or []:
         workflow, item_id = item.get("workflow"), item.get("id")
-        label = f"{definition_of_label(workflow)} #{item_id}"
+        fallback = f"{definition_of_label(workflow)} #{item_id}"
+        label = labels.get(str(workflow), {}).get(str(item_id), fallback)
         url = None
         if workflow == "visit":
             url = url_for("web.visit", visit_id=item_id)

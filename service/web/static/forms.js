@@ -70,6 +70,7 @@
     var chosen = root.querySelector(".ref-chosen");
     var timer = null;
     var asked = 0;
+    var picked = false; // focus comes back after a pick: do not list everything again
     function add(id, label) {
       if (!root.hasAttribute("data-multiple")) chosen.textContent = "";
       if (chosen.querySelector('input[value="' + id + '"]')) return;
@@ -103,6 +104,7 @@
           add(String(item.id), item.label);
           results.textContent = "";
           input.value = "";
+          picked = true;
           input.focus();
         });
         li.appendChild(pick);
@@ -126,7 +128,10 @@
       clearTimeout(timer);
       timer = setTimeout(search, 150);
     });
-    input.addEventListener("focus", function () { if (!results.children.length) search(); });
+    input.addEventListener("focus", function () {
+      if (!picked && !results.children.length) search();
+      picked = false;
+    });
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter") {
         e.preventDefault();
