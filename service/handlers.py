@@ -38,7 +38,7 @@ def load_visible(
     kind: Kind, instance_id: int, actor: Actor, conn: Connection | None = None
 ) -> dict[str, Any]:
     row = repo.load(kind, instance_id, conn)
-    if row is None or not visibility.can_see(kind, row, actor):
+    if row is None or not visibility.can_see(kind, row, actor, conn):
         raise NotFound(msg("no %(kind)s %(id)s", kind=kind.title, id=instance_id))
     return row
 
@@ -91,7 +91,8 @@ def prepare_creation(
         attrs = workflow.check_creation(ctx.actor, payload, now)
     except InvalidData as err:
         raise InvalidRequest(msg("invalid %(kind)s fields", kind=kind.title), err.errors) from None
-    references.check_creation(conn, kind, attrs, ctx.actor, related)
+    fields = workflow.definition.create.fields
+    references.check_creation(conn, kind, attrs, ctx.actor, related, fields)
     outcome = workflow.create(ctx.actor, payload, now)
     if kind is RECTIFICATION:  # `related` is the service's creation field, not the form's
         outcome = outcome._replace(json_data={**outcome.json_data, "related": attrs["related"]})

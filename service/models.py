@@ -154,6 +154,19 @@ class RectificationNotice(InstanceMixin, db.Model):  # type: ignore[name-defined
     findings_message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class NoticeItem(db.Model):  # type: ignore[name-defined,misc]
+    """One row per visit or issue a notice relates: what its addressed department may see."""
+
+    __tablename__ = "notice_items"
+    __table_args__ = (sa.Index("ix_notice_items_seen", "workflow", "department", "item_id"),)
+    notice_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("rectification_notices.id"), primary_key=True
+    )
+    workflow: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    item_id: Mapped[int] = mapped_column(primary_key=True)
+    department: Mapped[str] = mapped_column(sa.String(50))  # the notice's, which never changes
+
+
 class TransitionEvent(db.Model):  # type: ignore[name-defined,misc]
     """The audit trail: append-only, one row per creation, transition or expiry."""
 

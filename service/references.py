@@ -21,14 +21,20 @@ from workflows.spec import FieldSpec, FieldType
 
 
 def check_creation(
-    conn: Connection, kind: Kind, attrs: dict[str, Any], actor: Actor, related: Any
+    conn: Connection,
+    kind: Kind,
+    attrs: dict[str, Any],
+    actor: Actor,
+    related: Any,
+    fields: tuple[FieldSpec, ...] = (),
 ) -> None:
+    """Check what a creation names; `fields`: the creation form's, for the people it names."""
     errors: dict[str, list[str]] = {}
     refusal = None
+    _check_people(conn, fields, attrs, errors)
     if kind is VISIT:
         if not _exists(conn, Customer.__table__, "id", attrs["customer_id"]):
             errors["customer_id"] = [msg("no customer %(id)s", id=attrs["customer_id"])]
-        _check_users(conn, attrs.get("visitors") or [], "visitors", errors)
     elif kind is ISSUE:
         refusal = _check_issue_origin(conn, attrs, actor, errors)
     elif kind is RECTIFICATION:
@@ -51,7 +57,7 @@ def _check_issue_origin(
         return None
     if visit_id is not None:
         visit = repo.load(VISIT, visit_id, conn)
-        if visit is None or not visibility.can_see(VISIT, visit, actor):
+        if visit is None or not visibility.can_see(VISIT, visit, actor, conn):
             errors["visit_id"] = [msg("no visit %(id)s", id=visit_id)]
             return None
         if customer_id is not None and customer_id != visit["customer_id"]:
@@ -95,7 +101,7 @@ def _check_related(
             continue
         target = KINDS[item["workflow"]]
         row = repo.load(target, item["id"], conn)
-        if row is None or not visibility.can_see(target, row, actor):
+        if row is None or not visibility.can_see(target, row, actor, conn):
             errors.setdefault("related", []).append(
                 msg("item %(index)s: no %(kind)s %(id)s", index=i, kind=target.title, id=item["id"])
             )
@@ -116,40 +122,69 @@ def _exists(conn: Connection, table: sa.Table, column: str, value: Any) -> bool:
     )
 
 
-_ACTIVE_USERS = sa.select(User.__table__.c.username).where(
-    User.__table__.c.username.in_(sa.bindparam("names", expanding=True)),
-    User.__table__.c.active,
+_users = User.__table__
+_ACTIVE_USERS = sa.select(_users.c.username, _users.c.role, _users.c.department).where(
+    _users.c.username.in_(sa.bindparam("names", expanding=True)),
+    _users.c.active,
 )
 
 
 def _check_users(
-    conn: Connection, names: list[str], field: str, errors: dict[str, list[str]]
+    conn: Connection,
+    names: list[str],
+    field: str,
+    errors: dict[str, list[str]],
+    spec: FieldSpec | None = None,
 ) -> None:
+    """The people exist and are active, and (with `spec`) are of the roles and departments
+    the field declares: a visitor is never an administrator or a manager of the company."""
     if not names:
         return
-    known = set(conn.execute(_ACTIVE_USERS, {"names": list(names)}).scalars())
+    known = {r.username: r for r in conn.execute(_ACTIVE_USERS, {"names": list(names)})}
     unknown = [n for n in names if n not in known]
     if unknown:
         errors.setdefault(field, []).append(
             msg("unknown users: %(names)s", names=", ".join(unknown))
         )
+    if spec is None:
+        return
+    barred = [
+        n for n in names if n in known and not spec.eligible(known[n].role, known[n].department)
+    ]
+    if barred:
+        errors.setdefault(field, []).append(
+            msg("not eligible for this field: %(names)s", names=", ".join(barred))
+        )
 
 
-def check_references(
-    fields: tuple[FieldSpec, ...], values: Mapping[str, Any], conn: Connection
+def _check_people(
+    conn: Connection,
+    fields: tuple[FieldSpec, ...],
+    values: Mapping[str, Any],
+    errors: dict[str, list[str]],
 ) -> None:
-    """Users and departments named in a form must exist."""
-    errors: dict[str, list[str]] = {}
     for f in fields:
         value = values.get(f.name)
         if value is None:
             continue
         if f.type is FieldType.USER:
-            _check_users(conn, [value], f.name, errors)
+            _check_users(conn, [value], f.name, errors, f)
         elif f.type is FieldType.USERS:
-            _check_users(conn, list(value), f.name, errors)
-        elif f.type is FieldType.DEPARTMENT and not _exists(
-            conn, Department.__table__, "code", value
+            _check_users(conn, list(value), f.name, errors, f)
+
+
+def check_references(
+    fields: tuple[FieldSpec, ...], values: Mapping[str, Any], conn: Connection
+) -> None:
+    """Users and departments named in a form must exist; people must be eligible."""
+    errors: dict[str, list[str]] = {}
+    _check_people(conn, fields, values, errors)
+    for f in fields:
+        value = values.get(f.name)
+        if (
+            value is not None
+            and f.type is FieldType.DEPARTMENT
+            and not _exists(conn, Department.__table__, "code", value)
         ):
             errors[f.name] = [msg("no department %(code)s", code=value)]
     if errors:

@@ -19,7 +19,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from service.extensions import db
 from service.kinds import Kind
-from service.models import Deadline, OutboxMessage, TransitionEvent, VisitVisitor
+from service.models import Deadline, NoticeItem, OutboxMessage, TransitionEvent, VisitVisitor
 
 _WRITING = contextvars.ContextVar("visitflow_writing", default=False)
 _QUEUE_KEY = "visitflow.sqlite_writers"
@@ -27,6 +27,7 @@ events_t = TransitionEvent.__table__
 deadlines_t = Deadline.__table__
 outbox_t = OutboxMessage.__table__
 visitors_t = VisitVisitor.__table__
+notice_items_t = NoticeItem.__table__
 
 
 class _WriterQueue:
@@ -273,7 +274,24 @@ def insert_instance(conn: Connection, kind: Kind, values: Mapping[str, Any]) -> 
             _INSERT_VISITORS,
             [{"visit_id": instance_id, "username": u} for u in values["visitors"]],
         )
+    if kind.workflow == "rectification":
+        insert_notice_items(conn, instance_id, values["department"], values.get("related") or [])
     return instance_id
+
+
+def insert_notice_items(
+    conn: Connection, notice_id: int, department: str, related: Sequence[Mapping[str, Any]]
+) -> None:
+    """Index a notice's related items: its addressed department may see them (visibility)."""
+    keys = dict.fromkeys((str(r["workflow"]), int(r["id"])) for r in related)
+    if keys:
+        conn.execute(
+            notice_items_t.insert(),
+            [
+                {"notice_id": notice_id, "workflow": w, "item_id": i, "department": department}
+                for w, i in keys
+            ],
+        )
 
 
 def insert_event(conn: Connection, **values: Any) -> None:

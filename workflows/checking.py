@@ -57,6 +57,8 @@ FIELD_KEYS = {
     "not_before",
     "not_after",
     "backdate_roles",
+    "roles",
+    "departments",
 }
 RECIPIENT_KINDS = {"visitors", "raiser", "responsible_person"}
 RECIPIENT_REF_KINDS = {"department_manager", "department", "role", "field"}

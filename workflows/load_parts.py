@@ -89,6 +89,7 @@ def parse_field(c: Checker, f: dict[str, Any], fpath: str, name: str | None) -> 
     if accepts_date and ftype is not FieldType.DATETIME:
         c.err(child(fpath, "accepts_date"), "only datetime fields take accepts_date")
     not_before, not_after, backdate_roles = parse_time_bounds(c, f, fpath, ftype)
+    roles, departments = parse_eligible(c, f, fpath, ftype)
     if not (name and ftype and label):
         return None
     return FieldSpec(
@@ -106,7 +107,36 @@ def parse_field(c: Checker, f: dict[str, Any], fpath: str, name: str | None) -> 
         not_before=not_before,
         not_after=not_after,
         backdate_roles=backdate_roles,
+        roles=roles,
+        departments=departments,
     )
+
+
+def parse_eligible(
+    c: Checker, f: dict[str, Any], fpath: str, ftype: FieldType | None
+) -> tuple[frozenset[str], tuple[str, ...]]:
+    """`roles` and `departments` of a user or users field: whom it may name."""
+    roles: tuple[str, ...] = ()
+    departments: list[str] = []
+    for key in ("roles", "departments"):
+        if key in f and ftype not in (FieldType.USER, FieldType.USERS):
+            c.err(child(fpath, key), f"only user and users fields take {key}")
+            return frozenset(), ()
+    if "roles" in f:
+        if not isinstance(f["roles"], list) or not f["roles"]:
+            c.err(child(fpath, "roles"), "must be a non-empty list of roles")
+        else:
+            roles = c.names(f["roles"], child(fpath, "roles"), ROLES - {"integration"}, "role")
+    if "departments" in f:
+        value = f["departments"]
+        if not isinstance(value, list) or not value:
+            c.err(child(fpath, "departments"), "must be a non-empty list of department codes")
+        else:
+            for i, code in enumerate(value):
+                name = c.name(code, child(child(fpath, "departments"), i))
+                if name:
+                    departments.append(name)
+    return frozenset(roles), tuple(departments)
 
 
 def parse_time_bounds(

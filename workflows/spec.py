@@ -80,6 +80,15 @@ class FieldSpec:
     not_before: TimeBound | None = None  # a planned time: not in the past
     not_after: TimeBound | None = None  # an actual time: not in the future
     backdate_roles: frozenset[str] = frozenset()  # roles whose past value passes, marked back-dated
+    # who a user/users field may name: people of these roles, of these departments (empty: any)
+    roles: frozenset[str] = frozenset()
+    departments: tuple[str, ...] = ()
+
+    def eligible(self, role: str, department: str | None) -> bool:
+        """Whether a person of `role` in `department` may be named in this field."""
+        if self.roles and role not in self.roles:
+            return False
+        return not self.departments or department in self.departments
 
     @property
     def choice_values(self) -> tuple[str, ...]:

@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
         notifications,
         plans,
         reviews,
+        search,
         supervision,
         views,
     )

@@ -22,7 +22,7 @@ from service.models import Customer, Department, User
 from service.representation import represent
 from service.texts import message
 from service.web.auth import web_actor
-from service.web.forms import Choices, Clock
+from service.web.forms import Choices, Clock, Person, Ref
 from workflows.spec import Definition, FieldSpec, FieldType
 
 bp = Blueprint(
@@ -141,24 +141,52 @@ def user_options() -> list[tuple[str, str]]:
         .where(users.c.active, users.c.role != "integration")
         .order_by(users.c.username)
     )
+    return [(r.username, r.display_name or r.username) for r in rows]
+
+
+def person_options() -> list[Person]:
+    """Everyone a people picker may offer, by department then name; each field filters."""
+    users = User.__table__
+    rows = repo.connection().execute(
+        sa.select(users.c.username, users.c.display_name, users.c.role, users.c.department)
+        .where(users.c.active, users.c.role != "integration")
+        .order_by(users.c.department, users.c.display_name, users.c.username)
+    )
+    departments = dict(department_options())
     return [
-        (r.username, f"{r.display_name} ({r.username})" if r.display_name else r.username)
+        Person(
+            r.username,
+            " · ".join(
+                x for x in (r.display_name or r.username, departments.get(r.department or "")) if x
+            ),
+            r.role,
+            r.department,
+        )
         for r in rows
     ]
 
 
-def person(username: str | None) -> str:
-    """Who did something, as readers know them: the display name; the service's own jobs as
-    the system (in the page's language)."""
-    if not username:
-        return "—"
-    if username == "system":
-        return _("System")
-    if "person_names" not in g:
+def user_names() -> dict[str, str]:
+    """Display names by username (the username where a person has none), once per request."""
+    names: dict[str, str] | None = g.get("_user_names")
+    if names is None:
         users = User.__table__
         rows = repo.connection().execute(sa.select(users.c.username, users.c.display_name))
-        g.person_names = {r.username: r.display_name or r.username for r in rows}
-    return str(g.person_names.get(username, username))
+        names = {r.username: r.display_name or r.username for r in rows}
+        names["system"] = _("System")
+        g._user_names = names
+    return names
+
+
+def person(username: Any) -> str:
+    """A person as pages show them: the display name, never the bare username if there is one."""
+    if username is None or username == "":
+        return ""
+    return user_names().get(str(username), str(username))
+
+
+def people(usernames: Any) -> str:
+    return ", ".join(person(u) for u in as_list(usernames or []))
 
 
 def department_options() -> list[tuple[str, str]]:
@@ -173,12 +201,16 @@ def customer_options() -> list[tuple[str, str]]:
     return [(str(r.id), r.name) for r in rows]
 
 
-def choices(**overrides: Sequence[tuple[str, str]]) -> Choices:
+def choices(
+    refs: Mapping[str, Ref] | None = None, **overrides: Sequence[tuple[str, str]]
+) -> Choices:
     return Choices(
         users=user_options(),
         departments=department_options(),
         overrides=overrides,
         clock=form_clock(),
+        people=person_options(),
+        refs=refs or {},
     )
 
 
@@ -202,7 +234,7 @@ def show(spec: FieldSpec, value: Any, names: Mapping[str, Mapping[str, str]]) ->
         labels = {c.value: c.label.get(lang()) for c in spec.choices}
         return ", ".join(labels.get(v, str(v)) for v in as_list(value))
     if t in (FieldType.USER, FieldType.USERS):
-        return ", ".join(str(v) for v in as_list(value))
+        return people(value)
     if t is FieldType.DATETIME:
         return local_time(value)
     return str(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
@@ -20,6 +20,25 @@ from workflows.spec import FieldSpec, FieldType
 from workflows.timebounds import window
 
 Option = tuple[str, str]  # value, label
+
+
+class Person(NamedTuple):
+    """Someone a people picker may offer: the field's `roles` and `departments` decide."""
+
+    username: str
+    label: str  # the display name and department, as the picker shows it
+    role: str
+    department: str | None
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An id field chosen by search: where to search, and the labels of the chosen ids."""
+
+    search_url: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    multiple: bool = False
+
 
 WIDGETS: dict[FieldType, str] = {
     FieldType.STRING: "input",
@@ -58,6 +77,16 @@ class BoundField:
     max: float | None = None
     earliest: str | None = None  # a date or datetime-local input's min, from `not_before`
     latest: str | None = None  # its max, from `not_after`
+    multiple: bool = False  # a people or ref picker that takes several
+    search_url: str | None = None  # a ref picker's search endpoint
+    filterable: bool = False  # a select with a filter box (people, customers...)
+
+    @property
+    def chosen(self) -> list[Option]:
+        """A picker's chosen values with their labels, in the order chosen."""
+        labels = dict(self.options)
+        picked = self.values if self.multiple else [self.value] if self.value else []
+        return [(v, labels.get(v, v)) for v in picked]
 
     @property
     def id(self) -> str:
@@ -83,6 +112,8 @@ class Choices:
     departments: Sequence[Option] = ()
     overrides: Mapping[str, Sequence[Option]] = field(default_factory=dict)  # name -> options
     clock: Clock | None = None
+    people: Sequence[Person] = ()  # for user and users fields, filtered by each field
+    refs: Mapping[str, Ref] = field(default_factory=dict)  # name -> chosen by search
 
 
 def bind(
@@ -95,19 +126,8 @@ def bind(
     """The fields with what was typed (`raw`, as submitted) and the engine's errors."""
     out = []
     for spec in specs:
-        widget = WIDGETS[spec.type]
-        if spec.type is FieldType.DATETIME and spec.accepts_date:
-            widget = "date"  # a due date: the end of that working day
-        options: list[Option] = []
-        if spec.name in choices.overrides:
-            options = list(choices.overrides[spec.name])
-            widget = "multiselect" if spec.type in LIST_TYPES else "select"
-        elif spec.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
-            options = [(c.value, c.label.get(lang)) for c in spec.choices]
-        elif spec.type in (FieldType.USER, FieldType.USERS):
-            options = list(choices.users)
-        elif spec.type is FieldType.DEPARTMENT:
-            options = list(choices.departments)
+        widget, options = _widget(spec, lang, choices)
+        ref = choices.refs.get(spec.name)
         bound = BoundField(
             name=spec.name,
             widget=widget,
@@ -120,10 +140,14 @@ def bind(
             min=spec.min,
             max=spec.max,
             step="any" if spec.type is FieldType.NUMBER else None,
+            multiple=spec.type in LIST_TYPES or bool(ref and ref.multiple),
+            search_url=ref.search_url if ref else None,
+            filterable=spec.name in choices.overrides
+            or spec.type in (FieldType.USER, FieldType.USERS),
         )
         if choices.clock is not None and widget in ("date", "datetime"):
             bound.earliest, bound.latest = input_bounds(spec, widget, choices.clock)
-        if spec.type in LIST_TYPES:
+        if bound.multiple:
             bound.values = raw.getlist(spec.name)
         else:
             bound.value = raw.get(spec.name, "")
@@ -146,6 +170,27 @@ def input_bounds(spec: FieldSpec, widget: str, clock: Clock) -> tuple[str | None
         return value.isoformat() + (time_of_day if widget == "datetime" else "")
 
     return day(lo, "T00:00"), day(hi, "T23:59")
+
+
+def _widget(spec: FieldSpec, lang: str, choices: Choices) -> tuple[str, list[Option]]:
+    """The widget of a field and the options it offers."""
+    if spec.name in choices.refs:
+        return "ref", list(choices.refs[spec.name].labels.items())
+    if spec.name in choices.overrides:
+        options = list(choices.overrides[spec.name])
+        return ("multiselect" if spec.type in LIST_TYPES else "select"), options
+    if spec.type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
+        return WIDGETS[spec.type], [(c.value, c.label.get(lang)) for c in spec.choices]
+    if spec.type in (FieldType.USER, FieldType.USERS):
+        if not choices.people:
+            return WIDGETS[spec.type], list(choices.users)
+        eligible = [p for p in choices.people if spec.eligible(p.role, p.department)]
+        return WIDGETS[spec.type], [(p.username, p.label) for p in eligible]
+    if spec.type is FieldType.DEPARTMENT:
+        return WIDGETS[spec.type], list(choices.departments)
+    if spec.type is FieldType.DATETIME and spec.accepts_date:
+        return "date", []  # a due date: the end of that working day
+    return WIDGETS[spec.type], []
 
 
 def parse(specs: Iterable[FieldSpec], form: MultiDict[str, str], tz: ZoneInfo) -> dict[str, Any]:

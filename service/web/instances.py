@@ -15,7 +15,8 @@ from flask import abort, flash, g, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from service import handlers, runtime
-from service.kinds import Kind
+from service.kinds import VISIT, Kind
+from service.web import search
 from service.web.auth import web_actor
 from service.web.common import (
     _,
@@ -26,6 +27,7 @@ from service.web.common import (
     department_options,
     error_page,
     lang,
+    person,
     show,
     translated,
     trigger_label,
@@ -41,9 +43,12 @@ from workflows.timebounds import BACKDATED
 NO_CARRY = frozenset({"reason"})
 
 
-def names_for(kind: Kind) -> dict[str, dict[str, str]]:
-    """Display names for the fields that hold a reference: customers, departments, visits."""
+def names_for(kind: Kind, visit_ids: Sequence[Any] = ()) -> dict[str, dict[str, str]]:
+    """Display names for the fields that hold a reference: customers, departments, visits
+    (those of `visit_ids` the user may see)."""
     names: dict[str, dict[str, str]] = {}
+    if "visit_id" in kind.fields and visit_ids:
+        names["visit_id"] = search.labels(VISIT, visit_ids)
     if "customer_id" in kind.fields:
         names["customer_id"] = dict(customer_options())
     departments = dict(department_options())
@@ -61,15 +66,33 @@ def _fields_of(transitions: Sequence[TransitionSpec]) -> list[FieldSpec]:
     return list(seen.values())
 
 
+def _rows(
+    specs: Sequence[FieldSpec], values: Mapping[str, Any], names: Mapping[str, Any]
+) -> list[tuple[str, str, str]]:
+    return [
+        (s.label.get(lang()), show(s, values.get(s.name), names), s.name)
+        for s in specs
+        if s.name in values
+    ]
+
+
 def data_sections(
-    kind: Kind, rep: Mapping[str, Any], definition: Definition, create_title: str | None = None
+    kind: Kind,
+    rep: Mapping[str, Any],
+    definition: Definition,
+    create_title: str | None = None,
+    history: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """The creation fields (as they stand now), then each transition's last submitted data."""
+    """The creation fields (as they stand now), then each step's last submitted data.
+
+    The steps come in the order of the history (`history`, newest first), by their latest
+    round: a record sent back and submitted again comes after the rework that asked for it.
+    """
     create_title = create_title or _("Plan")
-    names = names_for(kind)
+    names = names_for(kind, [rep.get("visit_id")] if rep.get("visit_id") else [])
     data = rep.get("data") or {}
     created = {**(data.get("create") or {}), **{k: rep.get(k) for k in kind.fields}}
-    sections = [
+    sections: list[dict[str, Any]] = [
         {
             "id": "create",
             "title": create_title,
@@ -79,20 +102,26 @@ def data_sections(
             ],
         }
     ]
-    for trigger in definition.triggers:
-        if trigger not in data:
-            continue
+    latest: dict[str, Mapping[str, Any]] = {}
+    rounds: dict[str, int] = {}
+    for event in reversed(history):  # oldest first: the latest round of each step wins
+        trigger = event["trigger"]
+        if trigger in data:
+            latest.pop(trigger, None)  # re-insert: dicts keep the order of the latest rounds
+            latest[trigger] = event
+            rounds[trigger] = rounds.get(trigger, 0) + 1
+    order = list(latest) + [t for t in definition.triggers if t in data and t not in latest]
+    for trigger in order:
         specs = _fields_of(definition.transitions_named(trigger))
-        values = data[trigger]
+        event = latest.get(trigger)
         sections.append(
             {
                 "id": trigger,
                 "title": trigger_label(definition, trigger),
-                "rows": [
-                    (s.label.get(lang()), show(s, values.get(s.name), names), s.name)
-                    for s in specs
-                    if s.name in values
-                ],
+                "rows": _rows(specs, data[trigger], names),
+                "at": event["at"] if event else None,
+                "actor": event["actor"] if event else None,
+                "rounds": rounds.get(trigger, 1),
             }
         )
     return sections
@@ -116,23 +145,36 @@ def deadline_rows(rep: Mapping[str, Any], definition: Definition) -> list[dict[s
 
 
 def history_rows(kind: Kind, instance_id: int, definition: Definition) -> list[dict[str, Any]]:
+    """The timeline, newest first: every event with the data submitted in it, so that each
+    round of a step (a record sent back and submitted again) stays visible."""
     from service import repository as repo
 
     events, _total = repo.history(kind.workflow, instance_id, 1, 1000)
-    return [
-        {
-            "at": e["at"],
-            "actor": e["actor"],
-            "source": e["source"],
-            "trigger": e["trigger"],
-            "label": trigger_label(definition, e["trigger"]),
-            "from": e["from_state"],
-            "to": e["to_state"],
-            "version": e["version"],
-            "backdated": _backdated(definition, e["trigger"], e["data"]),
-        }
-        for e in events
-    ]
+    names = names_for(kind)
+    rows = []
+    for e in reversed(events):
+        trigger = e["trigger"]
+        specs: Sequence[FieldSpec] = ()
+        if trigger is None:
+            specs = ()  # the creation's data is the first card, as it stands now
+        elif not trigger.startswith("expire:"):
+            specs = _fields_of(definition.transitions_named(trigger))
+        rows.append(
+            {
+                "at": e["at"],
+                "actor": e["actor"],
+                "actor_name": person(e["actor"]),
+                "source": e["source"],
+                "trigger": trigger,
+                "label": trigger_label(definition, trigger),
+                "from": e["from_state"],
+                "to": e["to_state"],
+                "version": e["version"],
+                "rows": _rows(specs, e["data"] or {}, names),
+                "backdated": _backdated(definition, trigger, e["data"]),
+            }
+        )
+    return rows
 
 
 def _backdated(definition: Definition, trigger: str | None, data: Any) -> list[str]:
@@ -153,12 +195,13 @@ def instance_context(kind: Kind, instance_id: int, create_title: str) -> dict[st
     """What an instance page shows; 404 when the user may not see the instance."""
     rep = handlers.get(kind, instance_id, web_actor())
     definition = definition_of(kind, rep["definition_version"])
+    history = history_rows(kind, instance_id, definition)
     return {
         "kind": kind,
         "instance": rep,
-        "sections": data_sections(kind, rep, definition, create_title),
+        "sections": data_sections(kind, rep, definition, create_title, history),
         "deadlines": deadline_rows(rep, definition),
-        "history": history_rows(kind, instance_id, definition),
+        "history": history,
         "diagram": diagram(definition, rep["state"], lang()),
         "states": [(s.name, s.label.get(lang()), s.final) for s in definition.states.values()],
         "buttons": [(t, trigger_label(definition, t)) for t in rep["allowed_triggers"]],

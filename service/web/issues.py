@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from service import filters, handlers, runtime
 from service import repository as repo
 from service.errors import InvalidRequest
 from service.kinds import ISSUE, VISIT
+from service.web import search
 from service.web.auth import login_required, web_actor
 from service.web.common import (
     _,
@@ -33,6 +33,7 @@ from service.web.common import (
     error_page,
     lang,
     local_time,
+    person,
     represent_rows,
     state_label,
     translated,
@@ -81,7 +82,7 @@ def ledger_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "department": departments.get(i["responsible_department"] or "", "")
             if i["responsible_department"]
             else "",
-            "person": i["responsible_person"] or "",
+            "person": person(i["responsible_person"]),
             "due_at": local_time(i["due_at"]) if i["due_at"] else "",
             "overdue": i["overdue"],
         }
@@ -230,11 +231,11 @@ def visit_options() -> list[tuple[str, str]]:
     ]
 
 
-def _start_values(visits: Mapping[str, str]) -> MultiDict[str, str]:
+def _start_values() -> MultiDict[str, str]:
     """A raise form starts from the visit asked for (`?visit_id=`) and its customer."""
     raw: MultiDict[str, str] = MultiDict()
     visit_id = request.args.get("visit_id", "")
-    if visit_id in visits:
+    if visit_id in search.labels(VISIT, [visit_id]):  # only a visit the user may see
         raw["visit_id"] = visit_id
         row = repo.load(VISIT, int(visit_id))
         if row is not None:
@@ -253,7 +254,6 @@ def issue_new() -> Any:
     if not workflow.may_create(actor):
         return error_page(403, _("Your role may not raise issues."))
     specs = workflow.definition.create.fields
-    visits = visit_options()
     errors: dict[str, Any] = {}
     status = 200
     if request.method == "POST":
@@ -267,10 +267,9 @@ def issue_new() -> Any:
             flash(_("Issue #%(id)s raised.", id=rep["id"]), "success")
             return redirect(url_for("web.issue", issue_id=rep["id"]))
     else:
-        raw = _start_values(dict(visits))
-    fields = bind(
-        specs, raw, errors, lang(), choices(visit_id=visits, customer_id=customer_options())
-    )
+        raw = _start_values()
+    refs = {"visit_id": search.ref("visit", [raw.get("visit_id", "")])}
+    fields = bind(specs, raw, errors, lang(), choices(refs, customer_id=customer_options()))
     return render_template("web/issue_new.html", fields=fields, errors=errors), status
 
 
@@ -286,6 +285,9 @@ def issue(issue_id: int) -> str:
         issue=rep,
         row=ledger_rows([rep])[0],
         department=departments.get(rep["responsible_department"] or "", ""),
+        visit_label=search.labels(VISIT, [rep["visit_id"]]).get(str(rep["visit_id"]))
+        if rep["visit_id"]
+        else None,
         **context,
     )
 

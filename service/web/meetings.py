@@ -36,6 +36,7 @@ from service.web.common import (
     error_page,
     lang,
     local_time,
+    person_options,
     represent_rows,
     translated,
     tz,
@@ -129,10 +130,11 @@ def meeting_fields(
             f.value = raw.get(name, "")
         return f
 
+    people = [(p.username, p.label) for p in person_options()]
     return [
         one("held_at", "datetime", _("Held at"), True),
         one("place", "input", _("Meeting place"), False, max_length=200),
-        one("attendees", "multiselect", _("Attendees"), True, options=user_options()),
+        one("attendees", "multiselect", _("Attendees"), True, options=people, filterable=True),
         one("decisions", "textarea", _("Decisions"), True, max_length=20000),
     ]
 

@@ -9,6 +9,7 @@ finding links the finding to it in the same transaction.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +19,10 @@ from werkzeug.datastructures import MultiDict
 from service import deadlines, filters, handlers, labels, outbox, runtime
 from service import repository as repo
 from service.errors import Conflict, InvalidRequest, NotFound
-from service.kinds import RECTIFICATION
+from service.kinds import KINDS, RECTIFICATION
 from service.models import Finding
 from service.texts import Text, message, render, stored
+from service.web import search
 from service.web.auth import login_required, web_actor
 from service.web.common import (
     _,
@@ -36,7 +38,7 @@ from service.web.common import (
     visible_rows,
 )
 from service.web.filtering import page_filters
-from service.web.forms import bind, parse
+from service.web.forms import BoundField, bind, parse
 from service.web.instances import fire_page, instance_context
 from service.web.views import summary
 
@@ -86,15 +88,19 @@ def notices() -> Any:
 
 
 # -- issuing -------------------------------------------------------------------------------
+def related_tokens(form: MultiDict[str, str], name: str) -> list[str]:
+    """The ids given for `name`: one per picked item, or typed (without the script) as a
+    list separated by commas or spaces."""
+    text = " ".join(form.getlist(name))
+    return [t.lstrip("#") for t in re.split(r"[\s,，、;]+", text.strip()) if t.lstrip("#")]
+
+
 def parse_related(form: MultiDict[str, str], errors: dict[str, list[str]]) -> list[Any]:
-    """`related_visits` and `related_issues` (ids separated by commas or spaces) as
-    `[{workflow, id}]`; a token that is not an id is an error next to its field."""
+    """`related_visits` and `related_issues` as `[{workflow, id}]`; a token that is not an id
+    is an error next to its field."""
     related: list[Any] = []
     for workflow, name in RELATED:
-        for token in re.split(r"[\s,，、;]+", form.get(name, "").strip()):
-            token = token.lstrip("#")
-            if not token:
-                continue
+        for token in related_tokens(form, name):
             if _ID.fullmatch(token):
                 item = {"workflow": workflow, "id": int(token)}
                 if item not in related:
@@ -102,6 +108,33 @@ def parse_related(form: MultiDict[str, str], errors: dict[str, list[str]]) -> li
             else:
                 errors.setdefault(name, []).append(_("Not an id: %(value)s", value=token))
     return related
+
+
+def related_fields(
+    form: MultiDict[str, str], errors: Mapping[str, Sequence[str]]
+) -> list[BoundField]:
+    """The related visits and issues, each a picker that searches what the user may see."""
+    labels = {"related_visits": _("Related visits"), "related_issues": _("Related issues")}
+    out = []
+    for workflow, name in RELATED:
+        values = [t for t in related_tokens(form, name) if _ID.fullmatch(t)]
+        ref = search.ref(workflow, values, multiple=True)
+        out.append(
+            BoundField(
+                name,
+                "ref",
+                labels[name],
+                _("Search by customer, place or title, and choose as many as apply."),
+                False,
+                options=list(ref.labels.items()),
+                values=values,
+                value=" ".join(t for t in related_tokens(form, name) if not _ID.fullmatch(t)),
+                errors=list(errors.get(name, ())),
+                multiple=True,
+                search_url=ref.search_url,
+            )
+        )
+    return out
 
 
 def related_errors(messages: list[Any], related: list[Any]) -> dict[str, list[str]]:
@@ -217,21 +250,23 @@ def notice_new() -> Any:
         "web/notice_new.html",
         fields=fields,
         errors=errors,
-        raw=raw,
         finding=finding,
-        related_fields=[
-            ("related_visits", _("Related visits (ids)")),
-            ("related_issues", _("Related issues (ids)")),
-        ],
+        related_fields=related_fields(raw, errors),
     ), status
 
 
 # -- one notice ------------------------------------------------------------------------------
 def related_links(related: list[Any]) -> list[tuple[str, str | None]]:
+    """The notice's related items, labelled as the search labels them, with their pages."""
+    ids: dict[str, list[Any]] = {}
+    for item in related or []:
+        ids.setdefault(str(item.get("workflow")), []).append(item.get("id"))
+    labels = {w: search.labels(KINDS[w], ids[w]) for w in ids if w in search.SEARCHABLE}
     out: list[tuple[str, str | None]] = []
     for item in related or []:
         workflow, item_id = item.get("workflow"), item.get("id")
-        label = f"{definition_of_label(workflow)} #{item_id}"
+        fallback = f"{definition_of_label(workflow)} #{item_id}"
+        label = labels.get(str(workflow), {}).get(str(item_id), fallback)
         url = None
         if workflow == "visit":
             url = url_for("web.visit", visit_id=item_id)

@@ -56,6 +56,7 @@ from service.web.common import (  # noqa: F401 - re-exported for the other page 
     lang,
     local_time,
     past,
+    people,
     person,
     represent_rows,
     show,
@@ -154,6 +155,7 @@ def template_globals() -> dict[str, Any]:
         "actor": load_actor(),
         "state_label": state_label,
         "person": person,
+        "people": people,
     }
 
 
@@ -348,7 +350,7 @@ def clashes(visitors: Sequence[str], planned_at: Any) -> list[dict[str, Any]]:
 def clash_message(clash: Mapping[str, Any]) -> str:
     return _(
         "%(user)s already has visit #%(id)s at %(time)s.",
-        user=clash["username"],
+        user=person(clash["username"]),
         id=clash["id"],
         time=local_time(clash["planned_at"]),
     )

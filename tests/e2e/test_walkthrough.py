@@ -114,7 +114,8 @@ def visit_walk(people: dict[str, Person], screenshots: Path) -> int:
     tom.submit("#fire-submit")
     assert tom.state("visit") == "prepared"
     tom.step("visit")
-    tom.page.fill("#f-visited_at", local(0, 9))
+    an_hour_ago = datetime.now(ZoneInfo("Asia/Shanghai")) - timedelta(hours=1)
+    tom.page.fill("#f-visited_at", an_hour_ago.strftime("%Y-%m-%dT%H:%M"))  # not in the future
     tom.submit("#fire-submit")
     assert tom.state("visit") == "visited"
     tom.step("record")  # the visit record form 《重点客户走访记录》
@@ -141,7 +142,8 @@ def visit_walk(people: dict[str, Person], screenshots: Path) -> int:
     assert history.count() == 5  # planned, then four steps
     sources = {history.nth(i).get_attribute("data-source") for i in range(history.count())}
     assert sources == {"web"}
-    assert "tom" in mary.page.inner_text("#history") and "mary" in mary.page.inner_text("#history")
+    history_text = mary.page.inner_text("#history")  # people by their names, not usernames
+    assert "Tom 张" in history_text and "Mary 王" in history_text
     assert mary.page.locator("#state-reported[aria-current=step]").count() == 1
     mary.shot(screenshots / "visit.png")
     return visit_id
