@@ -163,3 +163,17 @@ def test_field_messages_are_in_chinese_on_chinese_pages(world: World) -> None:
     mike = Browser(world, "mike")
     r = mike.get("/plan?year=2025")
     assert r.status_code == 422 and "该年度已结束" in r.text
+
+
+def test_the_2027_preview_says_its_holidays_are_builtin_and_lists_what_does_not_fit(
+    world: World, clock: object
+) -> None:
+    from datetime import UTC, datetime
+
+    clock.now = datetime(2026, 12, 3, 1, tzinfo=UTC)  # type: ignore[attr-defined]
+    page = Browser(world, "mike").get("/plan?year=2027").text
+    assert 'id="plan-calendar-builtin"' in page and "2027 年尚无官方节假日安排" in page
+    assert "国庆节 10-01–10-07" in page and "估算" in page
+    late = Browser(world, "mike", lang="en").get("/plan?year=2026").text
+    assert 'id="plan-shortfalls"' in late and "Acme" in late.split('id="plan-shortfalls"')[1]
+    assert 'id="plan-calendar-builtin"' not in late
