@@ -114,6 +114,7 @@ def _render(
         digest=planning.digest(result) if result else "",
         tiers=tier_labels(),
         halves={"am": _("morning"), "pm": _("afternoon")},
+        names={k: v[0] for k, v in customers().items()},
     ), status
 
 

@@ -21,12 +21,16 @@ def test_a_dry_run_proposes_the_missing_visits_and_writes_nothing(world: World) 
     assert world.counts() == before
     per_customer = Counter(v["customer_id"] for v in body["visits"])
     assert per_customer == {
-        world.customers["Acme"]: 11,
-        world.customers["Globex"]: 6,
+        world.customers["Acme"]: 3,  # 10 working days apart, around the one on 10 November
+        world.customers["Globex"]: 5,
         world.customers["Initech"]: 2,
     }
     assert body["summary"]["core"]["existing"] == 1
-    assert body["summary"]["core"]["proposed"] == 11
+    assert body["summary"]["core"]["proposed"] == 3
+    [acme] = [s for s in body["shortfalls"] if s["customer_id"] == world.customers["Acme"]]
+    assert (acme["wanted"], acme["planned"], acme["not_placed"]) == (11, 3, 8)
+    assert [r["reason"] for r in acme["reasons"]] == ["gap"]
+    assert body["calendar"]["source"] == "official" and body["min_gap_working_days"] == 10
     assert body["clashes"] == []
     assert body["from"] == "2026-11-03"  # the clock says 2 November: from tomorrow on
     for v in body["visits"]:
@@ -43,11 +47,11 @@ def test_applying_creates_exactly_the_proposed_visits_in_one_go(any_world: World
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body["visits"] == dry["visits"]
-    assert len(body["created"]) == len(dry["visits"]) == 20
-    assert world.count("visits") == before["visits"] + 20
+    assert len(body["created"]) == len(dry["visits"]) == 8
+    assert world.count("visits") == before["visits"] + 8
     listed = world.get("/api/v1/visits?per_page=100", "mike").get_json()["items"]
     created = {v["id"]: v for v in listed if v["id"] in set(body["created"])}
-    assert len(created) == 20
+    assert len(created) == 8
     assert all(v["state"] == "planned" and v["created_by"] == "mike" for v in created.values())
     history = world.get(f"/api/v1/visits/{body['created'][0]}/history", "mike").get_json()
     assert history["items"][0]["source"] == "api"

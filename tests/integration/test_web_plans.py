@@ -36,8 +36,8 @@ def test_the_plan_page_renders_in_both_languages(world: World, lang: str) -> Non
     assert 'id="plan-result"' not in form.text
     page = mike.get(PREVIEW).text
     texts = {
-        "zh": ("年度走访计划", "预览", "待计划", "核心", "应用：创建这 20 次走访"),
-        "en": ("Annual visit plan", "Preview", "To plan", "Core", "Apply: create these 20 visits"),
+        "zh": ("年度走访计划", "预览", "待计划", "核心", "应用：创建这 8 次走访"),
+        "en": ("Annual visit plan", "Preview", "To plan", "Core", "Apply: create these 8 visits"),
     }[lang]
     for text in texts:
         assert text in page, text
@@ -53,16 +53,16 @@ def test_the_preview_shows_the_visits_by_month_with_tier_totals_and_writes_nothi
     assert r.status_code == 200, r.text
     assert world.counts() == before
     assert 'data-from="2026-11-03"' in r.text  # the clock says 2 November: from tomorrow
-    assert row(r.text, "plan-tier-core") == ["Core", "1", "12", "1", "11", "0"]
-    assert row(r.text, "plan-tier-important") == ["Important", "1", "6", "0", "6", "0"]
-    assert row(r.text, "plan-tier-total") == ["Total", "3", "20", "1", "19", "0"]
+    assert row(r.text, "plan-tier-core") == ["Core", "1", "12", "1", "3", "8"]
+    assert row(r.text, "plan-tier-important") == ["Important", "1", "6", "0", "5", "1"]
+    assert row(r.text, "plan-tier-total") == ["Total", "3", "20", "1", "10", "9"]
     assert r.text.index('id="plan-tier-core"') < r.text.index('id="plan-tier-general"')
     assert 'id="plan-month-2026-11"' in r.text and 'id="plan-month-2026-12"' in r.text
     december = r.text.split('id="plan-month-2026-12"')[1].split("</section>")[0]
     assert f'data-customer="{world.customers["Acme"]}"' in december
     assert "2026-12-" in december and "mary" in december
     assert 'id="plan-no-clashes"' in r.text
-    assert "19 visits to create." in r.text
+    assert "10 visits to create." in r.text
 
 
 def test_the_preview_reports_existing_double_bookings(world: World) -> None:
@@ -81,9 +81,9 @@ def test_applying_creates_the_previewed_visits_and_opens_the_calendar(world: Wor
     before = world.count("visits")
     r = mike.post("/plan", {**APPLY, "digest": digest_of(preview)})
     assert (r.status_code, r.headers["Location"]) == (302, "/visits/calendar?month=2026-12")
-    assert world.count("visits") == before + 20
+    assert world.count("visits") == before + 8
     calendar = mike.get(r.headers["Location"]).text
-    assert "20 visits of the 2026 plan created." in calendar
+    assert "8 visits of the 2026 plan created." in calendar
     visits = world.get("/api/v1/visits?per_page=100", "mike").get_json()["items"]
     assert {(v["state"], v["created_by"]) for v in visits} == {("planned", "mike")}
     history = world.get(f"/api/v1/visits/{visits[0]['id']}/history", "mike").get_json()
@@ -101,7 +101,7 @@ def test_a_plan_that_changed_since_the_preview_is_shown_again_not_applied(world:
     assert r.status_code == 409
     assert world.counts() == before
     assert "The plan changed since the preview" in r.text
-    assert digest_of(r.text) != old and "19 visits to create." in r.text
+    assert digest_of(r.text) != old and 'id="plan-count"' in r.text
 
 
 @pytest.mark.parametrize("token", ["", "forged"])
@@ -163,3 +163,17 @@ def test_field_messages_are_in_chinese_on_chinese_pages(world: World) -> None:
     mike = Browser(world, "mike")
     r = mike.get("/plan?year=2025")
     assert r.status_code == 422 and "该年度已结束" in r.text
+
+
+def test_the_2027_preview_says_its_holidays_are_builtin_and_lists_what_does_not_fit(
+    world: World, clock: object
+) -> None:
+    from datetime import UTC, datetime
+
+    clock.now = datetime(2026, 12, 3, 1, tzinfo=UTC)  # type: ignore[attr-defined]
+    page = Browser(world, "mike").get("/plan?year=2027").text
+    assert 'id="plan-calendar-builtin"' in page and "2027 年尚无官方节假日安排" in page
+    assert "国庆节 10-01–10-07" in page and "估算" in page
+    late = Browser(world, "mike", lang="en").get("/plan?year=2026").text
+    assert 'id="plan-shortfalls"' in late and "Acme" in late.split('id="plan-shortfalls"')[1]
+    assert 'id="plan-calendar-builtin"' not in late
