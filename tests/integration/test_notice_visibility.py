@@ -87,11 +87,12 @@ def test_an_automatic_notice_makes_its_items_visible_too(
 ) -> None:
     from service import deadlines, runtime
     from service import repository as repo
+    from service.texts import msg
 
     related = [{"workflow": "issue", "id": hidden["issue"]["id"]}]
     with world.app.app_context(), repo.writing() as conn:
         issued = deadlines.issue_notice(
-            conn, "technical", "late", related, "test:auto", runtime.now()
+            conn, "technical", msg("late"), related, "test:auto", runtime.now()
         )
     assert issued is not None
     assert world.get(f"/api/v1/issues/{hidden['issue']['id']}", "tom").status_code == 200
