@@ -79,14 +79,52 @@ class Cases:
     exception: sa.ColumnElement[bool]
     columns: tuple[sa.ColumnElement[Any], ...]
     order: tuple[sa.ColumnElement[Any], ...]
+    progress: sa.ColumnElement[bool] = sa.false()
 
     def exceptions(self) -> sa.Select[Any]:
+        return self.matching(self.exception)
+
+    def in_progress(self) -> sa.Select[Any]:
+        return self.matching(self.progress)
+
+    def matching(self, condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
         return (
             sa.select(*self.columns)
             .select_from(self.source)
-            .where(self.where, self.exception)
+            .where(self.where, condition)
             .order_by(*self.order)
         )
+
+
+def as_of(end: datetime, now: datetime) -> datetime:
+    """The report's moment: the end of its period (the start of the day after its last
+    one), or now when the period runs into the future. A deadline at or before it has
+    passed; one after it is still running."""
+    return min(end, now)
+
+
+def _running(
+    workflow: str, instance_id: sa.ColumnElement[Any], kind: str, moment: datetime
+) -> sa.ColumnElement[bool]:
+    """The instance's deadline of `kind` is open and due after `moment`: the case is still
+    in progress, not late. The open deadlines due later are few, so a set of ids again."""
+    open_ = sa.select(d.c.instance_id).where(
+        d.c.workflow == workflow,
+        d.c.kind == kind,
+        d.c.status == "open",
+        d.c.due_at > moment,
+    )
+    return instance_id.in_(open_)
+
+
+def _running_any(
+    workflow: str, instance_id: sa.ColumnElement[Any], moment: datetime
+) -> sa.ColumnElement[bool]:
+    """The instance has some deadline open and due after `moment`."""
+    open_ = sa.select(d.c.instance_id).where(
+        d.c.workflow == workflow, d.c.status == "open", d.c.due_at > moment
+    )
+    return instance_id.in_(open_)
 
 
 def _expired(
@@ -137,8 +175,11 @@ def required_visits(quotas: Mapping[str, int], start: datetime, end: datetime) -
     return {tier: n for tier, n in owed.items() if n > 0}
 
 
-def visit_frequency(start: datetime, end: datetime, quotas: Mapping[str, int]) -> Cases:
-    """3(二): every customer visited at least its tier's yearly quota, pro rata, rounded up."""
+def visit_frequency(
+    start: datetime, end: datetime, quotas: Mapping[str, int], moment: datetime
+) -> Cases:
+    """3(二): every customer visited at least its tier's yearly quota, pro rata, rounded up.
+    The quota is due at the period's end: short of it before then is in progress."""
     owed = required_visits(quotas, start, end)
     done = (
         sa.select(v.c.customer_id, sa.func.count().label("n"))
@@ -155,7 +196,8 @@ def visit_frequency(start: datetime, end: datetime, quotas: Mapping[str, int]) -
         workflow="customer",
         source=c.outerjoin(done, done.c.customer_id == c.c.id),
         where=c.c.tier.in_(sorted(owed)),
-        exception=count < required,
+        exception=sa.and_(count < required, sa.literal(end <= moment)),
+        progress=sa.and_(count < required, sa.literal(end > moment)),
         columns=(
             *_columns(c.c.id, c.c.name, "below_quota", None),
             count.label("done"),
@@ -166,7 +208,7 @@ def visit_frequency(start: datetime, end: datetime, quotas: Mapping[str, int]) -
     )
 
 
-def planned_ahead(start: datetime, end: datetime) -> Cases:
+def planned_ahead(start: datetime, end: datetime, moment: datetime) -> Cases:
     """3(三): a visit planned at least a day before it takes place."""
     return Cases(
         clause="3(三)",
@@ -179,22 +221,30 @@ def planned_ahead(start: datetime, end: datetime) -> Cases:
     )
 
 
-def records_on_time(start: datetime, end: datetime) -> Cases:
-    """4(三): a visit carried out has its record submitted before the record deadline fired."""
+def records_on_time(start: datetime, end: datetime, moment: datetime) -> Cases:
+    """4(三): a visit carried out has its record submitted before the record deadline fired;
+    one still waiting for its record while that deadline runs is in progress."""
+    expired = _expired("visit", v.c.id, "record")
     return Cases(
         clause="4(三)",
         workflow="visit",
         source=v,
         where=sa.and_(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(DONE)),
-        exception=_expired("visit", v.c.id, "record"),
+        exception=expired,
+        progress=sa.and_(
+            v.c.state == "visited", sa.not_(expired), _running("visit", v.c.id, "record", moment)
+        ),
         columns=_columns(v.c.id, _customer_name(v.c.customer_id), "record_late", v.c.planned_at),
         order=(v.c.planned_at, v.c.id),
     )
 
 
-def reports_made(start: datetime, end: datetime) -> Cases:
-    """5(一): a recorded visit has its report, made before the report deadline fired."""
+def reports_made(start: datetime, end: datetime, moment: datetime) -> Cases:
+    """5(一): a recorded visit has its report, made before the report deadline fired; one
+    unreported while its report deadline runs past the report's moment is in progress."""
     unreported = v.c.state != "reported"
+    expired = _expired("visit", v.c.id, "report")
+    running = sa.and_(unreported, sa.not_(expired), _running("visit", v.c.id, "report", moment))
     return Cases(
         clause="5(一)",
         workflow="visit",
@@ -204,7 +254,8 @@ def reports_made(start: datetime, end: datetime) -> Cases:
             v.c.planned_at < end,
             v.c.state.in_(("recorded", "reported")),
         ),
-        exception=sa.or_(unreported, _expired("visit", v.c.id, "report")),
+        exception=sa.and_(sa.or_(unreported, expired), sa.not_(running)),
+        progress=running,
         columns=_columns(
             v.c.id,
             _customer_name(v.c.customer_id),
@@ -215,10 +266,18 @@ def reports_made(start: datetime, end: datetime) -> Cases:
     )
 
 
-def ledger_closed(start: datetime, end: datetime) -> Cases:
+def ledger_closed(start: datetime, end: datetime, moment: datetime) -> Cases:
     """5(一)3: a ledger issue raised in the period closed with the customer's confirmation,
-    resolved (its last resolution) by its deadline."""
+    resolved (its last resolution) by its deadline. One open before its deadline (the
+    ledger's, or while unassigned its answer deadline) is in progress."""
     open_ = i.c.state != "customer_confirmed"
+    running = sa.and_(
+        open_,
+        sa.or_(
+            i.c.due_at > moment,
+            sa.and_(i.c.due_at.is_(None), _running_any("issue", i.c.id, moment)),
+        ),
+    )
     # a NULL comparison (no deadline, never resolved) is no exception, as in Python
     late = _last_event("issue", i.c.id, "resolve") > i.c.due_at
     return Cases(
@@ -226,7 +285,8 @@ def ledger_closed(start: datetime, end: datetime) -> Cases:
         workflow="issue",
         source=i,
         where=sa.and_(i.c.created_at >= start, i.c.created_at < end),
-        exception=sa.or_(open_, late),
+        exception=sa.and_(sa.or_(open_, late), sa.not_(running)),
+        progress=running,
         columns=_columns(
             i.c.id,
             i.c.title,
@@ -237,16 +297,19 @@ def ledger_closed(start: datetime, end: datetime) -> Cases:
     )
 
 
-def notices_handled(start: datetime, end: datetime) -> Cases:
-    """7(一)3: a rectification notice due in the period verified by its due date."""
+def notices_handled(start: datetime, end: datetime, moment: datetime) -> Cases:
+    """7(一)3: a rectification notice due in the period verified by its due date; one
+    unverified and due after the report's moment is in progress."""
     unverified = n.c.state != "verified"
+    running = sa.and_(unverified, n.c.due_at > moment)
     late = _last_event("rectification", n.c.id, "verify") > n.c.due_at
     return Cases(
         clause="7(一)3",
         workflow="rectification",
         source=n,
         where=sa.and_(n.c.due_at >= start, n.c.due_at < end),
-        exception=sa.or_(unverified, late),
+        exception=sa.and_(sa.or_(unverified, late), sa.not_(running)),
+        progress=running,
         columns=_columns(
             n.c.id,
             n.c.department,
@@ -267,20 +330,28 @@ _PLAIN = {
 }
 
 
-def cases(clause: str, start: datetime, end: datetime, quotas: Mapping[str, int]) -> Cases:
-    """The clause's cases in the period; KeyError for a clause not in CLAUSES."""
+def cases(
+    clause: str, start: datetime, end: datetime, quotas: Mapping[str, int], moment: datetime
+) -> Cases:
+    """The clause's cases in the period as of `moment` (see `as_of`); KeyError for a
+    clause not in CLAUSES."""
     if clause == "3(二)":
-        return visit_frequency(start, end, quotas)
-    return _PLAIN[clause](start, end)
+        return visit_frequency(start, end, quotas, moment)
+    return _PLAIN[clause](start, end, moment)
 
 
-def count(conn: Connection, of: Cases) -> tuple[int, int]:
-    """(cases, exceptions): each case is one row and at most one exception."""
-    broken = sa.func.coalesce(sa.func.sum(sa.case((of.exception, 1), else_=0)), 0)
-    total, exceptions = conn.execute(
-        sa.select(sa.func.count(), broken).select_from(of.source).where(of.where)
+def count(conn: Connection, of: Cases) -> tuple[int, int, int]:
+    """(cases, exceptions, in progress): each case is one row, at most one of the two."""
+
+    def tally(condition: sa.ColumnElement[bool]) -> Any:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+    total, exceptions, running = conn.execute(
+        sa.select(sa.func.count(), tally(of.exception), tally(of.progress))
+        .select_from(of.source)
+        .where(of.where)
     ).one()
-    return int(total), int(exceptions)
+    return int(total), int(exceptions), int(running)
 
 
 def _exception(workflow: str, row: RowMapping) -> dict[str, Any]:
@@ -291,19 +362,28 @@ def _exception(workflow: str, row: RowMapping) -> dict[str, Any]:
 
 
 def exceptions(
-    conn: Connection, of: Cases, limit: int | None = None, offset: int = 0
+    conn: Connection,
+    of: Cases,
+    limit: int | None = None,
+    offset: int = 0,
+    running: bool = False,
 ) -> list[dict[str, Any]]:
-    """The exceptions in order: all of them, or `limit` of them after the first `offset`."""
-    query = of.exceptions()
+    """The exceptions (or with `running` the cases in progress) in order: all of them, or
+    `limit` of them after the first `offset`."""
+    query = of.in_progress() if running else of.exceptions()
     if limit is not None:
         query = query.limit(limit).offset(offset)
     return [_exception(of.workflow, row) for row in conn.execute(query).mappings()]
 
 
-def stream(conn: Connection, of: Cases, chunk: int = 1000) -> Iterator[dict[str, Any]]:
-    """Every exception in order, fetched `chunk` rows at a time (a server-side cursor on
-    PostgreSQL): memory stays flat however many there are. Consume it with `conn` open."""
-    result = conn.execute(of.exceptions().execution_options(yield_per=chunk))
+def stream(
+    conn: Connection, of: Cases, chunk: int = 1000, running: bool = False
+) -> Iterator[dict[str, Any]]:
+    """Every exception (or case in progress) in order, fetched `chunk` rows at a time (a
+    server-side cursor on PostgreSQL): memory stays flat however many there are. Consume
+    it with `conn` open."""
+    query = of.in_progress() if running else of.exceptions()
+    result = conn.execute(query.execution_options(yield_per=chunk))
     try:
         for row in result.mappings():
             yield _exception(of.workflow, row)
@@ -317,19 +397,24 @@ def section(
     start: datetime,
     end: datetime,
     quotas: Mapping[str, int],
+    moment: datetime,
     limit: int | None = None,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """`{"clause", "total", "compliant", "exception_count", "exceptions"}`: the clause's
-    counts and its exceptions, all of them or `limit` after `offset`."""
-    of = cases(clause, start, end, quotas)
-    total, broken = count(conn, of)
+    """`{"clause", "total", "compliant", "exception_count", "exceptions",
+    "in_progress_count", "in_progress"}` as of `moment`: the clause's counts, its
+    exceptions (all of them or `limit` after `offset`) and its cases still running (all,
+    or the first `limit`), which are neither compliant nor exceptions."""
+    of = cases(clause, start, end, quotas, moment)
+    total, broken, running = count(conn, of)
     return {
         "clause": clause,
         "total": total,
-        "compliant": total - broken,
+        "compliant": total - broken - running,
         "exception_count": broken,
         "exceptions": exceptions(conn, of, limit, offset) if broken else [],
+        "in_progress_count": running,
+        "in_progress": exceptions(conn, of, limit, running=True) if running else [],
     }
 
 
@@ -338,8 +423,9 @@ def report(
     start: datetime,
     end: datetime,
     quotas: Mapping[str, int],
+    moment: datetime,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Every clause's section, in the regulation's order, with at most `limit` exceptions
-    each (every one without)."""
-    return [section(conn, clause, start, end, quotas, limit) for clause in CLAUSES]
+    """Every clause's section as of `moment`, in the regulation's order, with at most
+    `limit` exceptions and cases in progress each (every one without)."""
+    return [section(conn, clause, start, end, quotas, moment, limit) for clause in CLAUSES]

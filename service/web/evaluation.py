@@ -246,6 +246,11 @@ def _quotas() -> dict[str, int]:
     return dict(current_app.config["POLICY"]["visit_quotas"])
 
 
+def _as_of(end: datetime) -> datetime:
+    """The report's moment: its period's end, or now if the period runs into the future."""
+    return compliance.as_of(end, runtime.now())
+
+
 def per_page() -> int:
     """Exceptions per clause on the report and per page of a clause (50 unless configured)."""
     return int(current_app.config.get("COMPLIANCE_PER_PAGE", 50))
@@ -275,7 +280,7 @@ def compliance_report() -> Any:
     _require_reader()
     dates, start, end = _require_period()
     with db.engine.connect() as conn:
-        sections = compliance.report(conn, start, end, _quotas(), limit=per_page())
+        sections = compliance.report(conn, start, end, _quotas(), _as_of(end), limit=per_page())
     return render_template("web/compliance.html", dates=dates, sections=sections, **_labels())
 
 
@@ -290,7 +295,14 @@ def compliance_clause(number: int) -> Any:
     size = per_page()
     with db.engine.connect() as conn:
         section = compliance.section(
-            conn, clause, start, end, _quotas(), limit=size, offset=(page_no - 1) * size
+            conn,
+            clause,
+            start,
+            end,
+            _quotas(),
+            _as_of(end),
+            limit=size,
+            offset=(page_no - 1) * size,
         )
     if page_no > 1 and not section["exceptions"]:
         abort(404)  # past the last page
@@ -335,15 +347,28 @@ def compliance_xlsx() -> Any:
     book = Workbook(write_only=True)
     with db.engine.connect() as conn:
         for clause in compliance.CLAUSES:
-            cases = compliance.cases(clause, start, end, _quotas())
-            total, broken = compliance.count(conn, cases)
+            cases = compliance.cases(clause, start, end, _quotas(), _as_of(end))
+            total, broken, running = compliance.count(conn, cases)
             sheet = book.create_sheet(clause)
             sheet.append([titles[clause]])
             sheet.append([_("From"), dates[0].isoformat(), _("To"), dates[1].isoformat()])
-            sheet.append([_("Cases"), total, _("Compliant"), total - broken])
-            sheet.append([_("Object"), "#", _("Name"), _("Exception"), _("Time")])
+            sheet.append(
+                [
+                    _("Cases"),
+                    total,
+                    _("Compliant"),
+                    total - broken - running,
+                    _("Exceptions"),
+                    broken,
+                    _("In progress"),
+                    running,
+                ]
+            )  # the exceptions, then the cases in progress (neither compliant nor late)
+            sheet.append([_("Object"), "#", _("Name"), _("Exception"), _("Time"), _("Status")])
             for x in compliance.stream(conn, cases):
-                sheet.append(row(x))
+                sheet.append([*row(x), _("Exception")])
+            for x in compliance.stream(conn, cases, running=True):
+                sheet.append([*row(x), _("In progress")])
     out = tempfile.TemporaryFile()
     book.save(out)
     size = out.tell()
