@@ -419,7 +419,9 @@ def test_people_are_named_as_readers_know_them(world: World, made: dict[str, Any
     page = sara.get(f"/notices/{generated}").text
     assert re.search(r'id="notice-created-by">系统<', page)
     page = sara.get(f"/issues/{made['issue']['id']}").text
-    assert "<dd>王丽</dd>" in page  # who raised it: mary's name, not her username
+    assert (
+        '<dd id="issue-raised-by">王丽</dd>' in page
+    )  # who raised it: mary's name, not her username
     assert (
         Browser(world, "sara", lang="en")
         .get(f"/notices/{generated}")

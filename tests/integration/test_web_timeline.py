@@ -69,7 +69,7 @@ def test_a_visit_sent_back_for_rework_shows_both_records(world: World) -> None:
     visit = create_visit(world)
     visit = advance(world, "visits", visit, ["prepare", "visit"], "mary")
     record = {
-        "visited_at": "2026-11-10T10:30:00+08:00",
+        "visited_at": "2026-11-01T10:30:00+08:00",  # before the tests' clock: not in the future
         "place": "Acme HQ",
         "visitors": ["mary", "tom"],
         "customer_basics": "growing",

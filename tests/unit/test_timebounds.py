@@ -35,6 +35,7 @@ states:
     final: true
 create:
   roles: [marketing_staff, marketing_manager]
+  notify: []
   fields:
     - name: planned_at
       type: datetime
@@ -47,6 +48,7 @@ transitions:
     dest: done
     label: {zh: 完成, en: Finish}
     roles: [marketing_staff, marketing_manager]
+    notify: []
     fields:
       - name: done_at
         type: datetime

@@ -192,6 +192,7 @@ def test_the_bounds_are_rendered_as_min_and_max() -> None:
 
     templates = Path(__file__).resolve().parents[2] / "service/web/templates"
     env = Environment(loader=FileSystemLoader(templates), autoescape=True)
+    env.globals["_"] = lambda text, **values: text % values if values else text
     macro = env.get_template("web/fields.html").module.field  # type: ignore[attr-defined]
     clock = Clock(datetime(2026, 11, 2, 2, 0, tzinfo=UTC), SHANGHAI, "marketing_staff")
     visited, done_on, planned, *_ = bind(BOUNDED, MultiDict(), {}, "en", Choices(clock=clock))
