@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-LANGUAGES = ("zh", "en")
-
 # {placeholders} are the notification's parameters; a `{x}` whose parameter is a label
 # ({"zh", "en"}) is replaced by the label in the reader's language.
 TEMPLATES: dict[str, dict[str, str]] = {
@@ -51,15 +49,6 @@ TEMPLATES: dict[str, dict[str, str]] = {
     },
 }
 SYSTEM = {"zh": "系统", "en": "the system"}
-
-
-def language(asked: str | None) -> str:
-    """The language of an Accept-Language header or a session value: zh unless en is first."""
-    for part in (asked or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag[:2] in LANGUAGES:
-            return tag[:2]
-    return "zh"
 
 
 def render(kind: str, params: Mapping[str, Any] | None, message: str, lang: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, request
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields
 
@@ -14,8 +14,8 @@ from service.api.common import PageArgs, json_doc, page, paging
 from service.auth import current_actor
 from service.errors import Forbidden, NotFound
 from service.models import Finding, Notification
-from service.notify_texts import language, render
-from service.texts import stored
+from service.notify_texts import render
+from service.texts import language, stored
 from service.visibility import SEE_ALL
 
 blp = Blueprint(
@@ -37,7 +37,8 @@ class NotificationArgs(PageArgs):
 @blp.doc(responses={"200": json_doc("the caller's notifications, newest first")})
 def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
     """The caller's notifications, newest first (`?unread=true` for the unread ones); each
-    `message` in the language of `Accept-Language` (zh or en; zh when neither is asked)."""
+    `message` in the API's language for the caller (`texts.language`: `Accept-Language`'s
+    zh or en, English when it names neither), as its errors and findings are."""
     page_no, per_page = paging(args)
     where = [notifications_t.c.username == current_actor().username]
     if "unread" in args:
@@ -53,7 +54,7 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
         .limit(per_page)
         .offset((page_no - 1) * per_page)
     ).mappings()
-    lang = language(request.headers.get("Accept-Language"))
+    lang = language()
     items = [
         {
             "id": r["id"],
