@@ -8,27 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import LiveServer
-
-WIDE = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-
-
-def signed_in(chromium: Any, server: LiveServer, username: str, viewport: dict[str, int]) -> Any:
-    context = chromium.new_context(viewport=viewport)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{server.url}/login")
-    page.fill("#username", username)
-    page.fill("#password", f"pw-{username}")
-    page.click("#login-submit")
-    page.wait_for_selector("#who")
-    return context, page
+from tests.e2e.test_walkthrough import PHONE, Person
 
 
 def test_a_bad_filter_is_explained_on_the_list_page(
     chromium: Any, live_server: LiveServer, screenshots: Path
 ) -> None:
-    context, page = signed_in(chromium, live_server, "mary", WIDE)
+    mary = Person(chromium, live_server, "mary")
+    page = mary.page
     try:
         response = page.goto(f"{live_server.url}/visits?from=garbage&overdue=maybe")
         assert response.status == 422
@@ -47,11 +34,12 @@ def test_a_bad_filter_is_explained_on_the_list_page(
         assert page.locator("#filter-errors").count() == 0
         assert page.locator("#visit-total").is_visible()
     finally:
-        context.close()
+        mary.close()
 
 
 def test_the_message_fits_a_phone(chromium: Any, live_server: LiveServer) -> None:
-    context, page = signed_in(chromium, live_server, "mary", PHONE)
+    mary = Person(chromium, live_server, "mary", viewport=PHONE)
+    page = mary.page
     try:
         response = page.goto(f"{live_server.url}/issues?severity=huge&customer_id=abc")
         assert response.status == 422
@@ -61,4 +49,4 @@ def test_the_message_fits_a_phone(chromium: Any, live_server: LiveServer) -> Non
         assert width <= PHONE["width"] + 1, width  # no sideways scrolling
         page.screenshot(path="/tmp/running-bad-filter-phone.png", full_page=True)
     finally:
-        context.close()
+        mary.close()

@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import LiveServer
+from tests.e2e.test_walkthrough import PHONE, Person
 
-WIDE = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 LATIN = re.compile(r"[A-Za-z]{3,}")
 
 
@@ -27,23 +26,11 @@ def checked(live_server: LiveServer) -> LiveServer:
     return live_server
 
 
-def sign_in(chromium: Any, server: LiveServer, username: str, viewport: dict[str, int]) -> Any:
-    context = chromium.new_context(viewport=viewport)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"{server.url}/login")
-    page.fill("#username", username)
-    page.fill("#password", f"pw-{username}")
-    page.click("#login-submit")
-    page.wait_for_selector("#who")
-    return context, page
-
-
 @pytest.fixture
 def sara(chromium: Any, checked: LiveServer) -> Iterator[Any]:
-    context, page = sign_in(chromium, checked, "sara", WIDE)
-    yield page
-    context.close()
+    person = Person(chromium, checked, "sara")
+    yield person.page
+    person.close()
 
 
 def test_findings_and_the_generated_notice_in_chinese_then_in_english(
@@ -79,11 +66,12 @@ def test_findings_and_the_generated_notice_in_chinese_then_in_english(
 
 
 def test_findings_read_at_phone_width_in_chinese(chromium: Any, checked: LiveServer) -> None:
-    context, page = sign_in(chromium, checked, "sara", PHONE)
+    sara = Person(chromium, checked, "sara", viewport=PHONE)
+    page = sara.page
     try:
         page.goto(f"{checked.url}/supervision/findings?lang=zh")
         text = page.locator("#findings").inner_text()
         assert "应完成" in text and "visits" not in text
         page.screenshot(path="/tmp/texts-findings-phone-zh.png", full_page=True)
     finally:
-        context.close()
+        sara.close()
