@@ -156,9 +156,12 @@ def test_the_admin_page_at_phone_width(chromium: Any, server: LiveServer) -> Non
             page.click("#holidays-preview")
         assert "国庆节：通知写明共 8 天，但所列日期共 7 天" in page.inner_text("#f-text-error-1")
         phone.shot("/tmp/holidays-phone-error-zh.png")
-        page.fill("#f-text", NOTICE)
+        page.fill("#f-text", "")
+        upload = {"name": "2027.txt", "mimeType": "text/plain", "buffer": NOTICE.encode()}
+        page.set_input_files("#f-file", upload)
         with page.expect_navigation():
             page.click("#holidays-preview")
+        assert page.locator("#holidays-spans .holiday-span").count() == 7
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         phone.shot("/tmp/holidays-phone-preview-zh.png")
     finally:

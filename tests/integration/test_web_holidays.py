@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
@@ -10,12 +11,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from service import official_calendar, runtime
 from service.extensions import db
 from service.models import User
 from tests.integration.conftest import World
 from tests.integration.test_official_holidays import NOTICE_2027
 from tests.integration.test_web_texts import english_words
 from tests.integration.web import Browser
+from workflows.notice import parse_notice
 
 PAGE = "/holidays"
 
@@ -110,16 +113,10 @@ def test_a_notice_saved_by_another_process_is_followed_at_the_next_request(world
     this process's calendar follows it before its next request."""
     mike = Browser(world, "mike")
     assert 'id="plan-calendar-builtin"' in mike.get("/plan?year=2027").text
-    world.post("/api/v1/official-holidays", "admin", {"text": NOTICE_2027, "dry_run": True})
     with world.app.app_context():
-        from service import official_calendar
-        from workflows.notice import parse_notice
-
         parsed = parse_notice(NOTICE_2027)
         values = (2027, parsed.as_dict(), official_calendar.digest(parsed))
     path = world.app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    import json
-
     with sqlite3.connect(path) as conn:
         conn.execute(
             "INSERT INTO official_calendar_years (year, days, notice, digest, loaded_by, loaded_at)"
@@ -127,6 +124,11 @@ def test_a_notice_saved_by_another_process_is_followed_at_the_next_request(world
             (values[0], json.dumps(values[1]), NOTICE_2027, values[2], datetime.now(UTC)),
         )
     assert 'id="plan-calendar-builtin"' not in mike.get("/plan?year=2027").text
+    with world.app.test_request_context():
+        calendar = runtime.registry().calendar
+        loaded = calendar._loaded
+        official_calendar.sync()  # nothing changed: the years are not read again
+        assert calendar.official_stamp == f"2027:{values[2]}" and calendar._loaded is loaded
 
 
 BAD = [
