@@ -121,6 +121,9 @@ def test_the_plan_falls_back_then_follows_the_notice_an_admin_loads(
     years = page.locator('#holidays-years .holiday-year[data-year="2027"]').inner_text()
     assert "系统管理员" in years and "10-01–10-07" in years
     admin.shot("/tmp/holidays-saved-zh.png")
+    admin.go("/holidays?lang=en")
+    assert page.locator("#holidays-stored h2").inner_text() == "Years loaded"
+    admin.shot("/tmp/holidays-saved-en.png")
 
     mike.go(f"/plan?year={YEAR}")
     assert plan.locator("#plan-calendar-builtin").count() == 0
