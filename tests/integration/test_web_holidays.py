@@ -220,3 +220,19 @@ def test_the_plan_says_why_visits_do_not_fit_and_names_the_visitors(
     assert not any("mary" in v or "tom" in v for v in visits), visits
     english = Browser(world, "mike", lang="en").get("/plan?year=2026").text
     assert "10 not placed: the 20 working days left hold 2 visits 10 working days apart" in english
+
+
+def test_the_api_says_why_in_english_unless_asked_for_chinese(world: World, clock: object) -> None:
+    clock.now = datetime(2026, 12, 3, 1, tzinfo=UTC)  # type: ignore[attr-defined]
+
+    def reason(**headers: str) -> str:
+        r = world.client.post(
+            "/api/v1/plans", headers={**world.auth("mike"), **headers}, json={"year": 2026}
+        )
+        [short] = [s for s in r.get_json()["shortfalls"] if s["customer_id"] == acme]
+        return str(short["reasons"][0]["message"])
+
+    acme = world.customers["Acme"]
+
+    assert reason().startswith("10 not placed: the 20 working days left hold 2 visits")
+    assert reason(**{"Accept-Language": "zh-CN,zh;q=0.9"}).startswith("10 次未能安排：剩余 20")
