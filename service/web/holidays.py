@@ -105,7 +105,7 @@ def holidays() -> Any:
     if actor.role not in official_calendar.LOADERS:
         return error_page(403, _("Only an administrator loads the official holidays."))
     if request.method == "GET":
-        return _render(MultiDict({"year": request.args.get("year", "")}), {})
+        return _render(MultiDict(), {})
     raw = MultiDict(request.form)  # a body over MAX_CONTENT_LENGTH: 413 (views.http_refused)
     try:
         text = uploaded_text()

@@ -236,3 +236,20 @@ def test_the_api_says_why_in_english_unless_asked_for_chinese(world: World, cloc
 
     assert reason().startswith("10 not placed: the 20 working days left hold 2 visits")
     assert reason(**{"Accept-Language": "zh-CN,zh;q=0.9"}).startswith("10 次未能安排：剩余 20")
+
+
+def test_the_fallback_notice_links_to_the_page_for_an_admin_who_plans(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Today only a marketing manager plans (and is told an administrator loads the notice);
+    a role that both plans and loads gets the link from the notice to the page."""
+    from service import planning
+
+    assert 'id="plan-calendar-load"' not in Browser(world, "mike").get("/plan?year=2027").text
+    monkeypatch.setattr(planning, "PLANNERS", planning.PLANNERS | {"admin"})
+    page = Browser(world, "admin").get("/plan?year=2027").text
+    notice = page.split('id="plan-calendar-builtin"')[1].split("</p>")[0]
+    assert (
+        '<a id="plan-calendar-load" href="/holidays">载入 2027 年官方节假日安排</a>'
+        in notice
+    )
