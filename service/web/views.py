@@ -130,6 +130,9 @@ def http_refused(err: HTTPException) -> tuple[str, int]:
     status = err.code or 500
     if status == 404:
         return error_page(404, _("There is nothing here, or you may not see it."))
+    if status == 413:
+        limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 1024
+        return error_page(413, _("What was sent is too large: at most %(n)s KB.", n=limit))
     return error_page(status, err.description or err.name)
 
 
