@@ -160,11 +160,17 @@ def width(text: str) -> int:
 
 
 def _widths(sheet: Sheet, lang: str, rows: list[Sequence[Any]] | None) -> list[int]:
+    """Each column as wide as its title, its cells (when `rows` are given) and the
+    preamble's figures and times (its texts, a title, may run over the next cells)."""
     out = []
     for n, column in enumerate(sheet.columns):
         found = [width(render(column.title, lang)), WIDTHS.get(column.kind, 6), column.width]
+        for line in sheet.preamble:
+            kind = _preamble_kind(line[n]) if n < len(line) else "text"
+            if kind != "text":
+                found.append(width(shown(cell(line[n], kind, lang))))
         for row in rows or []:
-            found.append(width(shown(cell(row[n], column.kind, lang))))
+            found.append(width(shown(cell(row[n], _kind(row[n], column.kind), lang))))
         out.append(min(max(found) + 2, 60))
     return out
 
