@@ -41,7 +41,10 @@ class PeriodArgs(Schema):
 class ExportArgs(PeriodArgs):
     lang = fields.String(
         validate=validate.OneOf(texts.LANGUAGES, error=exports.NOT_A_LANGUAGE),
-        metadata={"description": "the headers' and labels' language; by default the API's"},
+        metadata={
+            "description": "the titles' and labels' language; by default the API's "
+            "(English unless Accept-Language names Chinese)"
+        },
     )
 
 
