@@ -27,6 +27,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import IO, Any, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -35,7 +36,6 @@ from flask import current_app
 
 from service.texts import LANGUAGES, Text, render
 
-KINDS = ("text", "integer", "number", "rate", "datetime", "date")
 FORMATS = {"integer": "0", "rate": "0.0%", "datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd"}
 WIDTHS = {"datetime": 17, "date": 11, "rate": 8}  # a time's width, whatever its title
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -90,13 +90,13 @@ def local(value: Any) -> datetime | None:
 
 
 def _day(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return local(value).date()  # type: ignore[union-attr]
-    if isinstance(value, date):
+    """A date as it is; a time (or ISO text of one) as its local day."""
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    if isinstance(value, str) and value:
-        return _day(datetime.fromisoformat(value)) if len(value) > 10 else date.fromisoformat(value)
-    return None
+    if isinstance(value, str) and len(value) == 10:
+        return date.fromisoformat(value)
+    moment = local(value)
+    return moment.date() if moment is not None else None
 
 
 def cell(value: Any, kind: str, lang: str) -> Any:
@@ -109,7 +109,7 @@ def cell(value: Any, kind: str, lang: str) -> Any:
         return local(value)
     if kind == "date":
         return _day(value)
-    if kind in ("integer", "number", "rate") and isinstance(value, int | float):
+    if kind in ("integer", "number", "rate") and isinstance(value, int | float | Decimal):
         return value
     return render(value, lang)
 
