@@ -249,7 +249,4 @@ def test_the_fallback_notice_links_to_the_page_for_an_admin_who_plans(
     monkeypatch.setattr(planning, "PLANNERS", planning.PLANNERS | {"admin"})
     page = Browser(world, "admin").get("/plan?year=2027").text
     notice = page.split('id="plan-calendar-builtin"')[1].split("</p>")[0]
-    assert (
-        '<a id="plan-calendar-load" href="/holidays">载入 2027 年官方节假日安排</a>'
-        in notice
-    )
+    assert '<a id="plan-calendar-load" href="/holidays">载入 2027 年官方节假日安排</a>' in notice
