@@ -23,6 +23,7 @@ from service.roles import KPI_READERS
 from service.web.auth import login_required, web_actor
 from service.web.common import _, bp, department_options, error_page, local_time, tz
 from service.web.customers import tier_labels
+from workflows.quotas import Quotas
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -242,8 +243,8 @@ def object_label(workflow: str) -> str:
     }[workflow]
 
 
-def _quotas() -> dict[str, int]:
-    return dict(current_app.config["POLICY"]["visit_quotas"])
+def _quotas() -> Quotas:
+    return runtime.quotas()
 
 
 def _as_of(end: datetime) -> datetime:

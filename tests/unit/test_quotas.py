@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -157,3 +158,17 @@ def test_periods_that_tile_a_span_add_up_to_its_target(quota: int, cuts: list[da
     parts = [due_between(quota, a, b, SH) for a, b in zip(points, points[1:], strict=False)]
     assert sum(parts) == due_between(quota, lo, hi, SH) == 4 * quota
     assert all(isinstance(p, int) and p >= 0 for p in parts)
+
+
+@pytest.mark.parametrize("bad", ["-1", "1.5", "'12'", "true"])
+def test_a_policy_file_with_a_bad_quota_is_refused_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    from service.config import load_policy
+
+    (tmp_path / "policy.yaml").write_text(f"visit_quotas: {{core: {bad}}}\n", encoding="utf-8")
+    monkeypatch.delenv("POLICY_FILE", raising=False)
+    with pytest.raises(ValueError, match="visit_quotas.core must be a whole number"):
+        load_policy(tmp_path)
+    (tmp_path / "policy.yaml").write_text("visit_quotas: {core: 4}\n", encoding="utf-8")
+    assert load_policy(tmp_path)["visit_quotas"] == {"core": 4, "important": 6, "general": 2}
