@@ -41,6 +41,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SUPERVISION_AT": os.environ.get("SUPERVISION_AT", "08:00"),
         "SUPERVISION_INTERVAL": int(os.environ.get("SUPERVISION_INTERVAL") or 0),
         "KPI_REFRESH_INTERVAL": int(os.environ.get("KPI_REFRESH_INTERVAL", 10)),
+        "RQ_LOG_LEVEL": _log_level(os.environ.get("RQ_LOG_LEVEL", "INFO")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
@@ -105,6 +106,14 @@ def load_policy(instance: Path) -> dict[str, Any]:
 
 def _optional_int(value: str | None) -> int | None:
     return int(value) if value and value.strip() else None
+
+
+def _log_level(name: str) -> str:
+    """A logging level's name (`RQ_LOG_LEVEL=warning`); anything else stops the start, named."""
+    level = name.strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError(f"RQ_LOG_LEVEL={name!r}: not DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
 
 
 def _if_exists(path: Path) -> str | None:

@@ -1,9 +1,8 @@
-"""Demo data: departments, a user of every role, key customers, visits and issues."""
+"""Demo data: departments, a user of every role, key customers, the year so far
+(service/demo_history.py) and the present: visits and issues in several states, a notice."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import click
@@ -12,6 +11,7 @@ from flask import current_app
 
 from service import handlers, runtime
 from service.cli import create_user, ensure_department
+from service.demo_history import clock_at, seed_history
 from service.extensions import db
 from service.kinds import ISSUE, RECTIFICATION, VISIT
 from service.models import Customer, User
@@ -77,23 +77,12 @@ def seed(password: str = "visitflow") -> list[tuple[str, str, str]]:
     ]
     db.session.add_all(customers)
     db.session.commit()
+    seed_history([(c.id, c.tier) for c in customers], current_app.config["POLICY"]["visit_quotas"])
     _seed_workflows([c.id for c in customers])
     return [(u, r, password) for u, r, _, _ in USERS]
 
 
 WORKING_HOURS = (time(9, 0), time(17, 30))  # Asia/Shanghai (the business calendar's zone)
-
-
-@contextmanager
-def _clock_at(moment: datetime) -> Iterator[None]:
-    """The app's clock at `moment` for what is done inside: the demo's past, lived in order."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    saved = app.extensions[runtime.CLOCK]
-    runtime.set_clock(app, lambda: moment)
-    try:
-        yield
-    finally:
-        runtime.set_clock(app, saved)
 
 
 def _working_slot(day: date, clock: time) -> datetime:
@@ -124,7 +113,7 @@ def _seed_workflows(customer_ids: list[int]) -> None:
     visits = []
     for i, (customer_id, (planned, created_on)) in enumerate(zip(customer_ids, slots, strict=True)):
         created = min(now, datetime.combine(created_on, time(9, 30), calendar.tz))
-        with _clock_at(created):
+        with clock_at(created):
             visits.append(
                 handlers.create(
                     VISIT,
@@ -168,7 +157,7 @@ def _seed_workflows(customer_ids: list[int]) -> None:
     at = {"prepare": time(15, 0), "visit": time(11, 30), "record": time(16, 30)}
     for day_of, trigger, data in steps:
         moment = min(now, datetime.combine(day_of, at[trigger], calendar.tz))
-        with _clock_at(moment):
+        with clock_at(moment):
             handlers.fire(VISIT, first, {"trigger": trigger, "data": data}, tom)
     handlers.fire(VISIT, visits[1]["id"], {"trigger": "prepare", "data": steps[0][2]}, mary)
     issue = handlers.create(

@@ -25,8 +25,6 @@ rows are the truth; the tallies only make a year cost a few tens of thousands of
 
 from __future__ import annotations
 
-import csv
-import io
 import time as clock
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -437,50 +435,3 @@ def figures(
         "satisfaction": satisfaction(c),
         "cooperation": cooperation(c),
     }
-
-
-def rows(result: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
-    """The figures flattened for CSV and Excel: (section, group, metric, value)."""
-    out: list[tuple[str, str, str, Any]] = []
-    plan = result["plan_completion"]
-    for key in ("required", "done", "rate"):
-        out.append(("plan_completion", "all", key, plan[key]))
-    for section, label in (("by_tier", "tier"), ("by_department", "department")):
-        for group in plan[section]:
-            for key, value in group.items():
-                if key != label:
-                    out.append((f"plan_completion.{label}", group[label], key, value))
-    for group in plan["by_person"]:
-        for key, value in group.items():
-            if key != "person":
-                out.append(("plan_completion.person", group["person"], key, value))
-    for section in ("issues", "satisfaction", "cooperation"):
-        for key, value in result[section].items():
-            out.append((section, "all", key, value))
-    return out
-
-
-def csv_text(result: dict[str, Any]) -> str:
-    """The figures as CSV, one figure a row, with a BOM so that Excel reads the Chinese."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(("section", "group", "metric", "value"))
-    writer.writerows(("" if v is None else v for v in row) for row in rows(result))
-    return "\ufeff" + out.getvalue()
-
-
-def workbook(result: dict[str, Any]) -> bytes:
-    """The figures as an Excel workbook: the period, then one figure a row."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "KPI"
-    sheet.append(["from", result["from"], "to", result["to"]])
-    sheet.append(["section", "group", "metric", "value"])
-    for row in rows(result):
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -106,8 +106,11 @@ def honcho_command(port: str) -> list[str]:
 
 
 def child_env() -> dict[str, str]:
-    """This environment, with this interpreter's bin first (gunicorn, python of the venv)."""
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    """This environment, with this interpreter's bin first (gunicorn, python of the venv), and
+    RQ's own log at WARNING unless asked otherwise: its lines for the housekeeping jobs that
+    run every few seconds would bury the console's requests and errors."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    return {"RQ_LOG_LEVEL": "WARNING", **os.environ, "PATH": path}
 
 
 def stop_redis(conn: Any, timeout: float = 10.0) -> None:

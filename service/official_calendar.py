@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +24,8 @@ from service import runtime
 from service.errors import Forbidden, InvalidRequest
 from service.extensions import db
 from service.models import OfficialCalendarYear
-from workflows.calendar import YearSource
+from service.texts import msg
+from workflows.calendar import BusinessCalendar, YearSource
 from workflows.holidays import OfficialYear
 from workflows.notice import NoticeError, Problem, parse_notice
 
@@ -47,7 +49,8 @@ class NoticeRefused(InvalidRequest):
     """A notice that gives no holiday or disagrees with itself: 422 naming each problem."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("the notice cannot be loaded", {"text": [str(p) for p in problems]})
+        texts = [msg(p.message, **p.params) for p in problems]  # English here, read translated
+        super().__init__("the notice cannot be loaded", {"text": texts})
         self.problems = problems
 
 
@@ -85,7 +88,8 @@ def read(text: object, year: object = None) -> OfficialYear:
         raise InvalidRequest("the notice cannot be loaded", {"text": ["Must not be blank."]})
     if len(text) > MAX_TEXT:
         raise InvalidRequest(
-            "the notice cannot be loaded", {"text": [f"at most {MAX_TEXT} characters"]}
+            "the notice cannot be loaded",
+            {"text": [msg("Longer than maximum length %(max)s.", max=MAX_TEXT)]},
         )
     if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
         raise InvalidRequest("the notice cannot be loaded", {"year": ["Not a valid integer."]})
@@ -129,7 +133,46 @@ def load(
 
 
 def describe(year: OfficialYear) -> dict[str, Any]:
-    return {**year.as_dict(), "replaces": status(year.year)["source"]}
+    """What a notice gives and what loading it changes: the source it replaces, and each day
+    whose status differs from the calendar followed now (`changes`)."""
+    return {**year.as_dict(), "replaces": status(year.year)["source"], "changes": changes(year)}
+
+
+def changes(year: OfficialYear) -> list[dict[str, Any]]:
+    """The days (of the year and any its holidays reach into) worked now and off by the notice,
+    or the other way: `date`, `worked_now`, `worked`, the holiday's `name` for a day off and
+    `make_up` for a make-up working day.
+    The company's own days off and working days (the calendar file) win over both."""
+    calendar = runtime.registry().calendar
+    off, worked = year.holiday_dates(), frozenset(year.workdays)
+    day = min([date(year.year, 1, 1), *off, *worked])
+    last = max([date(year.year, 12, 31), *off, *worked])
+    out = []
+    while day <= last:
+        now, then = calendar.is_workday(day), _worked(calendar, year.year, day, off, worked)
+        if now != then:
+            out.append(
+                {
+                    "date": day.isoformat(),
+                    "worked_now": now,
+                    "worked": then,
+                    "name": off.get(day),
+                    "make_up": day in worked,
+                }
+            )
+        day += timedelta(days=1)
+    return out
+
+
+def _worked(
+    calendar: BusinessCalendar, year: int, day: date, off: dict[date, str], worked: frozenset[date]
+) -> bool:
+    """Whether `day` would be worked once the notice is loaded (as `is_workday` decides)."""
+    if day in calendar.extra_holidays or day in calendar.extra_workdays or not calendar.official:
+        return calendar.is_workday(day)
+    if day in worked or day in off:
+        return day in worked
+    return day.weekday() < 5 if day.year == year else calendar.is_workday(day)
 
 
 def loaded() -> list[dict[str, Any]]:

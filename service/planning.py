@@ -37,12 +37,22 @@ TOPICS = ["business_cooperation", "needs_research"]
 # Two plans applied at once would both see the quotas unmet: they take turns.
 PLAN_LOCK = 0x7669_7369_7470  # "visitp"
 PLACE = "待与客户确认 / to be agreed with the customer"
-REASONS = {  # why visits were not placed (the pages translate them)
-    GAP: "%(n)s not placed: the %(days)s working days left hold %(fits)s visits"
-    " %(gap)s working days apart",
-    BUSY: "%(n)s not placed: no free visitor on the days that keep %(gap)s working days"
-    " between visits",
-    NO_DAYS: "%(n)s not placed: no working day left in %(year)s",
+
+
+def N_(key: str) -> str:  # noqa: N802 - marks a message key for the catalog (pybabel)
+    return key
+
+
+REASONS = {  # why visits were not placed: message keys, read in the reader's language
+    GAP: N_(
+        "%(n)s not placed: the %(days)s working days left hold %(fits)s visits"
+        " %(gap)s working days apart"
+    ),
+    BUSY: N_(
+        "%(n)s not placed: no free visitor on the days that keep %(gap)s working days"
+        " between visits"
+    ),
+    NO_DAYS: N_("%(n)s not placed: no working day left in %(year)s"),
 }
 
 
@@ -147,7 +157,8 @@ def represent(plan: Plan) -> dict[str, Any]:
 
 
 def shortfall(s: Shortfall, plan: Plan) -> dict[str, Any]:
-    """A customer's visits not placed, each reason with its count and message."""
+    """A customer's visits not placed, each reason with its count and message (a `Text`:
+    English in the API's JSON, the reader's language on the page)."""
     values = {"days": plan.working_days, "fits": s.fits, "gap": plan.min_gap, "year": plan.year}
     return {
         "customer_id": s.customer_id,
@@ -158,7 +169,7 @@ def shortfall(s: Shortfall, plan: Plan) -> dict[str, Any]:
         "planned": s.planned,
         "not_placed": s.not_placed,
         "reasons": [
-            {"reason": code, "count": n, "message": REASONS[code] % {**values, "n": n}}
+            {"reason": code, "count": n, "message": msg(REASONS[code], **values, n=n)}
             for code, n in s.reasons.items()
         ],
     }

@@ -80,6 +80,8 @@ def cron_loop(app: Flask, stop: threading.Event) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app()
+    rq_level = app.config["RQ_LOG_LEVEL"]
+    logging.getLogger("rq").setLevel(rq_level)  # rq.cron, rq.scheduler...
     schedule.at_time(app.config["SUPERVISION_AT"])  # a bad setting stops the start, named
     conn = get_redis(app)
     stop = threading.Event()
@@ -92,12 +94,13 @@ def main() -> None:
     ).start()
     # Deadlines first: RQ takes jobs in the order of its queues, so mail never delays them.
     queues = [outbox.queue(app, deadlines=True), outbox.queue(app)]
+    log.info("worker ready: listening on %s", ", ".join(q.name for q in queues))
     with app.app_context():
         while True:
             worker = None
             try:
                 worker = Worker(queues, connection=conn, maintenance_interval=MAINTENANCE_INTERVAL)
-                worker.work(with_scheduler=True)
+                worker.work(with_scheduler=True, logging_level=rq_level)
             except Exception:  # Redis away or restarted under us
                 log.exception("worker failed")
             # RQ returns from work() both when asked to stop and after an unhandled error

@@ -183,7 +183,7 @@ class BusinessCalendar:
         data and the built-in estimate; an empty list goes back to those. Thread-safe: the
         answers computed from the previous data are dropped with it. `stamp` (default: a
         fingerprint of the years) is what `official_stamp` answers from now on."""
-        object.__setattr__(self, "_loaded", _Loaded.of(years))  # one atomic swap
+        object.__setattr__(self, "_loaded", _Loaded.of(years, stamp))  # one atomic swap
 
     @property
     def official_stamp(self) -> str:

@@ -46,7 +46,9 @@ def list_years() -> dict[str, Any]:
     responses={
         "200": json_doc(
             '{"year", "holidays": [{"name", "from", "to", "days"}], "workdays": make-up'
-            ' working days, "replaces": the source it replaces, "dry_run"}'
+            ' working days, "replaces": the source it replaces, "changes": [{"date",'
+            ' "worked_now", "worked", "name", "make_up"}] the days whose status it changes,'
+            ' "dry_run"}'
         )
     },
 )

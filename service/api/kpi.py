@@ -11,7 +11,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service import kpi, runtime
+from service import exports, kpi, kpi_export, runtime, texts
 from service import repository as repo
 from service.api.common import json_body, json_doc
 from service.auth import current_actor
@@ -36,6 +36,16 @@ class PeriodArgs(Schema):
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
         if data["from_"] >= data["to"]:
             raise ValidationError("`to` must come after `from`", "to")
+
+
+class ExportArgs(PeriodArgs):
+    lang = fields.String(
+        validate=validate.OneOf(texts.LANGUAGES, error=exports.NOT_A_LANGUAGE),
+        metadata={
+            "description": "the titles' and labels' language; by default the API's "
+            "(English unless Accept-Language names Chinese)"
+        },
+    )
 
 
 class SurveySchema(Schema):
@@ -78,28 +88,37 @@ def get_kpi(args: dict[str, Any]) -> dict[str, Any]:
     return _figures(args)
 
 
+def _export(args: dict[str, Any], extension: str) -> Response:
+    result = _figures(args)
+    lang = exports.language(args.get("lang"), texts.language())
+    with repo.snapshot() as conn:
+        sheet = kpi_export.sheet(result, kpi_export.Names(conn))
+    name, localized = kpi_export.filenames(result, lang, extension)
+    content, mimetype = exports.content(sheet, lang, extension)
+    return Response(content, mimetype=mimetype, headers=exports.headers(name, localized))
+
+
 @blp.route("/kpi/export.csv", methods=["GET"])
-@blp.arguments(PeriodArgs, location="query", as_kwargs=False)
-@blp.doc(responses={"200": {"description": "section, group, metric, value rows as CSV"}})
+@blp.arguments(ExportArgs, location="query", as_kwargs=False)
+@blp.doc(
+    responses={
+        "200": {
+            "description": "section, group, measure, value rows as CSV (UTF-8 with a BOM), "
+            "titled and labelled in `lang` (docs/exports.md); `GET /kpi` has the keys"
+        }
+    }
+)
 def export_csv(args: dict[str, Any]) -> Response:
-    """The figures as CSV, one figure a row."""
-    return Response(
-        kpi.csv_text(_figures(args)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=kpi.csv"},
-    )
+    """The figures as CSV, one figure a row, in the reader's language."""
+    return _export(args, "csv")
 
 
 @blp.route("/kpi/export.xlsx", methods=["GET"])
-@blp.arguments(PeriodArgs, location="query", as_kwargs=False)
-@blp.doc(responses={"200": {"description": "the figures as an Excel workbook"}})
+@blp.arguments(ExportArgs, location="query", as_kwargs=False)
+@blp.doc(responses={"200": {"description": "the figures as an Excel workbook, in `lang`"}})
 def export_xlsx(args: dict[str, Any]) -> Response:
-    """The figures as an Excel workbook, one figure a row."""
-    return Response(
-        kpi.workbook(_figures(args)),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": "attachment; filename=kpi.xlsx"},
-    )
+    """The figures as an Excel workbook, one figure a row, in the reader's language."""
+    return _export(args, "xlsx")
 
 
 def _check_customers(ids: set[int], errors: dict[str, Any]) -> None:

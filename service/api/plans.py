@@ -7,7 +7,7 @@ from typing import Any
 from flask import g
 from flask_smorest import Blueprint
 
-from service import planning
+from service import planning, texts
 from service.api.common import json_body, json_doc
 from service.auth import current_actor
 from service.errors import InvalidRequest
@@ -51,4 +51,8 @@ def create_plan() -> dict[str, Any]:
     body = json_body()
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object")
-    return planning.plan(body, Context(current_actor(), "api", g.get("request_id")))
+    result = planning.plan(body, Context(current_actor(), "api", g.get("request_id")))
+    for shortfall in result["shortfalls"]:  # in the API's language (texts.language)
+        for reason in shortfall["reasons"]:
+            reason["message"] = texts.render(reason["message"])
+    return result

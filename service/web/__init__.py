@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         customers,
         evaluation,
         evaluations,
+        holidays,
         issues,
         meetings,
         notices,

@@ -7,25 +7,25 @@ supervision and admin only (the KPI readers).
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from html import escape
-from typing import IO, Any
+from typing import Any
 
 from flask import Response, abort, current_app, make_response, render_template, request, url_for
 from markupsafe import Markup
 
-from service import compliance, kpi, runtime
+from service import compliance, exports, kpi, kpi_export, runtime
 from service import repository as repo
+from service.exports import Column
 from service.extensions import db
 from service.roles import KPI_READERS
+from service.texts import msg
 from service.web.auth import login_required, web_actor
-from service.web.common import _, bp, department_options, error_page, local_time, tz
+from service.web.common import _, bp, department_options, error_page, tz
 from service.web.customers import tier_labels
+from service.web.downloads import download, export_language
 from workflows.quotas import Quotas
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def half_year(today: date) -> tuple[date, date]:
@@ -167,33 +167,28 @@ def dashboard() -> Any:
     )
 
 
-def _dashboard_figures() -> dict[str, Any]:
+def _dashboard_export(extension: str) -> Response:
+    """The figures as `GET /api/v1/kpi/export.*` gives them, in the page's language."""
     _require_reader()
+    lang = export_language()
     _, start, end = _require_period()
     with repo.snapshot() as conn:
-        return kpi.figures(conn, start, end, _quotas())
+        result = kpi.figures(conn, start, end, _quotas())
+        sheet = kpi_export.sheet(result, kpi_export.Names(conn))
+    content, mimetype = exports.content(sheet, lang, extension)
+    return download(content, mimetype, *kpi_export.filenames(result, lang, extension))
 
 
 @bp.route("/dashboard/export.csv")
 @login_required
 def dashboard_csv() -> Any:
-    """The figures as `GET /api/v1/kpi/export.csv` gives them, for a signed-in browser."""
-    return Response(
-        kpi.csv_text(_dashboard_figures()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=kpi.csv"},
-    )
+    return _dashboard_export("csv")
 
 
 @bp.route("/dashboard/export.xlsx")
 @login_required
 def dashboard_xlsx() -> Any:
-    """The figures as `GET /api/v1/kpi/export.xlsx` gives them, for a signed-in browser."""
-    return Response(
-        kpi.workbook(_dashboard_figures()),
-        mimetype=XLSX,
-        headers={"Content-Disposition": "attachment; filename=kpi.xlsx"},
-    )
+    return _dashboard_export("xlsx")
 
 
 # -- the compliance report -----------------------------------------------------------------
@@ -329,9 +324,46 @@ def _sheet_row() -> Callable[[dict[str, Any]], list[Any]]:
         name = x["name"]
         if x["workflow"] == "rectification":
             name = departments.get(name, name)
-        return [objects[x["workflow"]], x["id"], name, reasons[x["reason"]], local_time(x["at"])]
+        return [objects[x["workflow"]], x["id"], name, reasons[x["reason"]], x["at"]]
 
     return row
+
+
+SHEET_COLUMNS = (
+    Column(msg("Object"), "text", 14),
+    Column("#", "integer"),
+    Column(msg("Name"), "text", 30),
+    Column(msg("Exception"), "text", 30),
+    Column(msg("Time"), "datetime"),
+    Column(msg("Status"), "text", 10),
+)
+
+
+def _clause_sheets(
+    conn: Any, dates: tuple[date, date], start: datetime, end: datetime
+) -> Iterator[exports.Sheet]:
+    """A sheet per clause: its title, the period, its counts, then its exceptions and its
+    cases in progress (neither compliant nor late), streamed from `conn`."""
+    titles, row = clause_titles(), _sheet_row()
+    for clause in compliance.CLAUSES:
+        cases = compliance.cases(clause, start, end, _quotas(), _as_of(end))
+        total, broken, running = compliance.count(conn, cases)
+        counts = [_("Cases"), total, _("Compliant"), total - broken - running]
+        counts += [_("Exceptions"), broken, _("In progress"), running]
+        found = (
+            [*row(x), status]
+            for status, stream in (
+                (_("Exception"), compliance.stream(conn, cases)),
+                (_("In progress"), compliance.stream(conn, cases, running=True)),
+            )
+            for x in stream
+        )
+        preamble: list[list[Any]] = [
+            [titles[clause]],
+            [_("From"), dates[0], _("To (excluded)"), dates[1]],
+            counts,
+        ]
+        yield exports.Sheet(clause, SHEET_COLUMNS, found, preamble)
 
 
 @bp.route("/compliance.xlsx")
@@ -340,53 +372,18 @@ def compliance_xlsx() -> Any:
     """Every exception of every clause, one sheet per clause. The rows stream from the
     database in chunks into a write-only workbook, whose sheets and file are temporary
     files: memory stays flat however many exceptions the period has."""
-    from openpyxl import Workbook
-
     _require_reader()
+    lang = export_language()
     dates, start, end = _require_period()
-    titles, row = clause_titles(), _sheet_row()
-    book = Workbook(write_only=True)
     with db.engine.connect() as conn:
-        for clause in compliance.CLAUSES:
-            cases = compliance.cases(clause, start, end, _quotas(), _as_of(end))
-            total, broken, running = compliance.count(conn, cases)
-            sheet = book.create_sheet(clause)
-            sheet.append([titles[clause]])
-            sheet.append([_("From"), dates[0].isoformat(), _("To"), dates[1].isoformat()])
-            sheet.append(
-                [
-                    _("Cases"),
-                    total,
-                    _("Compliant"),
-                    total - broken - running,
-                    _("Exceptions"),
-                    broken,
-                    _("In progress"),
-                    running,
-                ]
-            )  # the exceptions, then the cases in progress (neither compliant nor late)
-            sheet.append([_("Object"), "#", _("Name"), _("Exception"), _("Time"), _("Status")])
-            for x in compliance.stream(conn, cases):
-                sheet.append([*row(x), _("Exception")])
-            for x in compliance.stream(conn, cases, running=True):
-                sheet.append([*row(x), _("In progress")])
-    out = tempfile.TemporaryFile()
-    book.save(out)
-    size = out.tell()
-    out.seek(0)
+        out, size = exports.xlsx_file(_clause_sheets(conn, dates, start, end), lang)
+    stem = f"{dates[0]}-{dates[1]}.xlsx"
     return Response(
-        _chunks(out),
-        mimetype=XLSX,
-        headers={
-            "Content-Disposition": f"attachment; filename=compliance-{dates[0]}-{dates[1]}.xlsx",
-            "Content-Length": str(size),
-        },
+        exports.chunks(out),
+        mimetype=exports.XLSX,
+        headers=exports.headers(
+            f"compliance-{stem}",
+            f"{_('Compliance report')}-{stem}",
+            {"Content-Length": str(size)},
+        ),
     )
-
-
-def _chunks(file: IO[bytes], size: int = 1 << 16) -> Iterator[bytes]:
-    """The file's bytes, then the file closed: when sent to the end, or when the server
-    closes the response early (a generator, so that closing it closes the file)."""
-    with file:
-        while block := file.read(size):
-            yield block

@@ -7,8 +7,6 @@ change through `handlers.create` / `handlers.fire` with `source="web"`.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,10 +14,12 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from service import filters, handlers, runtime
+from service import exports, filters, handlers, runtime
 from service import repository as repo
 from service.errors import InvalidRequest
+from service.exports import Column
 from service.kinds import ISSUE, VISIT
+from service.texts import msg
 from service.web import search
 from service.web.auth import login_required, web_actor
 from service.web.common import (
@@ -41,6 +41,7 @@ from service.web.common import (
     user_options,
     visible_rows,
 )
+from service.web.downloads import download, export_language
 from service.web.filtering import page_filters
 from service.web.forms import bind, parse
 from service.web.instances import fire_page, instance_context
@@ -140,25 +141,27 @@ def issues() -> Any:
     ), (422 if filter_errors else 200)
 
 
-def export_table() -> tuple[list[str], list[list[str]]]:
-    """Every visible issue the filters select (no paging): a header and the rows."""
+LEDGER_COLUMNS = (
+    Column("#", "integer"),
+    Column(msg("Title"), "text"),
+    Column(msg("Customer"), "text"),
+    Column(msg("Category"), "text"),
+    Column(msg("Severity"), "text"),
+    Column(msg("State"), "text"),
+    Column(msg("Responsible department"), "text"),
+    Column(msg("Responsible person"), "text"),
+    Column(msg("Deadline"), "datetime"),
+    Column(msg("Overdue"), "text"),
+)
+
+
+def export_sheet() -> exports.Sheet:
+    """Every visible issue the filters select (no paging), as the ledger shows them."""
     query = ledger_query({k: v for k, v in ledger_filters().items() if k not in PAGING})
-    rows = [dict(r) for r in repo.connection().execute(query).mappings()]
-    header = [
-        "#",
-        _("Title"),
-        _("Customer"),
-        _("Category"),
-        _("Severity"),
-        _("State"),
-        _("Responsible department"),
-        _("Responsible person"),
-        _("Deadline"),
-        _("Overdue"),
-    ]
+    items = represent_rows(ISSUE, [dict(r) for r in repo.connection().execute(query).mappings()])
     body = [
         [
-            str(r["id"]),
+            r["id"],
             r["title"],
             r["customer"],
             r["category"],
@@ -166,52 +169,33 @@ def export_table() -> tuple[list[str], list[list[str]]]:
             r["state_label"],
             r["department"],
             r["person"],
-            r["due_at"],
+            i["due_at"],
             _("Yes") if r["overdue"] else _("No"),
         ]
-        for r in ledger_rows(represent_rows(ISSUE, rows))
+        for i, r in zip(items, ledger_rows(items), strict=True)
     ]
-    return header, body
+    return exports.Sheet(_("Tracking ledger"), LEDGER_COLUMNS, body)
 
 
-def _download(content: bytes, mimetype: str, extension: str) -> Response:
+def _ledger_export(extension: str) -> Response:
+    lang = export_language()
+    sheet = export_sheet()
+    content, mimetype = exports.content(sheet, lang, extension)
     stamp = runtime.now().astimezone(tz()).strftime("%Y%m%d-%H%M")
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="issues-{stamp}.{extension}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    name = f"{stamp}.{extension}"
+    return download(content, mimetype, f"issues-{name}", f"{_('Tracking ledger')}-{name}")
 
 
 @bp.route("/issues/export.csv")
 @login_required
 def issues_export_csv() -> Response:
-    header, body = export_table()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(body)
-    # UTF-8 with a byte order mark: Excel then reads the Chinese correctly.
-    return _download(out.getvalue().encode("utf-8-sig"), "text/csv", "csv")
+    return _ledger_export("csv")
 
 
 @bp.route("/issues/export.xlsx")
 @login_required
 def issues_export_xlsx() -> Response:
-    from openpyxl import Workbook
-
-    header, body = export_table()
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = _("Tracking ledger")
-    sheet.append(header)
-    for row in body:
-        sheet.append([int(row[0]), *row[1:]])
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(out.getvalue(), mimetype, "xlsx")
+    return _ledger_export("xlsx")
 
 
 # -- raising an issue --------------------------------------------------------------------

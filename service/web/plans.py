@@ -22,6 +22,7 @@ from service import repository as repo
 from service.errors import Conflict, InvalidRequest
 from service.handlers import Context
 from service.models import Customer
+from service.texts import render
 from service.web.auth import login_required, web_actor
 from service.web.common import _, bp, error_page, translated, tz
 from service.web.customers import tier_labels
@@ -115,6 +116,7 @@ def _render(
         tiers=tier_labels(),
         halves={"am": _("morning"), "pm": _("afternoon")},
         names={k: v[0] for k, v in customers().items()},
+        say=render,
     ), status
 
 

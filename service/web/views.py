@@ -67,7 +67,7 @@ from service.web.common import (  # noqa: F401 - re-exported for the other page 
     user_options,
     visible_rows,
 )
-from service.web.filtering import page_filters
+from service.web.filtering import describe, page_filters
 from service.web.forms import bind, parse
 from service.web.instances import (  # noqa: F401 - re-exported for the other page modules
     data_sections,
@@ -130,6 +130,9 @@ def http_refused(err: HTTPException) -> tuple[str, int]:
     status = err.code or 500
     if status == 404:
         return error_page(404, _("There is nothing here, or you may not see it."))
+    if status == 413:
+        limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 1024
+        return error_page(413, _("What was sent is too large: at most %(n)s KB.", n=limit))
     return error_page(status, err.description or err.name)
 
 
@@ -276,17 +279,14 @@ def visits() -> Any:
 
 
 # -- visits: month calendar --------------------------------------------------------------
+NOT_A_MONTH = "Not a month (2026-12)."
+
+
 @bp.route("/visits/calendar")
 @login_required
-def visits_calendar() -> str:
+def visits_calendar() -> tuple[str, int]:
     today = runtime.now().astimezone(tz()).date()
-    year, month = today.year, today.month
-    asked = request.args.get("month", "")
-    try:
-        year, month = (int(p) for p in asked.split("-", 1))
-        date(year, month, 1)
-    except ValueError:
-        year, month = today.year, today.month
+    (year, month), filter_errors = calendar_filters(today)
     first = date(year, month, 1)
     following = date(year + (month == 12), month % 12 + 1, 1)
     t = VISIT.table
@@ -294,10 +294,11 @@ def visits_calendar() -> str:
         t.c.planned_at >= datetime.combine(first, time.min, tz()),
         t.c.planned_at < datetime.combine(following, time.min, tz()),
     ]
-    visitor = request.args.get("visitor", "").strip()
+    visitor = "" if filter_errors else request.args.get("visitor", "").strip()
     if visitor:
         where.extend(filters.where(VISIT, {"visitor": visitor}))
-    rows = repo.connection().execute(visible_rows(VISIT, where).order_by(t.c.planned_at)).mappings()
+    query = visible_rows(VISIT, where).order_by(t.c.planned_at)
+    rows = [] if filter_errors else list(repo.connection().execute(query).mappings())
     customers = dict(customer_options())
     by_day: dict[date, list[dict[str, Any]]] = {}
     for r in rows:
@@ -322,7 +323,30 @@ def visits_calendar() -> str:
         next=f"{following.year:04d}-{following.month:02d}",
         visitor=visitor,
         users=user_options(),
-    )
+        filter_errors=filter_errors,
+    ), (422 if filter_errors else 200)
+
+
+def calendar_filters(today: date) -> tuple[tuple[int, int], list[tuple[str, str]]]:
+    """The asked month (`2026-12`, this month when absent) and visitor, or this month and the
+    errors as the list pages show them: a bad value is named, never silently replaced."""
+    errors: list[tuple[str, str]] = []
+    asked = request.args.get("month", "").strip()
+    year, month = today.year, today.month
+    if asked:
+        try:
+            if len(asked) != 7 or asked[4] != "-":
+                raise ValueError(asked)
+            year, month = int(asked[:4]), int(asked[5:])
+            date(year, month, 1)
+        except ValueError:
+            year, month = today.year, today.month
+            errors.append((_("Month"), _(NOT_A_MONTH)))
+    try:
+        filters.parse(VISIT, {"visitor": request.args.get("visitor", "")})
+    except filters.Invalid as err:
+        errors.extend(describe(VISIT, err.errors))
+    return (year, month), errors
 
 
 # -- visits: new -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from service import demo, runtime
+from service import demo, runtime, supervision
 from service.extensions import db
 from tests.integration.conftest import Clock
 
@@ -48,25 +48,72 @@ def test_the_demo_data_looks_real(app: Flask, clock: Clock, now: datetime) -> No
         demo.seed()
         calendar = runtime.registry().calendar
     start, end = demo.WORKING_HOURS
-    visits = rows(app, "SELECT id, state, planned_at, data FROM visits")
-    assert len(visits) == 5
+    visits = rows(app, "SELECT id, state, planned_at, customer_id FROM visits")
     for v in visits:
         planned = local(v["planned_at"])
         assert calendar.is_workday(planned.date()), v
         assert start <= planned.time() <= end, v
-    events = rows(app, "SELECT instance_id, trigger, at, data FROM transition_events"
-                       " WHERE workflow = 'visit'")  # fmt: skip
+    events = rows(app, "SELECT workflow, instance_id, trigger, at FROM transition_events")
     planned_of = {v["id"]: local(v["planned_at"]) for v in visits}
     for e in events:
         at = local(e["at"])
         assert at <= local(now), e  # nothing happened in the future
-        if e["trigger"] in ("visit", "record"):
+        if at.date() < local(now).date():  # the past in working hours; the present is now
+            assert calendar.is_workday(at.date()) and start <= at.time() <= end, e
+        if e["workflow"] == "visit" and e["trigger"] in ("visit", "record", "report"):
             assert at >= planned_of[e["instance_id"]], e  # nor before the visit's time
-    done = [v for v in visits if v["state"] == "recorded"]
-    assert len(done) == 1
-    assert planned_of[done[0]["id"]] < local(now)
+    # the present: one visit recorded on the last working day, one prepared, three planned;
+    # the year so far (none in January) was reported, each visit in a month before this one
+    present = sorted(v["state"] for v in visits if v["state"] != "reported")
+    assert present == ["planned", "planned", "planned", "prepared", "recorded"]
+    past = [local(v["planned_at"]) for v in visits if v["state"] == "reported"]
+    assert all((p.year, p.month) < (local(now).year, local(now).month) for p in past), past
     assert len(rows(app, "SELECT id FROM rectification_notices")) == 1  # the README's one
     assert rows(app, "SELECT id FROM findings") == []
+
+
+def test_in_december_two_customers_are_behind_and_the_rest_on_track(
+    app: Flask, clock: Clock
+) -> None:
+    clock.now = MOMENTS[0]  # Thursday 3 December: the quota months Jan-Nov have ended
+    with app.app_context():
+        demo.seed()
+    done = {
+        r["name"]: r["n"]
+        for r in rows(
+            app,
+            "SELECT c.name, count(v.id) AS n FROM customers c LEFT JOIN visits v"
+            " ON v.customer_id = c.id AND v.state IN ('visited', 'recorded', 'reported')"
+            " GROUP BY c.name",
+        )
+    }
+    # core 12 a year (11 due by November), important 6 (5 due: Feb, Apr ... Oct), general 2
+    # (1 due: June); 北方能源 missed 3, 西部物流 2; 华东精密's December visit is recorded
+    assert done == {
+        "华东精密制造有限公司": 12,
+        "北方能源集团": 8,
+        "南方医疗科技": 5,
+        "西部物流股份": 3,
+        "中原食品有限公司": 1,
+    }
+    issues = rows(app, "SELECT state FROM issues ORDER BY id")
+    assert [i["state"] for i in issues[:2]] == ["customer_confirmed", "customer_confirmed"]
+    # the past's notifications are read and its mail handed on; the present's are not
+    unread = rows(app, "SELECT workflow, instance_id FROM notifications WHERE NOT read")
+    reported = rows(app, "SELECT id FROM visits WHERE state = 'reported'")
+    confirmed = rows(app, "SELECT id FROM issues WHERE state = 'customer_confirmed'")
+    history = {("visit", v["id"]) for v in reported} | {("issue", i["id"]) for i in confirmed}
+    assert unread and not {(n["workflow"], n["instance_id"]) for n in unread} & history
+    assert (
+        rows(app, "SELECT id FROM outbox WHERE sent_at IS NULL AND created_at < '2026-12-01'") == []
+    )
+    with app.app_context():
+        found = supervision.run_checks(MOMENTS[0])
+        kinds = rows(app, "SELECT kind, detail FROM findings")
+    plan = [k["detail"] for k in kinds if k["kind"] == "plan_execution"]
+    assert len(plan) == 2, kinds
+    assert any("北方能源集团" in d for d in plan) and any("西部物流股份" in d for d in plan)
+    assert found["findings"] == len(kinds)
 
 
 def test_working_hours_are_the_business_days() -> None:

@@ -252,18 +252,18 @@ def test_csv_and_excel_exports_carry_the_same_figures(fixture: World) -> None:
     r = fixture.get(f"/api/v1/kpi/export.csv?{PERIOD}", "sara")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["section", "group", "metric", "value"]
-    assert ["issues", "all", "on_time_rate", "0.5"] in rows
-    assert ["plan_completion.person", "mary", "rate", "0.6667"] in rows
-    assert ["plan_completion", "all", "required", "20"] in rows
-    assert ["plan_completion.tier", "core", "required", "12"] in rows
+    assert rows[0] == ["Section", "Group", "Measure", "Value"]  # the API's language: English
+    assert ["Issue resolution", "All", "On-time rate", "0.5"] in rows
+    assert ["Visit plan completion by person", "mary", "Rate", "0.6667"] in rows
+    assert ["Visit plan completion", "All", "Required", "20"] in rows
+    assert ["Visit plan completion by customer tier", "Core", "Required", "12"] in rows
     r = fixture.get(f"/api/v1/kpi/export.xlsx?{PERIOD}", "mike")
     assert r.status_code == 200
     sheet = load_workbook(io.BytesIO(r.data)).active
     assert sheet is not None
     values = [tuple(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
-    assert ("cooperation", "all", "growth", 4.3548) in values
-    assert ("plan_completion", "all", "required", 20) in values
+    assert ("Cooperation growth and loyalty", "All", "Growth", 4.3548) in values
+    assert ("Visit plan completion", "All", "Required", 20) in values
     assert len(values) == len(rows) - 1
 
 

@@ -88,7 +88,7 @@ def launch(tmp_path: Path) -> Iterator[Launch]:
         run = Run(proc, log, port)
         runs.append(run)
         wait_until(lambda: _healthy(port), STARTUP_TIMEOUT, 0.5, run.output)
-        wait_until(lambda: "Listening on" in run.output(), 30, 0.2, run.output)  # the worker
+        wait_until(lambda: "worker ready: listening on" in run.output(), 30, 0.2, run.output)
         return run
 
     yield start

@@ -103,11 +103,11 @@ def test_the_figures_download_as_csv_and_excel(world: World) -> None:
     r = b.get("/dashboard/export.csv?from=2026-01-01&to=2027-01-01")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
-    assert rows[0] == ["section", "group", "metric", "value"]
-    assert ["issues", "all", "raised", "2"] in rows
+    assert rows[0] == ["板块", "分组", "指标", "数值"]  # the page's language: Chinese
+    assert ["问题解决", "全部", "提出数", "2"] in rows
     r = b.client.get("/dashboard/export.xlsx?from=2026-01-01&to=2027-01-01")
-    sheet = load_workbook(io.BytesIO(r.data))["KPI"]
-    assert ("issues", "all", "raised", 2) in list(sheet.iter_rows(values_only=True))
+    sheet = load_workbook(io.BytesIO(r.data))["考核指标"]
+    assert ("问题解决", "全部", "提出数", 2) in list(sheet.iter_rows(values_only=True))
     tom = Browser(world, "tom")
     assert tom.get("/dashboard/export.csv").status_code == 403
     assert tom.get("/dashboard/export.xlsx").status_code == 403

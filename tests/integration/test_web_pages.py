@@ -205,11 +205,33 @@ def test_calendar_shows_a_planned_visit_in_its_day(world: World) -> None:
     assert f"cal-visit-{visit['id']}" in page and f"cal-visit-{hidden['id']}" not in page
 
 
-def test_calendar_defaults_to_this_month_and_tolerates_nonsense(world: World) -> None:
+def test_calendar_defaults_to_this_month(world: World) -> None:
     mary = Browser(world, "mary", lang="en")
     assert "Visits in 2026-11" in mary.get("/visits/calendar").text
-    assert "Visits in 2026-11" in mary.get("/visits/calendar?month=2026-13").text
     assert 'id="day-2025-12-29"' in mary.get("/visits/calendar?month=2026-01").text
+
+
+@pytest.mark.parametrize(
+    ("query", "label", "message"),
+    [
+        ("month=2026-13", "Month", "Not a month (2026-12)."),
+        ("month=garbage", "Month", "Not a month (2026-12)."),
+        ("month=2026-1", "Month", "Not a month (2026-12)."),
+        ("visitor=nobody", "Visitor", "No such user."),
+    ],
+)
+def test_calendar_names_a_bad_month_or_visitor(
+    world: World, query: str, label: str, message: str
+) -> None:
+    visit = create_visit(world)  # planned in 2026-11, this month: not shown beside an error
+    page = Browser(world, "mary", lang="en").get(f"/visits/calendar?{query}")
+    assert page.status_code == 422
+    box = re.search(r'<div class="notice error" id="filter-errors".*?</div>', page.text, re.S)
+    assert box, page.text
+    assert f"<strong>{label}</strong>: {message}" in box.group(0)
+    assert f"cal-visit-{visit['id']}" not in page.text
+    zh = Browser(world, "mary").get(f"/visits/calendar?{query}")
+    assert zh.status_code == 422 and message not in zh.text
 
 
 # -- one visit ------------------------------------------------------------------------------

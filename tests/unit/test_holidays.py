@@ -87,6 +87,14 @@ def test_a_loaded_notice_gives_the_same_workdays_as_the_package() -> None:
     assert [d for d in days_of(2026) if loaded.is_workday(d) != package.is_workday(d)] == []
 
 
+def test_the_stamp_given_with_the_years_is_the_one_the_calendar_answers() -> None:
+    """`official_calendar.sync` compares the database's stamp with this one: reloading
+    (and dropping the memos) only when they differ, not at every request."""
+    cal = BusinessCalendar(tz=TZ)
+    cal.load_official([parse_notice(notice(2026))], "2026:abc")
+    assert cal.official_stamp == "2026:abc"
+
+
 def test_a_loaded_year_replaces_the_builtin_estimate_and_its_make_up_saturday_is_worked() -> None:
     text = notice(2026).replace("2026", "2027").replace("2025", "2026")
     text = text.split("一、")[0] + (

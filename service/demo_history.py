@@ -1,0 +1,186 @@
+"""The demo's year so far: the visits each customer's quota asked for in the months already
+past, reported, and two issues solved and confirmed, all lived through the engine at their
+own past times. Two customers fell behind (the supervision checks find them); what that past
+told people is marked read and its mail as sent: a fresh install's inboxes hold the present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from math import ceil
+
+import sqlalchemy as sa
+from flask import current_app
+
+from service import handlers, runtime
+from service.extensions import db
+from service.kinds import ISSUE, VISIT
+from service.models import Notification, OutboxMessage
+from workflows import Actor
+
+BEHIND = {1: 3, 3: 2}  # a customer's place in the demo's list: the past visits it missed
+RECORDS = [  # (customer's situation, what was discussed, what they raised)
+    ("产线运行稳定，计划明年扩产。", "回顾合作情况，介绍新一代控制器。", "希望提供现场培训。"),
+    ("订单量同比增长约 15%。", "交流备件供应与交付周期。", "备件到货偏慢。"),
+    ("新厂区进入调试阶段。", "了解调试进度，协调技术支持。", "调试期间需要驻场工程师。"),
+    ("年度预算已下达。", "沟通明年合作计划与价格。", "希望简化对账流程。"),
+]
+
+
+def _context(username: str, role: str, department: str) -> handlers.Context:
+    return handlers.Context(Actor(username, role, department), "api", "demo")
+
+
+MARY = _context("mary", "marketing_staff", "marketing")
+MIKE = _context("mike", "marketing_manager", "marketing")
+TOM = _context("tom", "technical", "technical")
+AMY = _context("amy", "after_sales", "after_sales")
+
+
+def due_months(quota: int) -> list[int]:
+    """The month (1-12) whose end each of a yearly quota's visits falls due at."""
+    return [ceil(12 * k / quota) for k in range(1, quota + 1)]
+
+
+def seed_history(customers: Sequence[tuple[int, str]], quotas: dict[str, int]) -> None:
+    """Past visits per customer (id, tier) for the quota months ended before this month,
+    less the ones `BEHIND` says it missed; then quiet what that past notified. Runs on a
+    database with nothing else in it yet."""
+    calendar = runtime.registry().calendar
+    now = runtime.now()
+    today = now.astimezone(calendar.tz).date()
+    reported: list[int] = []
+    for place, (customer_id, tier) in enumerate(customers):
+        months = [m for m in due_months(quotas.get(tier, 0)) if m < today.month]
+        for n, month in enumerate(months[: len(months) - BEHIND.get(place, 0)]):
+            day = _workday_on_or_after(date(today.year, month, 8 + 3 * (place % 4)))
+            reported.append(_reported_visit(customer_id, day, RECORDS[(n + place) % 4]))
+    if len(reported) >= 4:
+        _solved_issue(reported[-4], TOM, "technical", "现场培训安排", 5, on_time=True)
+        _solved_issue(reported[-3], AMY, "after_sales", "备件到货偏慢", 4, on_time=False)
+    _quiet_the_past()
+
+
+def _workday_on_or_after(day: date) -> date:
+    calendar = runtime.registry().calendar
+    return day if calendar.is_workday(day) else calendar.next_workday(day)
+
+
+def _at(day: date, clock: time) -> datetime:
+    return datetime.combine(day, clock, runtime.registry().calendar.tz)
+
+
+def _reported_visit(customer_id: int, day: date, texts: tuple[str, str, str]) -> int:
+    """A visit planned a week ahead, prepared two working days before, visited and recorded on
+    its day, reported on the next working day."""
+    calendar = runtime.registry().calendar
+    planned = _at(day, time(10, 0))
+    created = _at(calendar.previous_workday(day - timedelta(days=5)), time(9, 30))
+    with clock_at(created):
+        visit = handlers.create(
+            VISIT,
+            {
+                "customer_id": customer_id,
+                "planned_at": planned.isoformat(),
+                "visitors": ["mary", "tom"],
+                "topics": ["business_cooperation", "needs_research"],
+                "place": "客户总部会议室",
+                "purpose": "例行走访：了解合作满意度与新需求",
+            },
+            MARY,
+        )
+    basics, content, raised = texts
+    steps = [
+        (_at(calendar.previous_workday(day), time(15, 0)), "prepare", TOM, {
+            "customer_background_reviewed": True, "time_place_confirmed": True,
+            "materials": ["brochure"],
+        }),
+        (_at(day, time(11, 30)), "visit", TOM, {"visited_at": planned.isoformat()}),
+        (_at(day, time(16, 30)), "record", TOM, {
+            "visited_at": planned.isoformat(), "place": "客户总部会议室",
+            "visitors": ["mary", "tom"], "customer_basics": basics, "visit_content": content,
+            "customer_issues": raised,
+        }),
+        (_at(calendar.next_workday(day), time(11, 0)), "report", MARY, {
+            "customer_basics": basics, "content_summary": content,
+            "issues_and_suggestions": raised, "analysis_and_conclusions": "合作稳定，需求明确。",
+            "improvement_measures": "按客户需求安排后续技术交流。", "distribution": ["management"],
+        }),
+    ]  # fmt: skip
+    for moment, trigger, who, data in steps:
+        with clock_at(moment):
+            handlers.fire(VISIT, visit["id"], {"trigger": trigger, "data": data}, who)
+    return int(visit["id"])
+
+
+def _solved_issue(
+    visit_id: int, who: handlers.Context, department: str, title: str, score: int, on_time: bool
+) -> None:
+    """An issue raised from a reported visit, assigned the next day with two weeks to solve it,
+    solved within them or three days after, and confirmed by the customer."""
+    calendar = runtime.registry().calendar
+    visited = _visit_day(visit_id)
+    raised_on = calendar.next_workday(visited)
+    assigned_on = calendar.next_workday(raised_on)
+    due = assigned_on + timedelta(days=14)
+    solved_on = _workday_on_or_after(
+        due - timedelta(days=4) if on_time else due + timedelta(days=3)
+    )
+    with clock_at(_at(raised_on, time(14, 0))):
+        issue = handlers.create(
+            ISSUE,
+            {"visit_id": visit_id, "title": title, "description": f"客户反映：{title}。",
+             "category": "technical" if department == "technical" else "after_sales",
+             "severity": "medium"},
+            MARY,
+        )  # fmt: skip
+    steps = [
+        (assigned_on, time(10, 0), "assign", MIKE, {
+            "responsible_department": department, "responsible_person": who.actor.username,
+            "due_at": due.isoformat(),
+        }),
+        (solved_on, time(16, 0), "resolve", who, {
+            "root_cause": "现场资源不足。", "solution": "已安排专人跟进并完成处理。",
+            "customer_informed": True,
+        }),
+        (calendar.next_workday(solved_on), time(10, 0), "confirm", MARY, {
+            "satisfaction": score, "comment": "客户认可处理结果。",
+        }),
+    ]  # fmt: skip
+    for day, clock, trigger, actor, data in steps:
+        with clock_at(_at(day, clock)):
+            handlers.fire(ISSUE, issue["id"], {"trigger": trigger, "data": data}, actor)
+
+
+def _visit_day(visit_id: int) -> date:
+    from service.models import Visit
+
+    planned = db.session.get(Visit, visit_id).planned_at  # type: ignore[union-attr]
+    return planned.astimezone(runtime.registry().calendar.tz).date()
+
+
+def _quiet_the_past() -> None:
+    """What the past notified (everything so far: the history is seeded first): read, and
+    its mail and messages as handed on at their time."""
+    n, o = Notification.__table__, OutboxMessage.__table__
+    db.session.execute(sa.update(n).values(read=True))
+    db.session.execute(
+        sa.update(o)
+        .where(o.c.sent_at.is_(None))
+        .values(sent_at=o.c.created_at, delivered_at=o.c.created_at)
+    )
+    db.session.commit()
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """The app's clock at `moment` for what is done inside: the demo's past, lived in order."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    saved = app.extensions[runtime.CLOCK]
+    runtime.set_clock(app, lambda: moment)
+    try:
+        yield
+    finally:
+        runtime.set_clock(app, saved)
