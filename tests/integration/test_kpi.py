@@ -222,6 +222,13 @@ def test_a_month_owes_only_the_visits_due_at_its_end(fixture: World) -> None:
         "important": (0, 0, None),
     }
     assert (plan["required"], plan["done"], plan["rate"]) == (1, 1, 1.0)
+    query = "from=2026-03-01T00:00:00%2B08:00&to=2026-04-01T00:00:00%2B08:00"
+    r = fixture.get(f"/api/v1/kpi/export.csv?{query}", "boss")
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
+    tier = "Visit plan completion by customer tier"
+    assert [tier, "General", "Required", "0"] in rows
+    assert [tier, "General", "Rate", ""] in rows  # no rate where nothing is due
+    assert [tier, "Core", "Required", "1"] in rows
 
 
 def test_a_quarter_owes_its_month_ends_and_the_last_second_is_not_yet_june_s_end(
