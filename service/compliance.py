@@ -191,13 +191,17 @@ def visit_frequency(start: datetime, end: datetime, quotas: Quotas, moment: date
     count = sa.func.coalesce(done.c.n, 0)
     required, due_now = _per_tier(owed), _per_tier(due)
     behind = count < due_now
+    # constant where they cannot hold, so that the database skips those queries: nothing
+    # due yet, or (a period over) everything due
+    exception = behind if due else sa.false()
+    progress = sa.and_(sa.not_(behind), count < required) if due != owed else sa.false()
     return Cases(
         clause="3(二)",
         workflow="customer",
         source=c.outerjoin(done, done.c.customer_id == c.c.id),
         where=c.c.tier.in_(sorted(owed)),
-        exception=behind,
-        progress=sa.and_(sa.not_(behind), count < required),
+        exception=exception,
+        progress=progress,
         columns=(
             *_columns(c.c.id, c.c.name, "below_quota", None),
             count.label("done"),

@@ -414,3 +414,19 @@ def test_streamed_in_small_chunks_the_exceptions_are_the_full_list(any_world: Wo
             assert compliance.count(conn, cases)[1] == len(full), clause
             pages = [compliance.exceptions(conn, cases, 2, k) for k in range(0, len(full) + 2, 2)]
             assert [x for page in pages for x in page] == full, clause
+
+
+def test_before_a_month_ends_its_visits_are_in_progress_never_exceptions(world: World) -> None:
+    from service import compliance
+
+    quotas = Quotas({"core": 12, "important": 6, "general": 2}, ZoneInfo("Asia/Shanghai"))
+    start, end = _at("2025-12-31T16:00:00"), _at("2026-01-31T16:00:00")  # January, Shanghai
+    with world.app.app_context(), db.engine.connect() as conn:
+        # 31 January 23:59:59: January's visit (core only) is not yet due
+        running = compliance.section(conn, "3(二)", start, end, quotas, _at("2026-01-31T15:59:59"))
+        over = compliance.section(conn, "3(二)", start, end, quotas, end)
+    acme = world.customers["Acme"]
+    assert (running["total"], running["exception_count"], running["in_progress_count"]) == (1, 0, 1)
+    assert [(x["id"], x["done"], x["required"]) for x in running["in_progress"]] == [(acme, 0, 1)]
+    assert (over["exception_count"], over["in_progress_count"]) == (1, 0)
+    assert [(x["id"], x["done"], x["required"]) for x in over["exceptions"]] == [(acme, 0, 1)]
