@@ -11,10 +11,9 @@ Nothing here knows of Flask or of a request.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,9 +29,9 @@ from service.models import (
     TransitionEvent,
     Visit,
 )
+from workflows.quotas import Quotas
 
 DONE = ("visited", "recorded", "reported")
-YEAR = timedelta(days=365)
 
 v, c, i, n = (
     Visit.__table__,
@@ -166,21 +165,23 @@ def _columns(id_: Any, name: Any, reason: Any, at: Any) -> tuple[sa.ColumnElemen
     )
 
 
-def required_visits(quotas: Mapping[str, int], start: datetime, end: datetime) -> dict[str, int]:
-    """Per tier, the visits its customers owe in the period (only the tiers owing some):
-    the yearly quota pro rata over 365 days, to a tenth, then rounded up."""
-    fraction = (end - start) / YEAR
-    # to a tenth first: a leap year (366/365 of the quota) still asks for the quota
-    owed = {tier: math.ceil(round(quota * fraction, 1)) for tier, quota in quotas.items()}
+def required_visits(quotas: Quotas, start: datetime, end: datetime) -> dict[str, int]:
+    """Per tier, the visits one of its customers owes in [start, end) (only the tiers owing
+    some): its quota's visits falling due at the month-ends in the period (workflows.quotas)."""
+    owed = {tier: quotas.due_between(tier, start, end) for tier in sorted(quotas.tiers())}
     return {tier: n for tier, n in owed.items() if n > 0}
 
 
-def visit_frequency(
-    start: datetime, end: datetime, quotas: Mapping[str, int], moment: datetime
-) -> Cases:
-    """3(二): every customer visited at least its tier's yearly quota, pro rata, rounded up.
-    The quota is due at the period's end: short of it before then is in progress."""
+def _per_tier(owed: Mapping[str, int]) -> sa.ColumnElement[int]:
+    return sa.case(owed, value=c.c.tier, else_=0) if owed else sa.literal(0, sa.Integer)
+
+
+def visit_frequency(start: datetime, end: datetime, quotas: Quotas, moment: datetime) -> Cases:
+    """3(二): every customer visited as often as its tier's quota asks in the period, each
+    visit due at the end of its month. Short of the visits already due by `moment` is an
+    exception (shown against those); short only of visits due later is in progress."""
     owed = required_visits(quotas, start, end)
+    due = required_visits(quotas, start, min(end, moment))
     done = (
         sa.select(v.c.customer_id, sa.func.count().label("n"))
         .where(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(DONE))
@@ -188,20 +189,23 @@ def visit_frequency(
         .subquery()
     )
     count = sa.func.coalesce(done.c.n, 0)
-    required: sa.ColumnElement[int] = (
-        sa.case(owed, value=c.c.tier, else_=0) if owed else sa.literal(0, sa.Integer)
-    )
+    required, due_now = _per_tier(owed), _per_tier(due)
+    behind = count < due_now
+    # constant where they cannot hold, so that the database skips those queries: nothing
+    # due yet, or (a period over) everything due
+    exception = behind if due else sa.false()
+    progress = sa.and_(sa.not_(behind), count < required) if due != owed else sa.false()
     return Cases(
         clause="3(二)",
         workflow="customer",
         source=c.outerjoin(done, done.c.customer_id == c.c.id),
         where=c.c.tier.in_(sorted(owed)),
-        exception=sa.and_(count < required, sa.literal(end <= moment)),
-        progress=sa.and_(count < required, sa.literal(end > moment)),
+        exception=exception,
+        progress=progress,
         columns=(
             *_columns(c.c.id, c.c.name, "below_quota", None),
             count.label("done"),
-            required.label("required"),
+            sa.case((behind, due_now), else_=required).label("required"),
             c.c.tier.label("tier"),
         ),
         order=(c.c.name, c.c.id),
@@ -330,9 +334,7 @@ _PLAIN = {
 }
 
 
-def cases(
-    clause: str, start: datetime, end: datetime, quotas: Mapping[str, int], moment: datetime
-) -> Cases:
+def cases(clause: str, start: datetime, end: datetime, quotas: Quotas, moment: datetime) -> Cases:
     """The clause's cases in the period as of `moment` (see `as_of`); KeyError for a
     clause not in CLAUSES."""
     if clause == "3(二)":
@@ -396,7 +398,7 @@ def section(
     clause: str,
     start: datetime,
     end: datetime,
-    quotas: Mapping[str, int],
+    quotas: Quotas,
     moment: datetime,
     limit: int | None = None,
     offset: int = 0,
@@ -422,7 +424,7 @@ def report(
     conn: Connection,
     start: datetime,
     end: datetime,
-    quotas: Mapping[str, int],
+    quotas: Quotas,
     moment: datetime,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:

@@ -98,6 +98,9 @@ def load_policy(instance: Path) -> dict[str, Any]:
                 policy[key].update(value)
             else:
                 policy[key] = value
+    for tier, quota in policy["visit_quotas"].items():
+        if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
+            raise ValueError(f"{path}: visit_quotas.{tier} must be a whole number, 0 or more")
     return policy
 
 

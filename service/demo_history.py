@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
-from math import ceil
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,6 +18,7 @@ from service.extensions import db
 from service.kinds import ISSUE, VISIT
 from service.models import Notification, OutboxMessage
 from workflows import Actor
+from workflows.quotas import due_months
 
 BEHIND = {1: 3, 3: 2}  # a customer's place in the demo's list: the past visits it missed
 RECORDS = [  # (customer's situation, what was discussed, what they raised)
@@ -39,15 +39,11 @@ TOM = _context("tom", "technical", "technical")
 AMY = _context("amy", "after_sales", "after_sales")
 
 
-def due_months(quota: int) -> list[int]:
-    """The month (1-12) whose end each of a yearly quota's visits falls due at."""
-    return [ceil(12 * k / quota) for k in range(1, quota + 1)]
-
-
 def seed_history(customers: Sequence[tuple[int, str]], quotas: dict[str, int]) -> None:
-    """Past visits per customer (id, tier) for the quota months ended before this month,
-    less the ones `BEHIND` says it missed; then quiet what that past notified. Runs on a
-    database with nothing else in it yet."""
+    """Past visits per customer (id, tier) for the quota months ended before this month (by
+    `workflows.quotas`, the rule every target counts by), less the ones `BEHIND` says it
+    missed; then quiet what that past notified. Runs on a database with nothing else in it
+    yet."""
     calendar = runtime.registry().calendar
     now = runtime.now()
     today = now.astimezone(calendar.tz).date()

@@ -55,7 +55,7 @@ def kpi_snapshot(start: date, end: date) -> dict[str, Any]:
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     since = datetime.combine(start, time(), zone)
     until = datetime.combine(end + timedelta(days=1), time(), zone)
-    quotas = current_app.config["POLICY"]["visit_quotas"]
+    quotas = runtime.quotas()
     with repo.snapshot() as conn:
         figures: dict[str, Any] = kpi.figures(conn, since, until, quotas)
     return figures

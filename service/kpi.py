@@ -1,8 +1,10 @@
 """Evaluation figures (domain sections 6 and 7) for a period [from, to).
 
 - plan completion: visits done (visited, recorded, reported) planned in the period, against
-  the tier quotas (`POLICY["visit_quotas"]`, yearly) pro rata over the period; by department
-  (of the visitors) and by person (visitor) against the visits they had planned in the period;
+  the visits due in it by the tier quotas (`POLICY["visit_quotas"]`, yearly, each quota's
+  visits due at month-ends: `workflows.quotas`), a whole number, times the tier's customers;
+  by department (of the visitors) and by person (visitor) against the visits they had
+  planned in the period;
 - issues raised in the period: the share resolved (resolved or customer_confirmed), and of
   the resolved ones with a deadline the share whose last `resolve` event came by `due_at`;
 - satisfaction: the ratings of issue confirmations (`confirm` events in the period) and of
@@ -46,10 +48,10 @@ from service.models import (
     Visit,
     VisitVisitor,
 )
+from workflows.quotas import Quotas
 
 DONE = ("visited", "recorded", "reported")
 RESOLVED = ("resolved", "customer_confirmed")
-YEAR = timedelta(days=365)
 DAY = timedelta(days=1)
 # Counts anchored at a date (a volume's period_start) rather than at a moment.
 DATE_MEASURES = ("new_projects", "new_areas", "new_business")
@@ -342,23 +344,25 @@ def _by(c: Counts, planned: str, done: str, label: str) -> list[dict[str, Any]]:
 
 
 def plan_completion(
-    conn: Connection, c: Counts, start: datetime, end: datetime, quotas: dict[str, int]
+    conn: Connection, c: Counts, start: datetime, end: datetime, quotas: Quotas
 ) -> dict[str, Any]:
+    """Per tier, visits done against the visits due in the period (`quotas.due_between`
+    times the tier's customers): whole numbers; no rate where nothing is due."""
     customer = Customer.__table__
-    fraction = (end - start) / YEAR
     customers: dict[str, int] = dict(
         conn.execute(sa.select(customer.c.tier, sa.func.count()).group_by(customer.c.tier)).all()
     )
     done_tiers = {k for (m, k), n in c.items() if m == "done_tier" and n}
     by_tier: list[dict[str, Any]] = []
-    for tier in sorted(set(quotas) | set(customers) | done_tiers):
-        required = customers.get(tier, 0) * quotas.get(tier, 0) * fraction
+    for tier in sorted(quotas.tiers() | set(customers) | done_tiers):
+        count = int(customers.get(tier, 0))
+        required = count * quotas.due_between(tier, start, end)
         done = int(c["done_tier", tier])
         by_tier.append(
             {
                 "tier": tier,
-                "customers": int(customers.get(tier, 0)),
-                "required": round(required, 2),
+                "customers": count,
+                "required": required,
                 "done": done,
                 "rate": _rate(done, required),
             }
@@ -366,7 +370,7 @@ def plan_completion(
     required_total = sum(t["required"] for t in by_tier)
     done_total = sum(t["done"] for t in by_tier)
     return {
-        "required": round(required_total, 2),
+        "required": required_total,
         "done": done_total,
         "rate": _rate(done_total, required_total),
         "by_tier": by_tier,
@@ -417,10 +421,11 @@ def figures(
     conn: Connection,
     start: datetime,
     end: datetime,
-    quotas: dict[str, int],
+    quotas: Quotas,
     tallies: bool = True,
 ) -> dict[str, Any]:
-    """The period's figures; `tallies=False` counts everything from the rows (the check)."""
+    """The period's figures; `tallies=False` counts everything from the rows (the check).
+    `quotas` says what the tiers' customers owe in the period (`runtime.quotas()`)."""
     c = counts(conn, start, end, tallies)
     return {
         "from": start.isoformat(),

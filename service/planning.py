@@ -101,7 +101,7 @@ def propose(conn: Connection, year: int, start: date, visitors_per_visit: int = 
     return plan_year(
         year,
         customers,
-        current_app.config["POLICY"]["visit_quotas"],
+        runtime.quotas().per_tier,  # the year's whole quota: its visits due by month-end
         existing,
         _pool(conn),
         bookings,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 
 from workflows import BusinessCalendar, Registry
+from workflows.quotas import Quotas
 
 REGISTRY = "visitflow.registry"
 CLOCK = "visitflow.clock"
@@ -45,6 +46,12 @@ def registry() -> Registry:
 def registry_of(app: Flask) -> Registry:
     reg: Registry = app.extensions[REGISTRY]
     return reg
+
+
+def quotas() -> Quotas:
+    """Policy's yearly tier quotas, due by the calendar's months in its time zone: what
+    every target (KPIs, supervision, compliance, customer pages) is counted from."""
+    return Quotas(dict(current_app.config["POLICY"]["visit_quotas"]), registry().calendar.tz)
 
 
 def now() -> datetime:

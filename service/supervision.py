@@ -1,6 +1,7 @@
 """The supervision group's periodic checks (regulation 7(一)2) and the findings they make.
 
-Plan execution (customers whose tier's yearly visits are behind), record completeness (visits
+Plan execution (customers with fewer visits this year than their tier's quota has due by
+now, each quota's visits due at month-ends: `workflows.quotas`), record completeness (visits
 visited but not recorded within N working days) and timeliness of issue resolution (issues
 past their deadline). Each finding has a key, so it is found once and, where policy says so,
 turned into one rectification notice, never twice.
@@ -26,12 +27,10 @@ DONE = ("visited", "recorded", "reported")
 
 def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
     policy = current_app.config["POLICY"]
-    quotas: dict[str, int] = policy["visit_quotas"]
-    tz = runtime.registry().calendar.tz
-    local = now.astimezone(tz)
-    year_start = datetime(local.year, 1, 1, tzinfo=tz)
-    year_end = datetime(local.year + 1, 1, 1, tzinfo=tz)
-    elapsed = (now - year_start) / (year_end - year_start)
+    quotas = runtime.quotas()
+    local = now.astimezone(quotas.tz)
+    year_start = datetime(local.year, 1, 1, tzinfo=quotas.tz)
+    year_end = datetime(local.year + 1, 1, 1, tzinfo=quotas.tz)
     c, v = Customer.__table__, Visit.__table__
     done = (
         sa.select(v.c.customer_id, sa.func.count().label("done"))
@@ -47,7 +46,7 @@ def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
     out = []
     period = f"{local.year}-{local.month:02d}"
     for customer_id, name, tier, count in rows:
-        expected = int(quotas.get(tier, 0) * elapsed)
+        expected = quotas.due_by(tier, now)  # the visits of months ended this year
         if count < expected:
             out.append(
                 {
@@ -64,7 +63,7 @@ def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
                         done=count,
                         date=local.date(),
                         expected=expected,
-                        quota=quotas.get(tier, 0),
+                        quota=quotas.yearly(tier),
                     ),
                 }
             )

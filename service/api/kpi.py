@@ -7,11 +7,11 @@ import io
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, request
+from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service import exports, kpi, kpi_export, texts
+from service import exports, kpi, kpi_export, runtime, texts
 from service import repository as repo
 from service.api.common import json_body, json_doc
 from service.auth import current_actor
@@ -75,7 +75,7 @@ def _allow(roles: frozenset[str], what: str) -> None:
 
 def _figures(args: dict[str, Any]) -> dict[str, Any]:
     _allow(KPI_READERS, "read the evaluation figures")
-    quotas = current_app.config["POLICY"]["visit_quotas"]
+    quotas = runtime.quotas()
     with repo.snapshot() as conn:
         return kpi.figures(conn, args["from_"], args["to"], quotas)
 

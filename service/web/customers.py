@@ -1,7 +1,8 @@
 """The customers pages: key customers by tier with this year's visits done against the tier's
-required count, one customer's page with its visits and issues, and (for marketing) the form
-to add or edit a customer through the API's use cases (`service.customers`). The form offers
-an existing customer's tier to admins only: the others change it through the tier review.
+yearly quota and the visits of it due by today, one customer's page with its visits and
+issues, and (for marketing) the form to add or edit a customer through the API's use cases
+(`service.customers`). The form offers an existing customer's tier to admins only: the
+others change it through the tier review.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from service import customers as use_cases
@@ -24,6 +25,7 @@ from service.models import Customer
 from service.web.auth import login_required, web_actor
 from service.web.common import _, bp, error_page, represent_rows, translated, tz, visible_rows
 from service.web.issues import ledger_rows
+from workflows.quotas import Quotas
 
 DONE = ("visited", "recorded", "reported")  # as supervision's plan-execution check counts
 
@@ -62,19 +64,30 @@ def done_this_year() -> dict[int, int]:
     return {int(customer_id): int(count) for customer_id, count in rows}
 
 
+def _target(quotas: Quotas, tier: str, done: int, now: datetime) -> dict[str, Any]:
+    """This year's quota of the tier, the visits of it due by now (those of the months
+    ended: `workflows.quotas`), and whether the customer is behind them."""
+    due = quotas.due_by(tier, now)
+    return {
+        "required": quotas.yearly(tier),
+        "due": due,
+        "behind": done < due,
+        "today": now.astimezone(quotas.tz).date(),
+    }
+
+
 @bp.route("/customers")
 @login_required
 def customers() -> str:
-    quotas: dict[str, int] = current_app.config["POLICY"]["visit_quotas"]
+    quotas, now = runtime.quotas(), runtime.now()
     done = done_this_year()
     c = Customer.__table__
     rows = repo.connection().execute(sa.select(c).order_by(c.c.name, c.c.id)).mappings()
     by_tier: dict[str, list[dict[str, Any]]] = {tier: [] for tier in TIERS}
     for r in rows:
-        required = int(quotas.get(r["tier"], 0))
         count = done.get(r["id"], 0)
         by_tier.setdefault(r["tier"], []).append(
-            {**r, "done": count, "required": required, "behind": count < required}
+            {**r, "done": count, **_target(quotas, r["tier"], count, now)}
         )
     return render_template(
         "web/customers.html",
@@ -107,7 +120,7 @@ def customer(customer_id: int) -> Any:
             visible_rows(ISSUE, [i.c.customer_id == customer_id]).order_by(i.c.id.desc())
         ).mappings()
     ]
-    quotas: dict[str, int] = current_app.config["POLICY"]["visit_quotas"]
+    count = done_this_year().get(customer_id, 0)
     return render_template(
         "web/customer.html",
         customer=row,
@@ -115,8 +128,8 @@ def customer(customer_id: int) -> Any:
         criteria=criteria_labels(),
         visits=represent_rows(VISIT, visits),
         issues=ledger_rows(represent_rows(ISSUE, issues)),
-        done=done_this_year().get(customer_id, 0),
-        required=int(quotas.get(row.tier, 0)),
+        done=count,
+        **_target(runtime.quotas(), row.tier, count, runtime.now()),
         year=runtime.now().astimezone(tz()).year,
         may_edit=may_edit(),
         tier_history=reviews.history(customer_id),

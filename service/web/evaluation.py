@@ -25,6 +25,7 @@ from service.web.auth import login_required, web_actor
 from service.web.common import _, bp, department_options, error_page, tz
 from service.web.customers import tier_labels
 from service.web.downloads import download, export_language
+from workflows.quotas import Quotas
 
 
 def half_year(today: date) -> tuple[date, date]:
@@ -237,8 +238,8 @@ def object_label(workflow: str) -> str:
     }[workflow]
 
 
-def _quotas() -> dict[str, int]:
-    return dict(current_app.config["POLICY"]["visit_quotas"])
+def _quotas() -> Quotas:
+    return runtime.quotas()
 
 
 def _as_of(end: datetime) -> datetime:

@@ -1,7 +1,9 @@
 """The evaluation figures against a hand-computed fixture, and the KPI inputs' refusals.
 
-The period is the year 2026 (UTC): 365 days, so the yearly tier quotas apply whole
-(core 12, important 6, general 2: 20 visits required of Acme, Globex and Initech).
+The period is the year 2026 (UTC): it holds every month-end of 2026 in Shanghai (1 January
+2026 00:00 there is 31 December 2025 16:00 UTC, before it; 1 January 2027 00:00 there is
+inside it), so the yearly tier quotas apply whole (core 12, important 6, general 2: 20
+visits due of Acme, Globex and Initech).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import csv
 import io
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +23,7 @@ from service import repository as repo
 from service.extensions import db
 from service.models import Issue, KpiDirty, KpiTally, TransitionEvent, Visit, VisitVisitor
 from tests.integration.conftest import World
+from workflows.quotas import Quotas
 
 PERIOD = "from=2026-01-01T00:00:00%2B00:00&to=2027-01-01T00:00:00%2B00:00"
 
@@ -136,13 +140,13 @@ def _build(world: World) -> World:
 
 EXPECTED: dict[str, Any] = {
     "plan_completion": {
-        "required": 20.0,
+        "required": 20,
         "done": 3,
         "rate": 0.15,
         "by_tier": [
-            {"tier": "core", "customers": 1, "required": 12.0, "done": 2, "rate": 0.1667},
-            {"tier": "general", "customers": 1, "required": 2.0, "done": 0, "rate": 0.0},
-            {"tier": "important", "customers": 1, "required": 6.0, "done": 1, "rate": 0.1667},
+            {"tier": "core", "customers": 1, "required": 12, "done": 2, "rate": 0.1667},
+            {"tier": "general", "customers": 1, "required": 2, "done": 0, "rate": 0.0},
+            {"tier": "important", "customers": 1, "required": 6, "done": 1, "rate": 0.1667},
         ],
         "by_department": [
             {"department": "marketing", "planned": 5, "done": 3, "rate": 0.6},
@@ -191,6 +195,64 @@ def test_figures_match_the_hand_computed_ones(fixture: World) -> None:
     body = r.get_json()
     for section, expected in EXPECTED.items():
         assert body[section] == expected, section
+    plan = body["plan_completion"]
+    assert all(type(x["required"]) is int for x in [plan, *plan["by_tier"]])
+
+
+def _plan(world: World, start: str, end: str) -> dict[str, Any]:
+    query = f"from={start.replace('+', '%2B')}&to={end.replace('+', '%2B')}"
+    r = world.get(f"/api/v1/kpi?{query}", "boss")
+    assert r.status_code == 200, r.get_json()
+    plan: dict[str, Any] = r.get_json()["plan_completion"]
+    return plan
+
+
+def _tiers(plan: dict[str, Any]) -> dict[str, tuple[int, int, float | None]]:
+    return {t["tier"]: (t["required"], t["done"], t["rate"]) for t in plan["by_tier"]}
+
+
+def test_a_month_owes_only_the_visits_due_at_its_end(fixture: World) -> None:
+    # March in Shanghai: core's third visit (12 a year) is due at its end; important (6:
+    # February, April...) and general (2: June, December) owe none, so they have no rate.
+    # Done in March: Acme's reported visit of 03-10.
+    plan = _plan(fixture, "2026-03-01T00:00:00+08:00", "2026-04-01T00:00:00+08:00")
+    assert _tiers(plan) == {
+        "core": (1, 1, 1.0),
+        "general": (0, 0, None),
+        "important": (0, 0, None),
+    }
+    assert (plan["required"], plan["done"], plan["rate"]) == (1, 1, 1.0)
+    query = "from=2026-03-01T00:00:00%2B08:00&to=2026-04-01T00:00:00%2B08:00"
+    r = fixture.get(f"/api/v1/kpi/export.csv?{query}", "boss")
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff"))))
+    tier = "Visit plan completion by customer tier"
+    assert [tier, "General", "Required", "0"] in rows
+    assert [tier, "General", "Rate", ""] in rows  # no rate where nothing is due
+    assert [tier, "Core", "Required", "1"] in rows
+
+
+def test_a_quarter_owes_its_month_ends_and_the_last_second_is_not_yet_june_s_end(
+    fixture: World,
+) -> None:
+    # April to June: core 3 (April, May, June), important 2 (April, June), general 1 (June);
+    # done: Globex's visit of 04-01 10:00 (Shanghai) and Acme's of 06-10.
+    plan = _plan(fixture, "2026-04-01T00:00:00+08:00", "2026-07-01T00:00:00+08:00")
+    assert _tiers(plan) == {
+        "core": (3, 1, 0.3333),
+        "general": (1, 0, 0.0),
+        "important": (2, 1, 0.5),
+    }
+    assert (plan["required"], plan["done"], plan["rate"]) == (6, 2, 0.3333)
+    # ending at 23:59:59 on 30 June, June has not ended: its visits are not yet due
+    plan = _plan(fixture, "2026-04-01T00:00:00+08:00", "2026-06-30T23:59:59+08:00")
+    assert _tiers(plan) == {
+        "core": (2, 1, 0.5),
+        "general": (0, 0, None),
+        "important": (1, 1, 1.0),
+    }
+    # the same end written in UTC, one second later: 30 June 16:00 UTC is 1 July in Shanghai
+    plan = _plan(fixture, "2026-04-01T00:00:00+08:00", "2026-06-30T16:00:00+00:00")
+    assert plan["required"] == 6
 
 
 def test_csv_and_excel_exports_carry_the_same_figures(fixture: World) -> None:
@@ -200,12 +262,15 @@ def test_csv_and_excel_exports_carry_the_same_figures(fixture: World) -> None:
     assert rows[0] == ["Section", "Group", "Measure", "Value"]  # the API's language: English
     assert ["Issue resolution", "All", "On-time rate", "0.5"] in rows
     assert ["Visit plan completion by person", "mary", "Rate", "0.6667"] in rows
+    assert ["Visit plan completion", "All", "Required", "20"] in rows
+    assert ["Visit plan completion by customer tier", "Core", "Required", "12"] in rows
     r = fixture.get(f"/api/v1/kpi/export.xlsx?{PERIOD}", "mike")
     assert r.status_code == 200
     sheet = load_workbook(io.BytesIO(r.data)).active
     assert sheet is not None
     values = [tuple(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
     assert ("Cooperation growth and loyalty", "All", "Growth", 4.3548) in values
+    assert ("Visit plan completion", "All", "Required", 20) in values
     assert len(values) == len(rows) - 1
 
 
@@ -283,7 +348,7 @@ PERIODS = [
     ("2026-03-10T02:30:00+00:00", "2026-04-02T12:00:00+00:00"),  # ragged ends
     ("2026-03-10T01:00:00+00:00", "2026-03-10T05:00:00+00:00"),  # within one day
 ]
-QUOTAS = {"core": 12, "important": 6, "general": 2}
+QUOTAS = Quotas({"core": 12, "important": 6, "general": 2}, ZoneInfo("Asia/Shanghai"))
 
 
 def _figures(world: World, tallies: bool) -> list[dict[str, Any]]:

@@ -191,11 +191,14 @@ def test_customers_behind_their_yearly_visits_at_mid_year_are_findings(
         r = fire(world, "visits", visit, "visit", "tom", visited)
         record = {**TRANSITION_DATA["record"], **visited}  # and recorded the same day
         assert fire(world, "visits", r.get_json(), "record", "tom", record).status_code == 200
-    clock.now = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)  # half the year: core 5, important 2
+    # 30 June 10:00 in Shanghai: June has not ended, so the visits due are those of the months
+    # ended, January to May: core 5 (one a month), important 2 (February, April), general 0
+    clock.now = datetime(2026, 6, 30, 2, 0, tzinfo=UTC)
     result = run_checks(world)
     items = findings(world, kind="plan_execution")
     assert [i["object"] for i in items] == [{"workflow": "customer", "id": world.customers["Acme"]}]
     assert "0 visits done" in items[0]["detail"]
+    assert "5 expected of 12" in items[0]["detail"]
     assert result == {"findings": 1, "notices": 1, "at": clock.now.isoformat()}
     [notice] = notices(world)
     assert (items[0]["notice_id"], notice["department"], notice["related"]) == (
@@ -203,9 +206,16 @@ def test_customers_behind_their_yearly_visits_at_mid_year_are_findings(
         "marketing",
         [],
     )
-    clock.advance(hours=20)  # later, the same month: nothing new
+    clock.now = datetime(2026, 6, 30, 15, 59, 59, tzinfo=UTC)  # 23:59:59: still June
     assert run_checks(world)["findings"] == 0, findings(world)
     assert len(notices(world)) == 1
+    # 16:00 UTC is 1 July 00:00 in Shanghai: June's visits fall due (core 6, important 3,
+    # general 1), so Globex (2 of 3) and Initech (0 of 1) are behind too, and Acme for July
+    clock.now = datetime(2026, 6, 30, 16, 0, tzinfo=UTC)
+    assert run_checks(world)["findings"] == 3
+    details = {i["object"]["id"]: i["detail"] for i in findings(world, kind="plan_execution")}
+    assert "2 visits done by 2026-07-01, 3 expected of 6" in details[world.customers["Globex"]]
+    assert "0 visits done by 2026-07-01, 1 expected of 2" in details[world.customers["Initech"]]
 
 
 def test_the_supervise_job_runs_the_checks_on_a_real_worker(world: World, clock: Clock) -> None:
@@ -215,10 +225,12 @@ def test_the_supervise_job_runs_the_checks_on_a_real_worker(world: World, clock:
         queue_of(world.app).enqueue("service.jobs.supervise")
         queue_of(world.app).enqueue("service.jobs.supervise")
     first, second = run_queued(world.app, rounds=1)
-    assert first.result["findings"] == 2  # Acme and Globex; Initech needs none by July
+    # 1 July 10:00 in Shanghai, no visit done: January to June are due, core 6, important 3
+    # and general 1 (June's), so Acme, Globex and Initech are all behind
+    assert first.result["findings"] == 3
     assert second.result["findings"] == 0
-    assert Counter(i["kind"] for i in findings(world)) == {"plan_execution": 2}
-    assert len(notices(world)) == 2
+    assert Counter(i["kind"] for i in findings(world)) == {"plan_execution": 3}
+    assert len(notices(world)) == 3
 
 
 # -- who may see the findings -------------------------------------------------------------------

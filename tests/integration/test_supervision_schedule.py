@@ -25,7 +25,8 @@ from tests.support.worker import (
 )
 
 QUOTAS = {"core": 12, "important": 6, "general": 2}
-SHANGHAI_10AM_WEDNESDAY = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)  # Acme, Globex behind by July
+# 1 July: June has ended, so core 6, important 3 and general 1 are due: all three are behind
+SHANGHAI_10AM_WEDNESDAY = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -83,8 +84,8 @@ def test_the_checks_run_when_their_time_of_day_comes(
     assert tick(world) == {"due": False}
     clock.now += timedelta(hours=10)  # Thursday 08:00 Asia/Shanghai
     result = tick(world)
-    assert result["due"] is True and result["findings"] == 2, result  # Acme and Globex
-    assert len(table_rows(world.app, "rectification_notices")) == 2
+    assert result["due"] is True and result["findings"] == 3, result  # Acme, Globex, Initech
+    assert len(table_rows(world.app, "rectification_notices")) == 3
     assert schedule.last_run(rconn) == clock.now
     clock.now += timedelta(hours=1)
     assert tick(world) == {"due": False}  # once a day
@@ -95,7 +96,7 @@ def test_a_missed_run_is_made_at_the_next_tick(
 ) -> None:
     clock.now = SHANGHAI_10AM_WEDNESDAY
     rconn.set(schedule.LAST_RUN_KEY, (clock.now - timedelta(days=3)).isoformat())  # worker down
-    assert tick(world)["findings"] == 2
+    assert tick(world)["findings"] == 3
 
 
 def test_with_an_interval_the_checks_run_every_interval_from_the_last_run(

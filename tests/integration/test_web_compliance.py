@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
 
+from service import runtime
 from service.extensions import db
 from service.models import Deadline, RectificationNotice, TransitionEvent, Visit
 from tests.integration.conftest import World
 from tests.integration.test_kpi import _at, _event, _issue, _visit
 from tests.integration.web import Browser
+from workflows.quotas import Quotas
 
 PERIOD = "from=2026-01-01&to=2027-01-01"
 CLAUSES = ["3(二)", "3(三)", "4(三)", "5(一)", "5(一)3", "7(一)3"]
@@ -113,12 +116,15 @@ def test_each_clause_counts_its_cases_and_lists_its_exceptions(world: World) -> 
     ids = _fixture(world)
     r = Browser(world, "sara", lang="en").get(f"/compliance?{PERIOD}")
     s = _sections(r.text)
-    # 3(二): Acme (core, 12) has 2, Globex (important, 6) 1, Initech (general, 2) none; the
-    # year runs past the clock (2026-11-02), so each is short of its quota but in progress
+    # 3(二): Acme (core, 12) has 2, Globex (important, 6) 1, Initech (general, 2) none. By
+    # the clock (2026-11-02) January to October have ended: core 10, important 5 (February,
+    # April, June, August, October) and general 1 (June) are due, and each is short of them
     assert "0 of 3 cases compliant" in s["3(二)"]
-    assert s["3(二)"].count('class="exception"') == 0
-    assert s["3(二)"].count('class="in-progress-case"') == 3
-    assert "In progress: 3" in s["3(二)"]
+    assert s["3(二)"].count('class="exception"') == 3
+    assert s["3(二)"].count('class="in-progress-case"') == 0
+    assert "Fewer visits than the tier requires (2/10)" in s["3(二)"]
+    assert "Fewer visits than the tier requires (1/5)" in s["3(二)"]
+    assert "Fewer visits than the tier requires (0/1)" in s["3(二)"]
     # 3(三): the Globex visit was planned the day it took place
     assert "2 of 3 cases compliant" in s["3(三)"]
     assert f'data-object="visit-{ids["late"]}"' in s["3(三)"]
@@ -139,6 +145,22 @@ def test_each_clause_counts_its_cases_and_lists_its_exceptions(world: World) -> 
     # 7(一)3: one notice not verified
     assert "1 of 2 cases compliant" in s["7(一)3"]
     assert f'href="/notices/{ids["open_notice"]}"' in s["7(一)3"]
+
+
+def test_a_customer_with_the_visits_due_so_far_is_in_progress_not_an_exception(
+    world: World,
+) -> None:
+    _fixture(world)
+    with world.app.app_context():
+        _visit(world.customers["Initech"], "2026-05-10T02:00:00", "reported", ["mary"])
+        db.session.commit()
+    s = _sections(Browser(world, "sara", lang="en").get(f"/compliance?{PERIOD}").text)
+    # by 2026-11-02 Initech (general, 2 a year) owes June's visit and has it; December's is
+    # not yet due: in progress, 1 of the year's 2. Acme and Globex are behind what is due.
+    initech = s["3(二)"].split(f'data-object="customer-{world.customers["Initech"]}"')[1]
+    assert "(1/2)" in initech.split("</tr>")[0]
+    assert s["3(二)"].count('class="exception"') == 2
+    assert "In progress: 1" in s["3(二)"]
 
 
 def test_a_period_without_the_cases_has_no_exceptions_but_the_quota(world: World) -> None:
@@ -177,7 +199,7 @@ def test_the_clauses_count_alike_on_sqlite_and_postgresql(any_world: World) -> N
 
     ids = _fixture(any_world)
     with any_world.app.app_context():
-        quotas = any_world.app.config["POLICY"]["visit_quotas"]
+        quotas = runtime.quotas()
         with db.engine.connect() as conn:
             end = _at("2027-01-01T00:00:00")
             sections = compliance.report(conn, _at("2026-01-01T00:00:00"), end, quotas, end)
@@ -199,7 +221,7 @@ def test_the_clauses_count_alike_on_sqlite_and_postgresql(any_world: World) -> N
 def test_a_leap_year_asks_for_the_yearly_quota_and_a_half_year_for_half(world: World) -> None:
     from service import compliance
 
-    quotas = {"core": 12, "important": 6, "general": 2}
+    quotas = Quotas({"core": 12, "important": 6, "general": 2}, ZoneInfo("Asia/Shanghai"))
     with world.app.app_context(), db.engine.connect() as conn:
         end = _at("2029-01-01T00:00:00")
         leap = compliance.section(conn, "3(二)", _at("2028-01-01T00:00:00"), end, quotas, end)
@@ -278,7 +300,7 @@ def test_a_clause_page_walks_every_exception_once_in_the_report_order(any_world:
             conn,
             _at("2025-12-31T16:00:00"),  # the period in the business time zone (UTC+8)
             _at("2026-12-31T16:00:00"),
-            any_world.app.config["POLICY"]["visit_quotas"],
+            runtime.quotas(),
             _at("2026-11-02T01:00:00"),  # the clock's now, before the period's end
         )
     for number, section in enumerate(full, start=1):
@@ -366,7 +388,7 @@ def test_a_visit_planned_24_hours_ahead_is_in_time_and_a_microsecond_less_is_not
             ids[key] = _visit(any_world.customers["Acme"], planned, "planned", [])
             db.session.get(Visit, ids[key]).created_at = _at(created)
         db.session.commit()
-        quotas = any_world.app.config["POLICY"]["visit_quotas"]
+        quotas = runtime.quotas()
         with db.engine.connect() as conn:
             end = _at("2026-04-01T00:00:00")
             section = compliance.section(
@@ -383,7 +405,7 @@ def test_streamed_in_small_chunks_the_exceptions_are_the_full_list(any_world: Wo
     _fixture(any_world)
     _planned_late(any_world, 7)
     with any_world.app.app_context(), db.engine.connect() as conn:
-        quotas = any_world.app.config["POLICY"]["visit_quotas"]
+        quotas = runtime.quotas()
         for clause in compliance.CLAUSES:
             end = _at("2027-01-01T00:00:00")
             cases = compliance.cases(clause, _at("2026-01-01T00:00:00"), end, quotas, end)
@@ -392,3 +414,19 @@ def test_streamed_in_small_chunks_the_exceptions_are_the_full_list(any_world: Wo
             assert compliance.count(conn, cases)[1] == len(full), clause
             pages = [compliance.exceptions(conn, cases, 2, k) for k in range(0, len(full) + 2, 2)]
             assert [x for page in pages for x in page] == full, clause
+
+
+def test_before_a_month_ends_its_visits_are_in_progress_never_exceptions(world: World) -> None:
+    from service import compliance
+
+    quotas = Quotas({"core": 12, "important": 6, "general": 2}, ZoneInfo("Asia/Shanghai"))
+    start, end = _at("2025-12-31T16:00:00"), _at("2026-01-31T16:00:00")  # January, Shanghai
+    with world.app.app_context(), db.engine.connect() as conn:
+        # 31 January 23:59:59: January's visit (core only) is not yet due
+        running = compliance.section(conn, "3(二)", start, end, quotas, _at("2026-01-31T15:59:59"))
+        over = compliance.section(conn, "3(二)", start, end, quotas, end)
+    acme = world.customers["Acme"]
+    assert (running["total"], running["exception_count"], running["in_progress_count"]) == (1, 0, 1)
+    assert [(x["id"], x["done"], x["required"]) for x in running["in_progress"]] == [(acme, 0, 1)]
+    assert (over["exception_count"], over["in_progress_count"]) == (1, 0)
+    assert [(x["id"], x["done"], x["required"]) for x in over["exceptions"]] == [(acme, 0, 1)]

@@ -1,10 +1,13 @@
-"""The customers pages: by tier with this year's visits done against the required count."""
+"""The customers pages: by tier with this year's visits done against the tier's quota and
+the visits of it due by today."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from tests.integration.conftest import World, advance, create_visit
+from tests.integration.conftest import Clock, World, advance, create_visit
 from tests.integration.test_api_support import create_issue
 from tests.integration.web import Browser
 
@@ -32,6 +35,32 @@ def test_customers_list_shows_done_against_required_per_customer(world: World) -
     assert f'id="quota-{world.customers["Globex"]}">0/6<' in text
     assert f'id="quota-{world.customers["Initech"]}">0/2<' in text
     assert text.index('id="tier-core"') < text.index('id="tier-important"')
+    # by the clock (2026-11-02) January to October have ended: core 10, important 5
+    # (February ... October), general 1 (June) are due, so all three are behind
+    acme, globex, initech = (world.customers[n] for n in ("Acme", "Globex", "Initech"))
+    assert f'id="due-{acme}">截至今天应完成 10 次<' in text
+    assert f'id="due-{globex}">截至今天应完成 5 次<' in text
+    assert f'id="due-{initech}">截至今天应完成 1 次<' in text
+    assert text.count('class="behind"') == 3
+    page = Browser(world, "mary", lang="en").get(f"/customers/{acme}").text
+    assert 'id="customer-quota">1/12 (2026)<' in page
+    assert 'id="customer-due">10 due by 2026-11-02<' in page
+    assert 'id="customer-behind"' in page
+
+
+def test_no_customer_is_behind_before_a_month_has_ended(world: World, clock: Clock) -> None:
+    # 31 January 23:59:59 in Shanghai: January's visit is not yet due; a second later it is
+    clock.now = datetime(2026, 1, 31, 15, 59, 59, tzinfo=UTC)
+    mary = Browser(world, "mary", lang="en")
+    text = mary.get("/customers").text
+    assert 'class="behind"' not in text and text.count("0 due by today") == 3
+    acme = world.customers["Acme"]
+    assert 'id="customer-due">0 due by 2026-01-31<' in mary.get(f"/customers/{acme}").text
+    clock.now = datetime(2026, 1, 31, 16, 0, tzinfo=UTC)
+    text = mary.get("/customers").text
+    assert f'id="due-{acme}">1 due by today<' in text and text.count('class="behind"') == 1
+    page = mary.get(f"/customers/{acme}").text
+    assert 'id="customer-due">1 due by 2026-02-01<' in page and 'id="customer-behind"' in page
 
 
 def test_customer_page_shows_only_visible_visits_and_issues(world: World) -> None:

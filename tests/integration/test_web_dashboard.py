@@ -58,6 +58,32 @@ def test_the_dashboard_shows_the_period_figures(world: World) -> None:
     assert '<td data-label="Person">mary</td>' in person and "100.0%" in person
 
 
+def _row(text: str, tier: str) -> str:
+    return text.split(f'id="tier-{tier}"')[1].split("</tr>")[0]
+
+
+def test_a_month_shows_whole_targets_and_no_rate_where_nothing_is_due(world: World) -> None:
+    _fixture(world)
+    r = Browser(world, "boss", lang="en").get("/dashboard?from=2026-03-01&to=2026-04-01")
+    # March: core's March visit is due at its end (1 of 12 a year), Acme's of 03-01 is done;
+    # important (6: February, April...) and general (2: June, December) owe none in March
+    assert '<td data-label="Required">1</td>' in _row(r.text, "core")
+    assert '<td data-label="Rate">100.0%</td>' in _row(r.text, "core")
+    for tier in ("important", "general"):
+        row = _row(r.text, tier)
+        assert '<td data-label="Required">0</td>' in row and '<td data-label="Rate">—</td>' in row
+    assert "visits due in the period by the tier quotas" in r.text
+    assert ": 1 of 1 due (100.0%)." in r.text
+    zh = Browser(world, "boss").get("/dashboard?from=2026-03-01&to=2026-04-01").text
+    assert "应完成 1 次，已完成 1 次（100.0%）" in zh
+    # January to April: core 4, important 2 (February, April), general 0; done: Acme's two
+    r = Browser(world, "boss", lang="en").get("/dashboard?from=2026-01-01&to=2026-05-01")
+    assert ": 2 of 6 due (33.3%)." in r.text
+    assert '<td data-label="Required">4</td>' in _row(r.text, "core")
+    assert '<td data-label="Rate">50.0%</td>' in _row(r.text, "core")
+    assert '<td data-label="Rate">—</td>' in _row(r.text, "general")
+
+
 def test_the_dashboard_defaults_to_the_half_year(world: World) -> None:
     b = Browser(world, "boss")
     r = b.get("/dashboard")  # the clock: 2026-11-02
