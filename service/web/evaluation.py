@@ -22,7 +22,7 @@ from service.extensions import db
 from service.roles import KPI_READERS
 from service.texts import msg
 from service.web.auth import login_required, web_actor
-from service.web.common import _, bp, department_options, error_page, tz
+from service.web.common import _, bp, department_options, error_page, tz, user_names
 from service.web.customers import tier_labels
 from service.web.downloads import download, export_language
 from workflows.quotas import Quotas
@@ -83,7 +83,7 @@ def kpi_charts(figures: dict[str, Any]) -> dict[str, Any]:
     """What `kpi_figures.html` shows of `kpi.figures` (the dashboard's, or an evaluation's
     snapshot): the figures, tiers in their order, names, and one SVG chart per section."""
     plan = figures["plan_completion"]
-    tiers, departments = tier_labels(), dict(department_options())
+    tiers, departments, people = tier_labels(), dict(department_options()), user_names()
     order = list(tiers)  # core, important, general
     by_tier = sorted(
         plan["by_tier"], key=lambda t: order.index(t["tier"]) if t["tier"] in order else 99
@@ -94,6 +94,7 @@ def kpi_charts(figures: dict[str, Any]) -> dict[str, Any]:
         "figures": figures,
         "tiers": tiers,
         "departments": departments,
+        "people": people,
         "tier_chart": bar_chart(
             [(tiers.get(t["tier"], t["tier"]), t["rate"]) for t in plan["by_tier"]]
         ),
@@ -103,7 +104,9 @@ def kpi_charts(figures: dict[str, Any]) -> dict[str, Any]:
                 for x in plan["by_department"]
             ]
         ),
-        "person_chart": bar_chart([(x["person"], x["rate"]) for x in plan["by_person"]]),
+        "person_chart": bar_chart(
+            [(people.get(x["person"], x["person"]), x["rate"]) for x in plan["by_person"]]
+        ),
         "issue_chart": bar_chart(
             [
                 (_("Resolved"), figures["issues"]["resolution_rate"]),

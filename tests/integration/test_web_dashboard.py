@@ -6,9 +6,11 @@ import csv
 import io
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from service.extensions import db
+from service.models import User
 from tests.integration.conftest import World
 from tests.integration.test_kpi import _issue, _visit
 from tests.integration.web import Browser
@@ -56,6 +58,21 @@ def test_the_dashboard_shows_the_period_figures(world: World) -> None:
     # per person: mary planned 2, both done; tom 1 of 2
     person = r.text.split('id="plan-person-table"')[1].split("</table>")[0]
     assert '<td data-label="Person">mary</td>' in person and "100.0%" in person
+
+
+def test_the_dashboard_names_people_by_their_display_names(world: World) -> None:
+    _fixture(world)
+    with world.app.app_context():
+        db.session.execute(
+            sa.update(User).where(User.username == "mary").values(display_name="王丽 Mary Wang")
+        )
+        db.session.commit()
+    r = Browser(world, "boss", lang="en").get(YEAR)
+    person = r.text.split('id="plan-person-table"')[1].split("</table>")[0]
+    assert '<td data-label="Person">王丽 Mary Wang</td>' in person
+    assert ">mary<" not in person
+    chart = r.text.split('id="plan-person"')[1].split("</svg>")[0]
+    assert "王丽 Mary Wang" in chart and ">mary<" not in chart
 
 
 def _row(text: str, tier: str) -> str:
