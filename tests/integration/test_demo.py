@@ -96,8 +96,12 @@ def test_in_december_two_customers_are_behind_and_the_rest_on_track(
         "西部物流股份": 3,
         "中原食品有限公司": 1,
     }
-    issues = rows(app, "SELECT state FROM issues ORDER BY id")
+    issues = rows(app, "SELECT state, created_at FROM issues ORDER BY id")
     assert [i["state"] for i in issues[:2]] == ["customer_confirmed", "customer_confirmed"]
+    # raised in the dashboard's default period (this half-year), settled before today
+    assert all(
+        local(i["created_at"]) >= datetime(2026, 7, 1, tzinfo=runtime_tz()) for i in issues[:2]
+    )
     # the past's notifications are read and its mail handed on; the present's are not
     unread = rows(app, "SELECT workflow, instance_id FROM notifications WHERE NOT read")
     reported = rows(app, "SELECT id FROM visits WHERE state = 'reported'")
