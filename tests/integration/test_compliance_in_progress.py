@@ -75,6 +75,12 @@ def test_items_not_yet_due_are_in_progress_and_the_past_due_exceptions(world: Wo
         assert _rows(html, 4, "exception") == [f"visit-{late}"]
     en = Browser(world, "boss", lang="en").get(f"/compliance?{YEAR}").text
     assert "0 of 2 cases compliant" in en.split('id="clause-6"')[1]
+    # an item in progress is not called an exception: its column says where it stands
+    clause = en.split('id="clause-6"')[1].split("</section>")[0]
+    exceptions, running = clause.split('<div class="in-progress">')
+    assert "<th>Exception</th>" in exceptions and "<th>Status</th>" not in exceptions
+    assert "<th>Status</th>" in running and "<th>Exception</th>" not in running
+    assert 'data-label="Exception"' not in running
 
 
 def test_a_deadline_at_the_reports_end_has_passed_and_one_a_second_later_runs(
