@@ -6,16 +6,18 @@ told people is marked read and its mail as sent: a fresh install's inboxes hold 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
 from service import handlers, runtime
 from service.extensions import db
-from service.kinds import ISSUE, VISIT
+from service.kinds import ISSUE, VISIT, Kind
 from service.models import Notification, OutboxMessage
 from workflows import Actor
 from workflows.quotas import due_months
@@ -39,28 +41,40 @@ TOM = _context("tom", "technical", "technical")
 AMY = _context("amy", "after_sales", "after_sales")
 
 
+Step = tuple[datetime, Callable[[], None]]  # what happens, and when
+
+
 def seed_history(customers: Sequence[tuple[int, str]], quotas: dict[str, int]) -> None:
     """Past visits per customer (id, tier) for the quota months ended before this month (by
     `workflows.quotas`, the rule every target counts by), less the ones `BEHIND` says it
-    missed; then quiet what that past notified. Runs on a database with nothing else in it
-    yet."""
-    calendar = runtime.registry().calendar
-    now = runtime.now()
-    today = now.astimezone(calendar.tz).date()
-    reported: list[tuple[date, int]] = []
+    missed, and two issues from them; every step done in the order of its time, so ids,
+    histories and notifications read in time order. Then quiet what that past notified.
+    Runs on a database with nothing else in it yet."""
+    today = runtime.now().astimezone(runtime.registry().calendar.tz).date()
+    steps: list[Step] = []
+    visits: list[tuple[date, dict[str, int]]] = []
     for place, (customer_id, tier) in enumerate(customers):
         months = [m for m in due_months(quotas.get(tier, 0)) if m < today.month]
         for n, month in enumerate(months[: len(months) - BEHIND.get(place, 0)]):
-            day = _workday_on_or_after(date(today.year, month, 8 + 3 * (place % 4)))
-            visit = _reported_visit(customer_id, day, RECORDS[(n + place) % 4])
-            reported.append((day, visit))
+            day = _workday_on_or_after(date(today.year, month, 6 + 3 * place))
+            at = time(10, 0) if place % 2 == 0 else time(14, 30)
+            made, visit_steps = _reported_visit(customer_id, day, at, RECORDS[(n + place) % 4])
+            visits.append((day, made))
+            steps += visit_steps
     # the issues from the latest visits whose issue was settled well before today (raised,
     # assigned, due two weeks later, solved three days late at worst, then confirmed)
-    settled = sorted(r for r in reported if r[0] <= today - timedelta(days=35))
+    settled = sorted((v for v in visits if v[0] <= today - timedelta(days=35)), key=_first)
     if len(settled) >= 2:
-        _solved_issue(settled[-2][1], TOM, "technical", "现场培训安排", 5, on_time=True)
-        _solved_issue(settled[-1][1], AMY, "after_sales", "备件到货偏慢", 4, on_time=False)
+        steps += _solved_issue(settled[-2], TOM, "technical", "现场培训安排", 5, on_time=True)
+        steps += _solved_issue(settled[-1], AMY, "after_sales", "备件到货偏慢", 4, on_time=False)
+    for moment, step in sorted(steps, key=_first):
+        with clock_at(moment):
+            step()
     _quiet_the_past()
+
+
+def _first(item: tuple[Any, Any]) -> Any:
+    return item[0]
 
 
 def _workday_on_or_after(day: date) -> date:
@@ -72,33 +86,42 @@ def _at(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, runtime.registry().calendar.tz)
 
 
-def _reported_visit(customer_id: int, day: date, texts: tuple[str, str, str]) -> int:
-    """A visit planned a week ahead, prepared two working days before, visited and recorded on
-    its day, reported on the next working day."""
+def _fire(kind: Kind, made: dict[str, int], trigger: str, who: handlers.Context, data: Any) -> None:
+    handlers.fire(kind, made["id"], {"trigger": trigger, "data": data}, who)
+
+
+def _create(kind: Kind, made: dict[str, int], body: Callable[[], dict[str, Any]]) -> None:
+    made["id"] = int(handlers.create(kind, body(), MARY)["id"])
+
+
+def _reported_visit(
+    customer_id: int, day: date, at: time, texts: tuple[str, str, str]
+) -> tuple[dict[str, int], list[Step]]:
+    """A visit planned a week ahead, prepared the working day before, visited and recorded on
+    its day, reported on the next working day: its id (once created) and its steps."""
     calendar = runtime.registry().calendar
-    planned = _at(day, time(10, 0))
+    planned = _at(day, at)
     created = _at(calendar.previous_workday(day - timedelta(days=5)), time(9, 30))
-    with clock_at(created):
-        visit = handlers.create(
-            VISIT,
-            {
-                "customer_id": customer_id,
-                "planned_at": planned.isoformat(),
-                "visitors": ["mary", "tom"],
-                "topics": ["business_cooperation", "needs_research"],
-                "place": "客户总部会议室",
-                "purpose": "例行走访：了解合作满意度与新需求",
-            },
-            MARY,
-        )
+    body = {
+        "customer_id": customer_id,
+        "planned_at": planned.isoformat(),
+        "visitors": ["mary", "tom"],
+        "topics": ["business_cooperation", "needs_research"],
+        "place": "客户总部会议室",
+        "purpose": "例行走访：了解合作满意度与新需求",
+    }
     basics, content, raised = texts
-    steps = [
+    made: dict[str, int] = {}
+    steps: list[Step] = [(created, partial(_create, VISIT, made, lambda: body))]
+    for moment, trigger, who, data in [
         (_at(calendar.previous_workday(day), time(15, 0)), "prepare", TOM, {
             "customer_background_reviewed": True, "time_place_confirmed": True,
             "materials": ["brochure"],
         }),
-        (_at(day, time(11, 30)), "visit", TOM, {"visited_at": planned.isoformat()}),
-        (_at(day, time(16, 30)), "record", TOM, {
+        (planned + timedelta(hours=1, minutes=30), "visit", TOM, {
+            "visited_at": planned.isoformat(),
+        }),
+        (_at(day, time(17, 0)), "record", TOM, {
             "visited_at": planned.isoformat(), "place": "客户总部会议室",
             "visitors": ["mary", "tom"], "customer_basics": basics, "visit_content": content,
             "customer_issues": raised,
@@ -108,35 +131,39 @@ def _reported_visit(customer_id: int, day: date, texts: tuple[str, str, str]) ->
             "issues_and_suggestions": raised, "analysis_and_conclusions": "合作稳定，需求明确。",
             "improvement_measures": "按客户需求安排后续技术交流。", "distribution": ["management"],
         }),
-    ]  # fmt: skip
-    for moment, trigger, who, data in steps:
-        with clock_at(moment):
-            handlers.fire(VISIT, visit["id"], {"trigger": trigger, "data": data}, who)
-    return int(visit["id"])
+    ]:  # fmt: skip
+        steps.append((moment, partial(_fire, VISIT, made, trigger, who, data)))
+    return made, steps
 
 
 def _solved_issue(
-    visit_id: int, who: handlers.Context, department: str, title: str, score: int, on_time: bool
-) -> None:
-    """An issue raised from a reported visit, assigned the next day with two weeks to solve it,
-    solved within them or three days after, and confirmed by the customer."""
+    visit: tuple[date, dict[str, int]],
+    who: handlers.Context,
+    department: str,
+    title: str,
+    score: int,
+    on_time: bool,
+) -> list[Step]:
+    """An issue raised from a reported visit (its day, its id once created), assigned the
+    next day with two weeks to solve it, solved within them or three days after, and
+    confirmed by the customer."""
     calendar = runtime.registry().calendar
-    visited = _visit_day(visit_id)
+    visited, of_visit = visit
     raised_on = calendar.next_workday(visited)
     assigned_on = calendar.next_workday(raised_on)
     due = assigned_on + timedelta(days=14)
-    solved_on = _workday_on_or_after(
-        due - timedelta(days=4) if on_time else due + timedelta(days=3)
-    )
-    with clock_at(_at(raised_on, time(14, 0))):
-        issue = handlers.create(
-            ISSUE,
-            {"visit_id": visit_id, "title": title, "description": f"客户反映：{title}。",
-             "category": "technical" if department == "technical" else "after_sales",
-             "severity": "medium"},
-            MARY,
-        )  # fmt: skip
-    steps = [
+    solved_on = _workday_on_or_after(due + timedelta(days=-4 if on_time else 3))
+    made: dict[str, int] = {}
+
+    def body() -> dict[str, Any]:
+        return {
+            "visit_id": of_visit["id"], "title": title, "description": f"客户反映：{title}。",
+            "category": "technical" if department == "technical" else "after_sales",
+            "severity": "medium",
+        }  # fmt: skip
+
+    steps: list[Step] = [(_at(raised_on, time(14, 0)), partial(_create, ISSUE, made, body))]
+    for day, clock, trigger, actor, data in [
         (assigned_on, time(10, 0), "assign", MIKE, {
             "responsible_department": department, "responsible_person": who.actor.username,
             "due_at": due.isoformat(),
@@ -148,17 +175,9 @@ def _solved_issue(
         (calendar.next_workday(solved_on), time(10, 0), "confirm", MARY, {
             "satisfaction": score, "comment": "客户认可处理结果。",
         }),
-    ]  # fmt: skip
-    for day, clock, trigger, actor, data in steps:
-        with clock_at(_at(day, clock)):
-            handlers.fire(ISSUE, issue["id"], {"trigger": trigger, "data": data}, actor)
-
-
-def _visit_day(visit_id: int) -> date:
-    from service.models import Visit
-
-    planned = db.session.get(Visit, visit_id).planned_at  # type: ignore[union-attr]
-    return planned.astimezone(runtime.registry().calendar.tz).date()
+    ]:  # fmt: skip
+        steps.append((_at(day, clock), partial(_fire, ISSUE, made, trigger, actor, data)))
+    return steps
 
 
 def _quiet_the_past() -> None:

@@ -108,6 +108,16 @@ def test_in_december_two_customers_are_behind_and_the_rest_on_track(
     confirmed = rows(app, "SELECT id FROM issues WHERE state = 'customer_confirmed'")
     history = {("visit", v["id"]) for v in reported} | {("issue", i["id"]) for i in confirmed}
     assert unread and not {(n["workflow"], n["instance_id"]) for n in unread} & history
+    # the past was lived in time order: its ids follow its times, as in a real year
+    for table, moment in (("notifications", "created_at"), ("transition_events", "at")):
+        past = [
+            local(r["t"])
+            for r in rows(
+                app, f"SELECT workflow, instance_id, {moment} AS t FROM {table} ORDER BY id"
+            )
+            if (r["workflow"], r["instance_id"]) in history
+        ]
+        assert len(past) > 100 and past == sorted(past), table
     assert (
         rows(app, "SELECT id FROM outbox WHERE sent_at IS NULL AND created_at < '2026-12-01'") == []
     )
