@@ -52,14 +52,17 @@ def moments(start: date, end: date) -> tuple[datetime, datetime]:
     return datetime.combine(start, time(), zone), datetime.combine(end, time(), zone)
 
 
-def bar_chart(items: list[tuple[str, float | None]], percent: bool = True) -> Markup:
+def bar_chart(
+    items: list[tuple[str, float | None]], percent: bool = True, top: float | None = None
+) -> Markup:
     """Horizontal bars, one per (label, value), each label above its bar; rates as percentages
     capped at the track. Positions are in % of the width and there is no viewBox, so the bars
-    stretch with the page and the text keeps its size, readable on a phone too."""
+    stretch with the page and the text keeps its size, readable on a phone too. `top` is the
+    value of a full bar (default: 100 % for rates, else the largest value)."""
     label_h, bar_h, gap, track = 18, 16, 10, 80.0  # the track: % of the width for 100 %
     row = label_h + bar_h + gap
     values = [x or 0 for _, x in items]
-    top = 1.0 if percent else max(values + [1])
+    top = top or (1.0 if percent else max(values + [1]))
     parts = [
         f'<svg class="chart" role="img" width="100%" height="{len(items) * row}" '
         f'xmlns="http://www.w3.org/2000/svg">'
@@ -120,6 +123,7 @@ def kpi_charts(figures: dict[str, Any]) -> dict[str, Any]:
                 (_("All"), figures["satisfaction"]["average"]),
             ],
             percent=False,
+            top=5,  # the 1-5 rating's scale: 4.5 is not a full bar
         ),
         "cooperation_chart": bar_chart(
             [

@@ -134,3 +134,11 @@ def test_a_bad_period_is_refused(world: World) -> None:
     b = Browser(world, "boss")
     assert b.get("/dashboard?from=2026-07-01&to=2026-01-01").status_code == 422
     assert b.get("/dashboard?from=yesterday").status_code == 422
+
+
+def test_a_rating_bar_is_drawn_on_its_five_point_scale() -> None:
+    from service.web.evaluation import bar_chart
+
+    svg = str(bar_chart([("Confirmations", 4.5), ("Surveys", None)], percent=False, top=5))
+    assert 'width="72.0%" height="16" class="bar"' in svg  # 4.5 of 5 on the 80 % track
+    assert 'width="0.0%" height="16" class="bar"' in svg and ">—</text>" in svg
