@@ -41,6 +41,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SUPERVISION_AT": os.environ.get("SUPERVISION_AT", "08:00"),
         "SUPERVISION_INTERVAL": int(os.environ.get("SUPERVISION_INTERVAL") or 0),
         "KPI_REFRESH_INTERVAL": int(os.environ.get("KPI_REFRESH_INTERVAL", 10)),
+        # how often a web process looks for official holidays another process saved
+        "CALENDAR_SYNC_SECONDS": float(os.environ.get("CALENDAR_SYNC_SECONDS", 1.0)),
         "RQ_LOG_LEVEL": _log_level(os.environ.get("RQ_LOG_LEVEL", "INFO")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),

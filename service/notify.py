@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,41 +21,49 @@ departments_t = Department.__table__
 EMAIL_LANGUAGE = "zh"
 
 
+# The transition path asks these for every step: compiled once, run on the DBAPI cursor
+# (repository.Prepared), not rebuilt and compiled by SQLAlchemy each time.
+_LOOKUPS: dict[str, Any] = {
+    "department_manager": sa.select(departments_t.c.manager).where(
+        departments_t.c.code == sa.bindparam("b_value"), departments_t.c.manager.is_not(None)
+    ),
+    "department": sa.select(users_t.c.username).where(
+        users_t.c.department == sa.bindparam("b_value")
+    ),
+    "role": sa.select(users_t.c.username).where(users_t.c.role == sa.bindparam("b_value")),
+    "person": sa.select(users_t.c.active, users_t.c.display_name).where(
+        users_t.c.username == sa.bindparam("b_value")
+    ),
+}
+
+
+@cache
+def _lookup(key: str, dialect: sa.Dialect) -> repo.Prepared:
+    return repo.Prepared(_LOOKUPS[key], dialect)
+
+
+def _rows(conn: Connection, key: str, value: str) -> list[Any]:
+    return list(_lookup(key, conn.dialect).execute(conn, {"b_value": value}).fetchall())
+
+
 def usernames(conn: Connection, targets: Iterable[Target]) -> list[str]:
     """Active users behind the targets: users, a department's manager or members, a role."""
     names: list[str] = []
     for target in targets:
         if target.kind == "user":
             names.append(target.value)
-            continue
-        if target.kind == "department_manager":
-            query = sa.select(departments_t.c.manager).where(
-                departments_t.c.code == target.value, departments_t.c.manager.is_not(None)
-            )
-        elif target.kind == "department":
-            query = sa.select(users_t.c.username).where(users_t.c.department == target.value)
-        elif target.kind == "role":
-            query = sa.select(users_t.c.username).where(users_t.c.role == target.value)
-        else:
-            continue
-        names.extend(str(n) for n in conn.execute(query).scalars())
+        elif target.kind in ("department_manager", "department", "role"):
+            names.extend(str(r[0]) for r in _rows(conn, target.kind, target.value))
     unique = list(dict.fromkeys(names))
-    if not unique:
-        return []
-    active = set(
-        conn.execute(
-            sa.select(users_t.c.username).where(users_t.c.username.in_(unique), users_t.c.active)
-        ).scalars()
-    )
-    return [n for n in unique if n in active]
+    return [n for n in unique if any(bool(r[0]) for r in _rows(conn, "person", n))]
 
 
 def display_name(conn: Connection, username: str | None) -> str:
     """How a person is named in a notification: their display name, else their username."""
     if not username:
         return ""
-    query = sa.select(users_t.c.display_name).where(users_t.c.username == username)
-    return str(conn.execute(query).scalar() or username)
+    found = _rows(conn, "person", username)
+    return str(found[0][1] or username) if found else username
 
 
 def send(

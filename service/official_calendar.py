@@ -3,9 +3,9 @@
 An admin pastes (or the CLI reads) the notice's text; `workflows.notice.parse_notice` reads
 its holidays and make-up working days, and `save` stores the year in
 `official_calendar_years`. Every process's business calendar follows that table: `sync`
-(before each request, each job and each command that needs it) compares the stored
-fingerprints with the ones the calendar holds, one small query, and reloads the years only
-when they changed. Deadlines, supervision and the annual plan all read that one calendar.
+(before requests, at most once every `CALENDAR_SYNC_SECONDS`; before each job and each
+command that needs it; at once after a save here) compares the stored fingerprints with the
+ones the calendar holds, one small query, and reloads the years only when they changed. Deadlines, supervision and the annual plan all read that one calendar.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, current_app, request
 
 from service import repository as repo
 from service import runtime
@@ -58,11 +59,18 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def follow_the_database() -> None:
         if request.endpoint != "static":
-            sync()
+            sync(app.config["CALENDAR_SYNC_SECONDS"])
 
 
-def sync() -> None:
-    """Bring this process's calendar to the official years in the database (app context)."""
+def sync(at_most_every: float = 0.0) -> None:
+    """Bring this process's calendar to the official years in the database (app context).
+    With `at_most_every` seconds, only if this process last looked longer ago than that:
+    requests look once a second (`CALENDAR_SYNC_SECONDS`), not each on its own."""
+    state = current_app.extensions.setdefault("official_calendar_sync", {"at": None})
+    now = time.monotonic()
+    if at_most_every and state["at"] is not None and now - state["at"] < at_most_every:
+        return
+    state["at"] = now
     calendar = runtime.registry().calendar
     try:
         with db.engine.connect() as conn:

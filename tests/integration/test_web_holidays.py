@@ -108,11 +108,9 @@ def test_saving_stores_the_notice_and_the_plan_follows_it_at_once(world: World) 
     assert "2027-09-30" not in plan and "2027-10-08" not in plan
 
 
-def test_a_notice_saved_by_another_process_is_followed_at_the_next_request(world: World) -> None:
-    """Another web process writes the table (here: a connection of its own, outside the app):
-    this process's calendar follows it before its next request."""
-    mike = Browser(world, "mike")
-    assert 'id="plan-calendar-builtin"' in mike.get("/plan?year=2027").text
+def _other_process_saves_2027(world: World) -> str:
+    """Another web process writes the table (here: a connection of its own, outside the app);
+    returns the year's digest."""
     with world.app.app_context():
         parsed = parse_notice(NOTICE_2027)
         values = (2027, parsed.as_dict(), official_calendar.digest(parsed))
@@ -123,12 +121,34 @@ def test_a_notice_saved_by_another_process_is_followed_at_the_next_request(world
             " VALUES (?, ?, ?, ?, 'cli', ?)",
             (values[0], json.dumps(values[1]), NOTICE_2027, values[2], datetime.now(UTC)),
         )
+    return values[2]
+
+
+def test_requests_look_for_another_processs_save_at_most_every_calendar_sync_seconds(
+    world: World,
+) -> None:
+    world.app.config["CALENDAR_SYNC_SECONDS"] = 3600.0
+    mike = Browser(world, "mike")
+    assert 'id="plan-calendar-builtin"' in mike.get("/plan?year=2027").text  # looked just now
+    _other_process_saves_2027(world)
+    assert 'id="plan-calendar-builtin"' in mike.get("/plan?year=2027").text  # not yet again
+    world.app.extensions["official_calendar_sync"]["at"] -= 3600  # an hour later
+    assert 'id="plan-calendar-builtin"' not in mike.get("/plan?year=2027").text
+
+
+def test_a_notice_saved_by_another_process_is_followed_at_the_next_request(world: World) -> None:
+    """With CALENDAR_SYNC_SECONDS 0 every request looks: this process's calendar follows
+    another's save before its next request."""
+    world.app.config["CALENDAR_SYNC_SECONDS"] = 0.0
+    mike = Browser(world, "mike")
+    assert 'id="plan-calendar-builtin"' in mike.get("/plan?year=2027").text
+    digest = _other_process_saves_2027(world)
     assert 'id="plan-calendar-builtin"' not in mike.get("/plan?year=2027").text
     with world.app.test_request_context():
         calendar = runtime.registry().calendar
         loaded = calendar._loaded
         official_calendar.sync()  # nothing changed: the years are not read again
-        assert calendar.official_stamp == f"2027:{values[2]}" and calendar._loaded is loaded
+        assert calendar.official_stamp == f"2027:{digest}" and calendar._loaded is loaded
 
 
 BAD = [
