@@ -10,11 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from service import people, visibility
 from service import repository as repo
-from service import visibility
 from service.errors import Forbidden, InvalidRequest
 from service.kinds import ISSUE, KINDS, RECTIFICATION, VISIT, Kind
-from service.models import Customer, Department, User
+from service.models import Customer, Department
 from service.texts import Text, msg
 from workflows import Actor, InvalidData
 from workflows.spec import FieldSpec, FieldType
@@ -122,13 +122,6 @@ def _exists(conn: Connection, table: sa.Table, column: str, value: Any) -> bool:
     )
 
 
-_users = User.__table__
-_ACTIVE_USERS = sa.select(_users.c.username, _users.c.role, _users.c.department).where(
-    _users.c.username.in_(sa.bindparam("names", expanding=True)),
-    _users.c.active,
-)
-
-
 def _check_users(
     conn: Connection,
     names: list[str],
@@ -140,7 +133,8 @@ def _check_users(
     the field declares: a visitor is never an administrator or a manager of the company."""
     if not names:
         return
-    known = {r.username: r for r in conn.execute(_ACTIVE_USERS, {"names": list(names)})}
+    found = {n: people.person(conn, n) for n in dict.fromkeys(names)}
+    known = {n: p for n, p in found.items() if p is not None and p.active}
     unknown = [n for n in names if n not in known]
     if unknown:
         errors.setdefault(field, []).append(
