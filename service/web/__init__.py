@@ -7,7 +7,10 @@ decides what may be done or seen; the engine and `service.visibility` do.
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from typing import Any
+
+from flask import Flask, Request, request, session
+from flask.sessions import NullSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
@@ -25,6 +28,19 @@ def select_locale() -> str:
     return kept if kept in LANGUAGES else "zh"
 
 
+class PagesSessionInterface(SecureCookieSessionInterface):
+    """The signed cookie session for the pages only: the API and the webhooks authenticate
+    every request by a token or a signature, so they get an empty session that cannot be
+    written (no cookie read, verified or set: a cost the busiest path has no use for)."""
+
+    TOKEN_PATHS = ("/api/", "/webhooks/")
+
+    def open_session(self, app: Flask, request: Request) -> Any:
+        if request.path.startswith(self.TOKEN_PATHS):
+            return NullSession()
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     """Babel, CSRF and the pages. CSRF is checked by the web blueprint only: the API and the
     webhooks authenticate every request with a token or a signature, not a cookie."""
@@ -36,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("WEB_PER_PAGE", 20)
     app.config.setdefault("WEB_CLASH_HOURS", 2)
+    app.session_interface = PagesSessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
+from flask.sessions import NullSession
 
 from tests.integration.conftest import World
 from tests.integration.test_api_support import assert_error
+from tests.integration.web import Browser
 
 DEFINITIONS = ("visit", "issue", "rectification")
 
@@ -319,3 +321,20 @@ def test_diagram_of_an_unknown_state_is_422(world: World) -> None:
 
 def test_diagram_of_an_unknown_definition_is_404(world: World) -> None:
     assert_error(world.get("/api/v1/definitions/holiday/diagram", "mary"), 404, "not_found")
+
+
+def test_the_api_neither_reads_nor_sets_the_pages_cookie(world: World) -> None:
+    """The pages' signed session cookie means nothing to the API (a token does): no cookie
+    is set, and a signed-in browser's cookie does not authenticate an API call."""
+    browser = Browser(world, "mary")  # signed in through the login form: has the cookie
+    r = browser.client.get("/api/v1/visits")
+    assert r.status_code == 401
+    assert "Set-Cookie" not in r.headers
+    token = world.client.post(
+        "/api/v1/auth/tokens", json={"username": "mary", "password": "pw-mary"}
+    )
+    assert token.status_code in (200, 201) and "Set-Cookie" not in token.headers
+    for path, null in (("/api/v1/visits", True), ("/webhooks/crm", True), ("/visits", False)):
+        with world.app.test_request_context(path):
+            opened = world.app.session_interface.open_session(world.app, request)
+            assert isinstance(opened, NullSession) is null, path
