@@ -5,7 +5,8 @@ its holidays and make-up working days, and `save` stores the year in
 `official_calendar_years`. Every process's business calendar follows that table: `sync`
 (before requests, at most once every `CALENDAR_SYNC_SECONDS`; before each job and each
 command that needs it; at once after a save here) compares the stored fingerprints with the
-ones the calendar holds, one small query, and reloads the years only when they changed. Deadlines, supervision and the annual plan all read that one calendar.
+ones the calendar holds, one small query, and reloads the years only when they changed.
+Deadlines, supervision and the annual plan all read that one calendar.
 """
 
 from __future__ import annotations
