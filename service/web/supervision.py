@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app, render_template, request
 
 from service import repository as repo
-from service import runtime
+from service import runtime, schedule
 from service.kinds import RECTIFICATION
 from service.models import Finding
 from service.texts import stored
@@ -58,4 +58,18 @@ def findings() -> Any:
         kind_label=finding_kind_label,
         department_names=dict(department_options()),
         may_issue=runtime.registry().get(RECTIFICATION.workflow).may_create(actor),
+        schedule=_schedule(),
     )
+
+
+def _schedule() -> dict[str, Any]:
+    """When the checks run, for the page: every N seconds, or daily at SUPERVISION_AT on
+    working days with the next such moment (the worker keeps the last run in Redis, which
+    pages do not read: on the daily schedule the next run follows from now alone)."""
+    interval = int(current_app.config.get("SUPERVISION_INTERVAL") or 0)
+    if interval > 0:
+        return {"interval": interval}
+    return {
+        "at": current_app.config["SUPERVISION_AT"],
+        "next": schedule.next_run(runtime.now()),
+    }

@@ -24,6 +24,7 @@ from tests.integration.conftest import (
     create_visit,
     fire,
 )
+from tests.integration.web import Browser
 from tests.support.worker import queue_of, run_queued, table_rows
 
 
@@ -244,3 +245,16 @@ def test_technical_and_after_sales_staff_may_not_see_the_findings(world: World, 
     r = world.get("/api/v1/supervision/findings", user)
     assert r.status_code == 403
     assert r.get_json()["code"] == "forbidden"
+
+
+def test_the_findings_page_says_when_the_checks_run_next(world: World, clock: Clock) -> None:
+    clock.now = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)  # Friday 09:00 Shanghai: 08:00 has passed
+    page = Browser(world, "sara", lang="en").get("/supervision/findings").text
+    said = page.split('id="finding-schedule">')[1].split("</p>")[0]
+    assert said == "The checks run on working days at 08:00; the next run: 2026-12-07 08:00."
+    clock.now = datetime(2026, 12, 6, 23, 59, tzinfo=UTC)  # Monday 07:59 Shanghai
+    page = Browser(world, "sara").get("/supervision/findings").text
+    assert "检查于每个工作日 08:00 进行；下次检查：2026-12-07 08:00。" in page
+    world.app.config["SUPERVISION_INTERVAL"] = 600
+    page = Browser(world, "sara", lang="en").get("/supervision/findings").text
+    assert "The checks run every 600 seconds." in page
