@@ -8,7 +8,7 @@ supervision and admin only (the KPI readers).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from html import escape
 from typing import Any
 
@@ -35,14 +35,18 @@ def half_year(today: date) -> tuple[date, date]:
 
 
 def period() -> tuple[date, date] | None:
-    """The dates asked for, or the current half-year; None when they make no period."""
+    """The dates asked for as [from, to), or the current half-year; None when they make no
+    period. The form gives the last day itself as `until` (it wins over `to`, the day after
+    the last, which the pages' links carry)."""
     start, end = half_year(runtime.now().astimezone(tz()).date())
     try:
         if request.args.get("from"):
             start = date.fromisoformat(request.args["from"])
-        if request.args.get("to"):
+        if request.args.get("until"):
+            end = date.fromisoformat(request.args["until"]) + timedelta(days=1)
+        elif request.args.get("to"):
             end = date.fromisoformat(request.args["to"])
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return (start, end) if start < end else None
 

@@ -105,7 +105,7 @@ def test_the_dashboard_defaults_to_the_half_year(world: World) -> None:
     b = Browser(world, "boss")
     r = b.get("/dashboard")  # the clock: 2026-11-02
     assert r.status_code == 200
-    assert 'value="2026-07-01"' in r.text and 'value="2027-01-01"' in r.text
+    assert 'value="2026-07-01"' in r.text and 'id="period-until" value="2026-12-31"' in r.text
 
 
 def test_others_may_not_see_the_dashboard(world: World) -> None:
@@ -142,3 +142,21 @@ def test_a_rating_bar_is_drawn_on_its_five_point_scale() -> None:
     svg = str(bar_chart([("Confirmations", 4.5), ("Surveys", None)], percent=False, top=5))
     assert 'width="72.0%" height="16" class="bar"' in svg  # 4.5 of 5 on the 80 % track
     assert 'width="0.0%" height="16" class="bar"' in svg and ">—</text>" in svg
+
+
+def test_the_period_form_takes_and_shows_the_last_day_itself(world: World) -> None:
+    _fixture(world)
+    b = Browser(world, "boss", lang="en")
+    by_link = b.get(YEAR).text
+    form = by_link.split('id="period-form"')[1].split("</form>")[0]
+    assert 'name="until" id="period-until" value="2026-12-31"' in form  # not 2027-01-01
+    assert "excluded" not in form
+    by_form = b.get("/dashboard?from=2026-01-01&until=2026-12-31").text
+    assert _row(by_form, "core") == _row(by_link, "core")
+    assert 'href="/dashboard/export.csv?from=2026-01-01&amp;to=2027-01-01"' in by_form
+    # a one-day period is a period; a last day before the first is none
+    assert b.get("/dashboard?from=2026-03-01&until=2026-03-01").status_code == 200
+    assert b.get("/dashboard?from=2026-03-02&until=2026-03-01").status_code == 422
+    assert b.get("/dashboard?from=2026-03-02&until=9999-12-31").status_code == 422
+    compliance = b.get("/compliance?from=2026-01-01&until=2026-06-30").text
+    assert 'id="period-until" value="2026-06-30"' in compliance
