@@ -31,8 +31,8 @@ class Person:
         self.page.fill("#username", username)
         self.page.fill("#password", f"pw-{username}")
         self.page.click("#login-submit")
-        self.page.wait_for_selector("#who")
-        assert self.page.inner_text("#who") == username
+        self.page.wait_for_selector("#who", state="attached")  # hidden at phone width
+        assert self.page.get_attribute("#who", "data-username") == username
 
     def go(self, path: str) -> Any:
         response = self.page.goto(f"{self.server.url}{path}")

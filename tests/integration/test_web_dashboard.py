@@ -160,3 +160,14 @@ def test_the_period_form_takes_and_shows_the_last_day_itself(world: World) -> No
     assert b.get("/dashboard?from=2026-03-02&until=9999-12-31").status_code == 422
     compliance = b.get("/compliance?from=2026-01-01&until=2026-06-30").text
     assert 'id="period-until" value="2026-06-30"' in compliance
+
+
+def test_the_header_names_the_signed_in_person_by_their_display_name(world: World) -> None:
+    with world.app.app_context():
+        db.session.execute(
+            sa.update(User).where(User.username == "boss").values(display_name="刘总 Director Liu")
+        )
+        db.session.commit()
+    page = Browser(world, "boss").get("/").text
+    who = page.split('id="who"')[1].split("</span>")[0]
+    assert 'data-username="boss"' in who and who.endswith(">刘总 Director Liu")
