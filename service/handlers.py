@@ -330,6 +330,8 @@ def _tell(
 ) -> None:
     """The declared people are told, in the transition's transaction; never the actor."""
     names = [n for n in notify.usernames(conn, event.targets) if n != event.actor]
+    if not names:
+        return
     workflow = runtime.registry().get(kind.workflow).definition.label
     params = {
         "workflow": {"zh": workflow.zh, "en": workflow.en},
