@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,18 +64,14 @@ def seed_history(customers: Sequence[tuple[int, str]], quotas: dict[str, int]) -
             steps += visit_steps
     # the issues from the latest visits whose issue was settled well before today (raised,
     # assigned, due two weeks later, solved three days late at worst, then confirmed)
-    settled = sorted((v for v in visits if v[0] <= today - timedelta(days=35)), key=_first)
+    settled = sorted((v for v in visits if v[0] <= today - timedelta(days=35)), key=itemgetter(0))
     if len(settled) >= 2:
         steps += _solved_issue(settled[-2], TOM, "technical", "现场培训安排", 5, on_time=True)
         steps += _solved_issue(settled[-1], AMY, "after_sales", "备件到货偏慢", 4, on_time=False)
-    for moment, step in sorted(steps, key=_first):
+    for moment, step in sorted(steps, key=itemgetter(0)):
         with clock_at(moment):
             step()
     _quiet_the_past()
-
-
-def _first(item: tuple[Any, Any]) -> Any:
-    return item[0]
 
 
 def _workday_on_or_after(day: date) -> date:
