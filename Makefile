@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python -m workflows check definitions
-	$(BIN)/python -m service.launcher
+	$(BIN)/python -m service.entrypoints.launcher
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflows service tests bench

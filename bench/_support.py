@@ -169,7 +169,7 @@ def start_gunicorn(
 
 @dataclass
 class WorkerProcess:
-    """`python -m service.worker` in its own process group (its scheduler child included)."""
+    """`python -m service.jobs.worker` in its own process group (its scheduler child included)."""
 
     index: int
     proc: subprocess.Popen[bytes]
@@ -214,7 +214,7 @@ def start_worker(index: int, env: dict[str, str], folder: Path) -> WorkerProcess
     log = folder / f"worker-{index}.log"
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "service.worker"],
+            [sys.executable, "-m", "service.jobs.worker"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

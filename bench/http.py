@@ -151,7 +151,7 @@ def main() -> None:
         "p99_ms": round(service.percentile_ms(0.99), 2),
         "baseline_p50_ms": round(baseline.percentile_ms(0.50), 2),
         "baseline_p99_ms": round(baseline.percentile_ms(0.99), 2),
-        "errors": service.errors + baseline.errors,
+        "errors": service.core.errors + baseline.errors,
         "clients": args.clients,
         "workers": args.workers,
         "worker_class": args.worker_class,

@@ -39,7 +39,8 @@ class Counter(db.Model):  # type: ignore[name-defined,misc]
 
 
 def _sqlite_pragmas(engine: sa.Engine) -> None:
-    """The service's SQLite settings (service/repository.py); every transaction here writes."""
+    """The service's SQLite settings (service/store/repository.py); every transaction
+    here writes."""
     if engine.dialect.name != "sqlite":
         return
 

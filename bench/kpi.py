@@ -7,7 +7,7 @@ triggers mark every day dirty), recounts the KPI tallies as the worker does, the
 after a warm-up, `GET /api/v1/kpi` for the year (with the tallies up to date, and again
 right after a week of visits changed, before the worker has recounted those days), the
 issues ledger (`GET /api/v1/issues` filtered, as management and as a technical user) and
-`service.inbox.inbox` for a marketing and a technical user. Prints p50/p99 of each; the
+`service.usecases.inbox.inbox` for a marketing and a technical user. Prints p50/p99 of each; the
 last line is one JSON object with `worst_p99_ms`. Also reported, and not counted in
 `worst_p99_ms`: the compliance report's page for the year (`compliance_year`), which counts
 every case of the year clause by clause. Benchmarks never assert.
@@ -174,10 +174,10 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from service import create_app
-        from service.auth import hash_token
-        from service.extensions import db
-        from service.inbox import inbox
-        from service.models import ApiToken, User
+        from service.entrypoints.auth import hash_token
+        from service.store.db import db
+        from service.store.models import ApiToken, User
+        from service.usecases.inbox import inbox
         from workflows import Actor
 
         app = create_app({"AUTH_CACHE_SECONDS": 0})
@@ -188,7 +188,7 @@ def main() -> None:
         counts = generate(path, opts.customers, opts.visits, opts.issues)
         built = time.perf_counter() - start
         print(f"generated in {built:.1f} s: {json.dumps(counts)}", flush=True)
-        from service import jobs
+        from service.jobs import tasks as jobs
 
         start = time.perf_counter()
         with app.app_context():

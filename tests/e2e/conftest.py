@@ -48,9 +48,9 @@ class LiveServer:
 
 
 def _seed(app: Flask) -> None:
-    from service.cli import create_user, ensure_department
-    from service.extensions import db
-    from service.models import Customer, Department
+    from service.entrypoints.cli import create_user, ensure_department
+    from service.store.db import db
+    from service.store.models import Customer, Department
 
     with app.app_context():
         for code, name in (
@@ -77,7 +77,7 @@ def live_server(
     from werkzeug.serving import make_server
 
     from service import create_app
-    from service.extensions import db
+    from service.store.db import db
 
     folder = tmp_path_factory.mktemp("e2e")
     config: dict[str, Any] = {

@@ -16,8 +16,8 @@ from tests.e2e.test_walkthrough import Person
 
 @pytest.fixture
 def notice_due_next_week(live_server: LiveServer) -> Iterator[int]:
-    from service.extensions import db
-    from service.models import RectificationNotice
+    from service.store.db import db
+    from service.store.models import RectificationNotice
 
     with live_server.app.app_context():
         notice = RectificationNotice(

@@ -26,8 +26,8 @@ COMPLIANCE_HEADER = ("对象", "#", "名称", "例外", "时间", "状态")
 @pytest.fixture(scope="module")
 def records(live_server: LiveServer) -> Iterator[dict[str, int]]:
     """A visit mary reported yesterday and an issue assigned to tom, due in a week."""
-    from service.extensions import db
-    from service.models import Customer, Issue, Visit, VisitVisitor
+    from service.store.db import db
+    from service.store.models import Customer, Issue, Visit, VisitVisitor
 
     now = datetime.now(UTC)
     with live_server.app.app_context():

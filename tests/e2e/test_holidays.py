@@ -53,9 +53,9 @@ def days_off() -> set[date]:
 @pytest.fixture(scope="module")
 def server(live_server: LiveServer) -> LiveServer:
     """An administrator, and visits 30 working days apart: the core customer's 12 do not fit."""
-    from service import runtime
-    from service.cli import create_user, ensure_department
-    from service.extensions import db
+    from service.core import runtime
+    from service.entrypoints.cli import create_user, ensure_department
+    from service.store.db import db
 
     app = live_server.app
     with app.app_context():

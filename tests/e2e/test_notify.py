@@ -13,13 +13,13 @@ from tests.e2e.test_walkthrough import PHONE, Person
 
 def raised_issue(server: LiveServer) -> int:
     """mary raises an issue (through the use case, as any entry point would)."""
-    from service import handlers
-    from service.kinds import ISSUE
-    from service.models import Customer
+    from service.store.kinds import ISSUE
+    from service.store.models import Customer
+    from service.usecases import handlers
     from workflows import Actor
 
     with server.app.app_context():
-        from service.extensions import db
+        from service.store.db import db
 
         customer = db.session.query(Customer).first()
         assert customer is not None

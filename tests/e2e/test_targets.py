@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from service import runtime
+from service.core import runtime
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import PHONE, Person
 
@@ -28,8 +28,8 @@ CORE_MONTHS = list(range(1, 10))  # the seed's core customer: January to Septemb
 @pytest.fixture(scope="module")
 def demo_year(live_server: LiveServer) -> Iterator[dict[str, int]]:
     """A year of visits as the demo might have them, with the clock set to NOW."""
-    from service.extensions import db
-    from service.models import Customer
+    from service.store.db import db
+    from service.store.models import Customer
     from tests.integration.test_kpi import _visit
 
     app = live_server.app

@@ -18,7 +18,7 @@ LATIN = re.compile(r"[A-Za-z]{3,}")
 @pytest.fixture(scope="module")
 def checked(live_server: LiveServer) -> LiveServer:
     """The supervision checks run once: the core customer has had no visit this year."""
-    from service import supervision
+    from service.usecases import supervision
 
     with live_server.app.app_context():
         result = supervision.run_checks()

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import create_app, runtime
-from service.extensions import db
+from service import create_app
+from service.core import runtime
+from service.store.db import db
 from tests.support import servers
 
 
@@ -192,9 +193,9 @@ USERS = [
 
 
 def build_world(app: Flask) -> World:
-    from service.auth import hash_token
-    from service.cli import create_user, ensure_department
-    from service.models import ApiToken, Customer, Department, User
+    from service.entrypoints.auth import hash_token
+    from service.entrypoints.cli import create_user, ensure_department
+    from service.store.models import ApiToken, Customer, Department, User
 
     world = World(app, app.test_client())
     with app.app_context():

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from service.extensions import db
-from service.models import Deadline, RectificationNotice
+from service.store.db import db
+from service.store.models import Deadline, RectificationNotice
 from tests.integration.conftest import World
 from tests.integration.test_kpi import _at, _issue, _visit
 from tests.integration.web import Browser
@@ -93,7 +93,7 @@ def test_a_deadline_at_the_reports_end_has_passed_and_one_a_second_later_runs(
         at_end = _issue(acme, "2026-06-01T02:00:00", "assigned", None)
         after = _issue(acme, "2026-06-01T02:00:00", "assigned", None)
         utc_same_day = _issue(acme, "2026-06-01T02:00:00", "assigned", None)
-        from service.models import Issue
+        from service.store.models import Issue
 
         db.session.get(Issue, at_end).due_at = datetime(2026, 6, 30, 16, tzinfo=UTC)
         db.session.get(Issue, after).due_at = datetime(2026, 6, 30, 16, 0, 1, tzinfo=UTC)

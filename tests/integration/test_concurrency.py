@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from service import repository
-from service.extensions import db
+from service.store import repository
+from service.store.db import db
 from tests.integration.conftest import TRANSITION_DATA, World, create_visit, visit_payload
 
 N = 12

@@ -1,4 +1,4 @@
-"""Faults that must lose nothing, with real worker processes (`python -m service.worker`) on a
+"""Faults that must lose nothing, with real worker processes (`python -m service.jobs.worker`) on a
 real Redis and the real wall clock: workers racing, Redis flushed, Redis restarted empty, Redis
 down when a transition commits, a worker killed mid-job, and (slow) a killed worker's
 scheduler duty moving to a surviving worker.
@@ -23,8 +23,9 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from service import outbox, runtime
-from service.redis_conn import KEY as REDIS_EXTENSION
+from service.core import runtime
+from service.jobs import outbox
+from service.store.redis_conn import KEY as REDIS_EXTENSION
 from tests.integration.conftest import Clock, World, advance, create_visit, visit_payload
 from tests.support.worker import (
     Pending,
@@ -167,7 +168,7 @@ def test_two_workers_racing_fire_each_deadline_once(
         visits, due = due_visits(live, 8, ahead=3)
         q = Queue(QUEUE, connection=rconn)
         for _ in range(6):  # more firing at the due time, for both workers at once
-            q.enqueue_at(due, "service.jobs.reconcile")
+            q.enqueue_at(due, "service.jobs.tasks.reconcile")
         wait_until(lambda: all_fired(live, visits), timeout=30)
         wait_until(lambda: quiet(rconn), timeout=20)
 

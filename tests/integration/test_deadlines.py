@@ -24,9 +24,11 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from service import deadlines, jobs, runtime
-from service.extensions import db
-from service.redis_conn import get_redis
+from service.core import runtime
+from service.jobs import tasks as jobs
+from service.store.db import db
+from service.store.redis_conn import get_redis
+from service.usecases import deadlines
 from tests.integration.conftest import Clock, World, advance, create_visit, fire
 from tests.support.worker import (
     expire_events,
@@ -206,7 +208,9 @@ def test_a_job_run_before_the_due_time_fires_nothing_and_reschedules_itself(
     [d] = visit_deadlines(world, visit)
     clock.now = DUE - timedelta(hours=1)
     ran = run_queued(world.app, rounds=1)
-    assert [r.status for r in ran if r.func_name.startswith("service.jobs.fire")] == ["finished"]
+    assert [r.status for r in ran if r.func_name.startswith("service.jobs.tasks.fire")] == [
+        "finished"
+    ]
     assert visit_deadlines(world, visit)[0]["status"] == "open"
     assert expire_events(world.app, "visit", visit["id"]) == []
     assert len(firing_jobs(rq(world))) == 1  # a job for the same deadline, queued again

@@ -11,8 +11,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from service import demo, runtime, supervision
-from service.extensions import db
+from service.core import runtime
+from service.entrypoints import demo
+from service.store.db import db
+from service.usecases import supervision
 from tests.integration.conftest import Clock
 
 MOMENTS = [

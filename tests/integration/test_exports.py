@@ -14,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service.extensions import db
-from service.models import User
+from service.store.db import db
+from service.store.models import User
 from tests.integration.conftest import World
 from tests.integration.test_kpi import PERIOD, fixture  # noqa: F401 - the KPI fixture
 from tests.integration.test_web_compliance import _fixture as compliance_fixture

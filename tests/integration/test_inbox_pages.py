@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from service import inbox, runtime, visibility
-from service.auth import actor_for_user
-from service.extensions import db
-from service.kinds import KINDS
-from service.models import Deadline, Issue, RectificationNotice, User, Visit, VisitVisitor
+from service.core import runtime
+from service.entrypoints.auth import actor_for_user
+from service.store import visibility
+from service.store.db import db
+from service.store.kinds import KINDS
+from service.store.models import Deadline, Issue, RectificationNotice, User, Visit, VisitVisitor
+from service.usecases import inbox
 from tests.integration.conftest import World
 
 BASE = datetime(2026, 11, 10, tzinfo=UTC)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from service.extensions import db
+from service.store.db import db
 from tests.integration.conftest import Clock, World, create_visit
 from tests.support.webhooks import signature
 

@@ -18,10 +18,11 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from service import jobs, kpi
-from service import repository as repo
-from service.extensions import db
-from service.models import Issue, KpiDirty, KpiTally, TransitionEvent, Visit, VisitVisitor
+from service.jobs import tasks as jobs
+from service.reports import kpi
+from service.store import repository as repo
+from service.store.db import db
+from service.store.models import Issue, KpiDirty, KpiTally, TransitionEvent, Visit, VisitVisitor
 from tests.integration.conftest import World
 from workflows.quotas import Quotas
 

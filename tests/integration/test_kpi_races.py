@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from service import jobs, kpi
-from service import repository as repo
-from service.extensions import db
+from service.jobs import tasks as jobs
+from service.reports import kpi
+from service.store import repository as repo
+from service.store.db import db
 from tests.integration.conftest import World
 from tests.integration.test_kpi import QUOTAS, _agree, _pg, _refresh, _sql
 from tests.integration.test_kpi import any_fixture as any_fixture  # noqa: F401 (a fixture)

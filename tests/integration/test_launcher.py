@@ -124,7 +124,7 @@ def _alive(pid: int) -> bool:
 def test_a_signal_to_the_launchers_group_stops_every_process_and_exits_0(
     launch: Launch, signum: int
 ) -> None:
-    run = launch([sys.executable, "-m", "service.launcher"])
+    run = launch([sys.executable, "-m", "service.entrypoints.launcher"])
     assert "mary" in run.output() and "visitflow" in run.output()  # the demo users printed
     _stop(run, signum)
 
@@ -143,8 +143,8 @@ def test_ctrl_c_on_make_run_stops_everything_it_started(launch: Launch) -> None:
 def test_a_second_start_on_the_same_instance_keeps_the_data_and_stops_cleanly(
     launch: Launch,
 ) -> None:
-    first = launch([sys.executable, "-m", "service.launcher"])
+    first = launch([sys.executable, "-m", "service.entrypoints.launcher"])
     _stop(first, signal.SIGTERM)
-    second = launch([sys.executable, "-m", "service.launcher"])
+    second = launch([sys.executable, "-m", "service.entrypoints.launcher"])
     assert "demo data loaded" not in second.output()  # the database (and its users) kept
     _stop(second, signal.SIGINT)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from service import filters
-from service.web import filtering
+from service.entrypoints.web import filtering
+from service.store import filters
 from tests.integration.conftest import World, create_visit
 from tests.integration.web import Browser
 

@@ -216,8 +216,8 @@ def test_an_issue_changed_after_its_check_rolls_the_meeting_back(
     """The race the single transaction closes: the last issue moves between its check and its
     write (on PostgreSQL from another, committed transaction; on SQLite, whose writers take
     turns, inside ours). The meeting, its links and the first assignment are undone."""
-    from service import handlers, meetings
-    from service.extensions import db
+    from service.store.db import db
+    from service.usecases import handlers, meetings
 
     world = any_world
     visit = create_visit(world, customer_id=world.customers["Globex"])
@@ -253,7 +253,7 @@ def test_a_forbidden_assignment_writes_nothing(
 ) -> None:
     """Management may (here) record a meeting, but the issue workflow lets only marketing
     assign: the assignment's 403 refuses the whole meeting."""
-    from service import meetings
+    from service.usecases import meetings
 
     world = any_world
     monkeypatch.setattr(meetings, "MEETING_RECORDERS", frozenset({"marketing_staff", "management"}))

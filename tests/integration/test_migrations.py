@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from service.extensions import db
+from service.store.db import db
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])

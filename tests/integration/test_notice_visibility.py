@@ -85,9 +85,10 @@ def test_every_link_of_the_notice_page_opens_for_the_addressee(
 def test_an_automatic_notice_makes_its_items_visible_too(
     world: World, hidden: dict[str, dict[str, Any]]
 ) -> None:
-    from service import deadlines, runtime
-    from service import repository as repo
-    from service.texts import msg
+    from service.core import runtime
+    from service.core.texts import msg
+    from service.store import repository as repo
+    from service.usecases import deadlines
 
     related = [{"workflow": "issue", "id": hidden["issue"]["id"]}]
     with world.app.app_context(), repo.writing() as conn:

@@ -17,8 +17,10 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from service import deadlines, jobs, runtime
-from service.extensions import db
+from service.core import runtime
+from service.jobs import tasks as jobs
+from service.store.db import db
+from service.usecases import deadlines
 from tests.integration.conftest import Clock, World, advance, create_visit, fire
 from tests.support.worker import (
     expire_events,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service import runtime
+from service.core import runtime
 from tests.integration.conftest import World
 
 NOTICES = Path(__file__).resolve().parents[1] / "support" / "notices"

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import redis
 
-from service import config, deadlines, supervision
+from service.core import config
+from service.usecases import deadlines, supervision
 from tests.integration.conftest import (
     TRANSITION_DATA,
     Clock,
@@ -223,8 +224,8 @@ def test_the_supervise_job_runs_the_checks_on_a_real_worker(world: World, clock:
     world.app.config["POLICY"]["visit_quotas"] = {"core": 12, "important": 6, "general": 2}
     clock.now = datetime(2026, 7, 1, 2, 0, tzinfo=UTC)
     with world.app.app_context():
-        queue_of(world.app).enqueue("service.jobs.supervise")
-        queue_of(world.app).enqueue("service.jobs.supervise")
+        queue_of(world.app).enqueue("service.jobs.tasks.supervise")
+        queue_of(world.app).enqueue("service.jobs.tasks.supervise")
     first, second = run_queued(world.app, rounds=1)
     # 1 July 10:00 in Shanghai, no visit done: January to June are due, core 6, important 3
     # and general 1 (June's), so Acme, Globex and Initech are all behind

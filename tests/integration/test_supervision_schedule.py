@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import redis
 
-from service import config, runtime, schedule
+from service.core import config, runtime
+from service.jobs import schedule
 from tests.integration.conftest import Clock, World
 from tests.support.worker import (
     queue_of,
@@ -51,7 +52,7 @@ def rconn(redis_url: str) -> Any:
 def tick(world: World) -> dict[str, Any]:
     """The cron thread's job, on a real RQ worker."""
     with world.app.app_context():
-        queue_of(world.app).enqueue("service.jobs.supervise_when_due")
+        queue_of(world.app).enqueue("service.jobs.tasks.supervise_when_due")
     (ran,) = run_queued(world.app, rounds=1)
     assert ran.status == "finished", ran
     result: dict[str, Any] = ran.result
@@ -66,7 +67,7 @@ def test_starting_a_worker_does_not_run_the_checks(
     env = worker_env(world.app.config["SQLALCHEMY_DATABASE_URI"], redis_url, tmp_path)
     with worker_processes(1, env, tmp_path) as (worker,):
         # the cron thread's supervision job (enqueued at once) has run
-        done = "Successfully completed service.jobs.supervise"
+        done = "Successfully completed service.jobs.tasks.supervise"
         wait_until(lambda: done in worker.log(), 60, 0.2, worker.log)
     assert table_rows(world.app, "findings") == []
     assert table_rows(world.app, "rectification_notices") == []

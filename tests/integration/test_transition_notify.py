@@ -128,8 +128,8 @@ def test_the_message_is_rendered_in_the_readers_language(world: World) -> None:
 
 
 def test_an_old_row_with_a_plain_message_keeps_showing_it(world: World) -> None:
-    from service.extensions import db
-    from service.models import Notification
+    from service.store.db import db
+    from service.store.models import Notification
 
     with world.app.app_context():
         db.session.add(Notification(username="tom", kind="reminder", message="old text"))

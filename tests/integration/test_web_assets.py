@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service.web import assets
+from service.entrypoints.web import assets
 from tests.integration.conftest import World, create_visit
 from tests.integration.web import Browser
 

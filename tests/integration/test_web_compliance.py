@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import load_workbook
 
-from service import runtime
-from service.extensions import db
-from service.models import Deadline, RectificationNotice, TransitionEvent, Visit
+from service.core import runtime
+from service.store.db import db
+from service.store.models import Deadline, RectificationNotice, TransitionEvent, Visit
 from tests.integration.conftest import World
 from tests.integration.test_kpi import _at, _event, _issue, _visit
 from tests.integration.web import Browser
@@ -195,7 +195,7 @@ def test_the_workbook_has_a_sheet_per_clause_with_the_same_exceptions(world: Wor
 
 
 def test_the_clauses_count_alike_on_sqlite_and_postgresql(any_world: World) -> None:
-    from service import compliance
+    from service.reports import compliance
 
     ids = _fixture(any_world)
     with any_world.app.app_context():
@@ -219,7 +219,7 @@ def test_the_clauses_count_alike_on_sqlite_and_postgresql(any_world: World) -> N
 
 
 def test_a_leap_year_asks_for_the_yearly_quota_and_a_half_year_for_half(world: World) -> None:
-    from service import compliance
+    from service.reports import compliance
 
     quotas = Quotas({"core": 12, "important": 6, "general": 2}, ZoneInfo("Asia/Shanghai"))
     with world.app.app_context(), db.engine.connect() as conn:
@@ -280,7 +280,7 @@ def test_the_report_shows_a_page_of_each_clause_and_links_to_the_rest(world: Wor
 
 
 def test_a_clause_page_walks_every_exception_once_in_the_report_order(any_world: World) -> None:
-    from service import compliance
+    from service.reports import compliance
 
     ids = _fixture(any_world)
     late = _planned_late(any_world, 7)
@@ -372,7 +372,7 @@ def test_a_visit_planned_24_hours_ahead_is_in_time_and_a_microsecond_less_is_not
     any_world: World,
 ) -> None:
     """The SQL of "less than a day" on SQLite (text) and PostgreSQL (timestamptz) alike."""
-    from service import compliance
+    from service.reports import compliance
 
     cases = {  # created, planned
         "a_day": ("2026-03-09T02:00:00.999999", "2026-03-10T02:00:00.999999"),
@@ -400,7 +400,7 @@ def test_a_visit_planned_24_hours_ahead_is_in_time_and_a_microsecond_less_is_not
 
 
 def test_streamed_in_small_chunks_the_exceptions_are_the_full_list(any_world: World) -> None:
-    from service import compliance
+    from service.reports import compliance
 
     _fixture(any_world)
     _planned_late(any_world, 7)
@@ -417,7 +417,7 @@ def test_streamed_in_small_chunks_the_exceptions_are_the_full_list(any_world: Wo
 
 
 def test_before_a_month_ends_its_visits_are_in_progress_never_exceptions(world: World) -> None:
-    from service import compliance
+    from service.reports import compliance
 
     quotas = Quotas({"core": 12, "important": 6, "general": 2}, ZoneInfo("Asia/Shanghai"))
     start, end = _at("2025-12-31T16:00:00"), _at("2026-01-31T16:00:00")  # January, Shanghai

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from service.extensions import db
-from service.models import User
+from service.store.db import db
+from service.store.models import User
 from tests.integration.conftest import World
 from tests.integration.test_kpi import _issue, _visit
 from tests.integration.web import Browser
@@ -137,7 +137,7 @@ def test_a_bad_period_is_refused(world: World) -> None:
 
 
 def test_a_rating_bar_is_drawn_on_its_five_point_scale() -> None:
-    from service.web.evaluation import bar_chart
+    from service.entrypoints.web.evaluation import bar_chart
 
     svg = str(bar_chart([("Confirmations", 4.5), ("Surveys", None)], percent=False, top=5))
     assert 'width="72.0%" height="16" class="bar"' in svg  # 4.5 of 5 on the 80 % track

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from service import official_calendar, runtime
-from service.extensions import db
-from service.models import User
+from service.core import runtime
+from service.store.db import db
+from service.store.models import User
+from service.usecases import official_calendar
 from tests.integration.conftest import World
 from tests.integration.test_official_holidays import NOTICE_2027
 from tests.integration.test_web_texts import english_words
@@ -263,7 +264,7 @@ def test_the_fallback_notice_links_to_the_page_for_an_admin_who_plans(
 ) -> None:
     """Today only a marketing manager plans (and is told an administrator loads the notice);
     a role that both plans and loads gets the link from the notice to the page."""
-    from service import planning
+    from service.usecases import planning
 
     assert 'id="plan-calendar-load"' not in Browser(world, "mike").get("/plan?year=2027").text
     monkeypatch.setattr(planning, "PLANNERS", planning.PLANNERS | {"admin"})

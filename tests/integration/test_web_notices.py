@@ -34,8 +34,8 @@ def new_notice_form(**over: Any) -> dict[str, Any]:
 
 
 def add_finding(world: World, **over: Any) -> int:
-    from service.extensions import db
-    from service.models import Finding
+    from service.store.db import db
+    from service.store.models import Finding
 
     values: dict[str, Any] = {
         "key": "record_completeness:visit:1:v3",
@@ -55,7 +55,7 @@ def add_finding(world: World, **over: Any) -> int:
 
 def finding_notice(world: World, finding_id: int) -> int | None:
     with world.app.app_context():
-        from service.extensions import db
+        from service.store.db import db
 
         value = db.session.execute(
             sa.text("SELECT notice_id FROM findings WHERE id = :id"), {"id": finding_id}

@@ -57,8 +57,8 @@ def test_logout_ends_the_session(world: World) -> None:
 
 
 def test_a_deactivated_user_is_signed_out(world: World) -> None:
-    from service.extensions import db
-    from service.models import User
+    from service.store.db import db
+    from service.store.models import User
 
     b = Browser(world, "mary")
     with world.app.app_context():

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from service import supervision
+from service.usecases import supervision
 from tests.integration.conftest import USERS, Clock, World, fire
 from tests.integration.web import Browser
 
@@ -131,8 +131,8 @@ def crawl(browser: Browser, start: str = "/", limit: int = 400) -> dict[str, set
 # -- data like the demo's: a visit in every state, issues, notices, findings ---------------
 def chinese_names(world: World) -> None:
     """Departments, people and customers named in Chinese, as a Chinese company names them."""
-    from service.extensions import db
-    from service.models import Customer, Department, User
+    from service.store.db import db
+    from service.store.models import Customer, Department, User
 
     with world.app.app_context():
         for code, name in DEPARTMENTS.items():
@@ -192,8 +192,8 @@ def chinese_world(world: World, clock: Clock) -> dict[str, Any]:
     clock.advance(days=40)  # records late, the ledger deadline past: findings and notices
     world.app.config["POLICY"]["visit_quotas"] = {"core": 12, "important": 6, "general": 2}
     with world.app.app_context():
-        from service import deadlines
-        from service.extensions import db
+        from service.store.db import db
+        from service.usecases import deadlines
 
         deadlines.fire_all_due()
         made["checks"] = supervision.run_checks()
@@ -408,8 +408,8 @@ def test_a_missing_customer_is_named_in_chinese_on_the_issue_form(world: World) 
 
 
 def test_people_are_named_as_readers_know_them(world: World, made: dict[str, Any]) -> None:
-    from service.extensions import db
-    from service.models import RectificationNotice
+    from service.store.db import db
+    from service.store.models import RectificationNotice
 
     with world.app.app_context():
         generated = db.session.execute(
@@ -432,8 +432,8 @@ def test_people_are_named_as_readers_know_them(world: World, made: dict[str, Any
 def test_a_generated_notice_reads_in_the_readers_language(
     world: World, made: dict[str, Any]
 ) -> None:
-    from service.extensions import db
-    from service.models import RectificationNotice
+    from service.store.db import db
+    from service.store.models import RectificationNotice
 
     with world.app.app_context():
         generated = db.session.execute(

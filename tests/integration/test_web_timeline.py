@@ -15,8 +15,8 @@ from tests.integration.web import Browser
 
 @pytest.fixture
 def named(world: World) -> World:
-    from service.extensions import db
-    from service.models import User
+    from service.store.db import db
+    from service.store.models import User
 
     with world.app.app_context():
         for username, name in (

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from service.redis_conn import get_redis
+from service.store.redis_conn import get_redis
 from tests.integration.conftest import Clock, World, advance, create_visit, fire
 from tests.support.webhooks import (
     Receiver,
@@ -360,9 +360,9 @@ def test_redelivery_refusals(world: World, rx: Receiver) -> None:
 def test_a_claim_left_by_a_dead_worker_is_released_by_the_reconciler(
     world: World, rx: Receiver, clock: Clock
 ) -> None:
-    from service.extensions import db
-    from service.models import Delivery
-    from service.webhooks import outbound
+    from service.store.db import db
+    from service.store.models import Delivery
+    from service.usecases import outbound
 
     sub_id, _ = subscribe(world, rx.url)
     create_visit(world)
@@ -386,7 +386,7 @@ def test_a_claim_left_by_a_dead_worker_is_released_by_the_reconciler(
 def test_events_whose_job_redis_lost_are_fanned_out_by_the_reconciler(
     world: World, rx: Receiver, clock: Clock
 ) -> None:
-    from service.webhooks import outbound
+    from service.usecases import outbound
 
     sub_id, _ = subscribe(world, rx.url)
     visit = create_visit(world)
@@ -408,7 +408,7 @@ def test_events_whose_job_redis_lost_are_fanned_out_by_the_reconciler(
 def test_events_nobody_hears_are_not_taken_for_lost_ones(
     world: World, rx: Receiver, clock: Clock
 ) -> None:
-    from service.webhooks import outbound
+    from service.usecases import outbound
 
     create_visit(world)  # no subscription yet: done with at once
     subscribe(world, rx.url)
@@ -478,7 +478,7 @@ def test_only_admins_manage_subscriptions(world: World, user: str) -> None:
 def test_the_secret_of_a_subscription_is_encrypted_at_rest(world: World) -> None:
     _, secret = subscribe(world, "http://127.0.0.1:9/h")
     with world.app.app_context():
-        from service.extensions import db
+        from service.store.db import db
 
         stored = db.session.execute(db.text("SELECT secret FROM subscriptions")).scalar()
     assert secret not in stored

@@ -10,8 +10,8 @@ import pytest
 import redis
 from rq.job import Job, JobStatus
 
-from service import config
-from service.launcher import child_env
+from service.core import config
+from service.entrypoints.launcher import child_env
 from tests.integration.conftest import World
 from tests.support.worker import queue_of, wait_until, worker_env, worker_processes
 
@@ -33,7 +33,7 @@ def test_rq_job_lines_follow_rq_log_level(
     with worker_processes(1, env, tmp_path) as (worker,):
         wait_until(lambda: "worker ready: listening on" in worker.log(), 60, 0.2, worker.log)
         with world.app.app_context():
-            job = queue_of(world.app).enqueue("service.jobs.reconcile")
+            job = queue_of(world.app).enqueue("service.jobs.tasks.reconcile")
         wait_until(
             lambda: Job.fetch(job.id, connection=rconn).get_status() == JobStatus.FINISHED,
             60,
@@ -41,7 +41,7 @@ def test_rq_job_lines_follow_rq_log_level(
             worker.log,
         )
         log = worker.log()
-    assert ("Successfully completed service.jobs.reconcile" in log) is shown, log
+    assert ("Successfully completed service.jobs.tasks.reconcile" in log) is shown, log
 
 
 def test_the_launcher_quiets_rq_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:

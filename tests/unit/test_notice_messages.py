@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from service.web.holidays import NOTICE_MESSAGES
+from service.entrypoints.web.holidays import NOTICE_MESSAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -164,7 +164,7 @@ def test_periods_that_tile_a_span_add_up_to_its_target(quota: int, cuts: list[da
 def test_a_policy_file_with_a_bad_quota_is_refused_at_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str
 ) -> None:
-    from service.config import load_policy
+    from service.core.config import load_policy
 
     (tmp_path / "policy.yaml").write_text(f"visit_quotas: {{core: {bad}}}\n", encoding="utf-8")
     monkeypatch.delenv("POLICY_FILE", raising=False)

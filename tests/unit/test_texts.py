@@ -1,4 +1,4 @@
-"""Messages kept as a key and parameters render in the reader's language (service/texts.py)."""
+"""Messages kept as a key and parameters render in the reader's language (service/core/texts.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask_babel import Babel
 
-from service import labels
-from service.texts import Text, errors, language, msg, render, stored
-from service.web import select_locale
+from service.core import labels
+from service.core.texts import Text, errors, language, msg, render, stored
+from service.entrypoints.web import select_locale
 from workflows.spec import Label
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from werkzeug.datastructures import MultiDict
 
-from service.web.forms import Choices, Clock, bind, initial, parse, to_local_input
+from service.entrypoints.web.forms import Choices, Clock, bind, initial, parse, to_local_input
 from workflows.forms import Form
 from workflows.spec import Choice, FieldSpec, FieldType, Label, TimeBound
 
@@ -190,7 +190,7 @@ def test_a_back_dating_role_gets_no_lower_bound() -> None:
 def test_the_bounds_are_rendered_as_min_and_max() -> None:
     from jinja2 import Environment, FileSystemLoader
 
-    templates = Path(__file__).resolve().parents[2] / "service/web/templates"
+    templates = Path(__file__).resolve().parents[2] / "service/entrypoints/web/templates"
     env = Environment(loader=FileSystemLoader(templates), autoescape=True)
     env.globals["_"] = lambda text, **values: text % values if values else text
     macro = env.get_template("web/fields.html").module.field  # type: ignore[attr-defined]

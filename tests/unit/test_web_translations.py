@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "service" / "web"
 SERVICE = ROOT / "service"
-# service/texts.py: `msg("...")` is a message key rendered later in the reader's language
+# service/core/texts.py: `msg("...")` is a message key rendered later in the reader's language
 KEYWORDS = {**DEFAULT_KEYWORDS, "msg": None}
 CATALOG = ROOT / "service" / "translations" / "zh" / "LC_MESSAGES"
 

@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from service.webhooks import signing
+from service.core import signing
 
 BODY = b'{"id": "e1"}'
 

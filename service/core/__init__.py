@@ -1,0 +1,1 @@
+"""The vocabulary and policy every layer shares: texts, domain errors, roles, runtime."""

@@ -1,0 +1,145 @@
+"""`/feedback-meetings` (a visit's feedback meeting, where its issues are assigned) and
+`/evaluations` (the half-yearly evaluation record, with a snapshot of the KPIs).
+
+The use cases are `service.usecases.meetings` and `service.usecases.evaluations`, shared
+with the web pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from service.core.errors import NotFound
+from service.entrypoints.api.common import PageArgs, json_body, page, page_schema, paging
+from service.entrypoints.auth import current_actor
+from service.store import repository as repo
+from service.usecases import handlers
+from service.usecases.evaluations import (
+    EvaluationInSchema,
+    check_reader,
+    get_evaluation,
+    list_evaluations,
+    record_evaluation,
+)
+from service.usecases.meetings import (
+    AssignmentRefused,
+    MeetingInSchema,
+    get_meeting,
+    list_meetings,
+    record_meeting,
+)
+
+
+class MeetingSchema(Schema):
+    id = fields.Integer()
+    visit_id = fields.Integer(allow_none=True)
+    held_at = fields.DateTime()
+    place = fields.String(allow_none=True)
+    attendees = fields.List(fields.String())
+    decisions = fields.String()
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    issue_ids = fields.List(fields.Integer())
+    assignments = fields.List(fields.Dict())
+
+
+class MeetingListArgs(PageArgs):
+    visit_id = fields.Integer()
+
+
+class EvaluationSchema(Schema):
+    id = fields.Integer()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    summary = fields.String()
+    findings = fields.String(allow_none=True)
+    measures = fields.String(allow_none=True)
+    kpi = fields.Dict(allow_none=True)
+    created_by = fields.String()
+    created_at = fields.DateTime()
+
+
+blp = Blueprint(
+    "meetings", __name__, url_prefix="/api/v1", description="Feedback meetings and evaluations"
+)
+MeetingPage = page_schema(MeetingSchema, "MeetingPage")
+EvaluationPage = page_schema(EvaluationSchema, "EvaluationPage")
+
+
+def _context() -> handlers.Context:
+    return handlers.Context(current_actor(), "api", g.get("request_id"))
+
+
+@blp.route("/feedback-meetings")
+class Meetings(MethodView):
+    @blp.arguments(MeetingListArgs, location="query", as_kwargs=False)
+    @blp.response(200, MeetingPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Feedback meetings, latest first, optionally of one visit: those of the visits the
+        caller may see (technical and after-sales staff: the visits they go on)."""
+        page_no, per_page = paging(args)
+        items, total = list_meetings(
+            repo.connection(), args.get("visit_id"), page_no, per_page, current_actor()
+        )
+        return page(items, total, page_no, per_page)
+
+    @blp.doc(requestBody={"content": {"application/json": {"schema": MeetingInSchema}}})
+    @blp.response(201, MeetingSchema)
+    def post(self) -> dict[str, Any]:
+        """Record a feedback meeting (marketing) and assign the issues it assigned, each
+        through the issue's `assign` transition, in one transaction: if anything is refused
+        (the meeting's fields, the role, or one assignment), that error is returned and
+        nothing is written."""
+        try:
+            return record_meeting(json_body(), _context())
+        except AssignmentRefused as refused:
+            raise refused.error from None
+
+
+@blp.route("/feedback-meetings/<int:meeting_id>")
+class MeetingItem(MethodView):
+    @blp.response(200, MeetingSchema)
+    def get(self, meeting_id: int) -> dict[str, Any]:
+        """One feedback meeting with the issues assigned in it; 404 if its visit is not
+        visible to the caller."""
+        meeting = get_meeting(repo.connection(), meeting_id, current_actor())
+        if meeting is None:
+            raise NotFound(f"no feedback meeting {meeting_id}")
+        return meeting
+
+
+@blp.route("/evaluations")
+class Evaluations(MethodView):
+    @blp.arguments(PageArgs, location="query", as_kwargs=False)
+    @blp.response(200, EvaluationPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Half-yearly evaluations, latest period first (the KPI readers: marketing,
+        management, supervision, admin; 403 for the others)."""
+        check_reader(current_actor())
+        page_no, per_page = paging(args)
+        items, total = list_evaluations(repo.connection(), page_no, per_page)
+        return page(items, total, page_no, per_page)
+
+    @blp.doc(requestBody={"content": {"application/json": {"schema": EvaluationInSchema}}})
+    @blp.response(201, EvaluationSchema)
+    def post(self) -> dict[str, Any]:
+        """Record a half-yearly evaluation (marketing manager, management), with the
+        period's KPIs taken as a snapshot."""
+        return record_evaluation(json_body(), _context())
+
+
+@blp.route("/evaluations/<int:evaluation_id>")
+class EvaluationItem(MethodView):
+    @blp.response(200, EvaluationSchema)
+    def get(self, evaluation_id: int) -> dict[str, Any]:
+        """One evaluation record (the KPI readers; an unknown one is 404 before the role's
+        403)."""
+        evaluation = get_evaluation(repo.connection(), evaluation_id)
+        if evaluation is None:
+            raise NotFound(f"no evaluation {evaluation_id}")
+        check_reader(current_actor())
+        return evaluation

@@ -1,0 +1,151 @@
+"""VisitFlow's Flask service: `create_app()` binds the engine to a database, Redis and HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+
+from service.core import config, errors, runtime
+from service.entrypoints import web
+from service.store import repository
+from service.store.db import db, migrate, rest_api
+from service.usecases import official_calendar
+
+PUBLIC_ENDPOINTS = frozenset(
+    {"meta.create_token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "health.healthz"}
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    # INSTANCE_PATH: another instance folder (database, Redis, secret, mailbox) than ./instance
+    instance = os.environ.get("INSTANCE_PATH") or None
+    app = Flask("service", instance_path=instance, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    app.config.update(
+        API_TITLE="VisitFlow",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+            "info": {"description": "Key-customer visits, issues and rectification notices."},
+        },
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[2] / "migrations"))
+    repository.configure_engine(app)
+    runtime.init_app(app)
+    official_calendar.init_app(app)  # every request follows the loaded official holidays
+    rest_api.init_app(app)
+    _register_api(app)
+    errors.register(app)
+    _register_docs_assets(app)
+    _register_request_hooks(app)
+    web.init_app(app)
+
+    from service.entrypoints import cli
+
+    cli.register(app)
+    return app
+
+
+def _register_api(app: Flask) -> None:
+    from service.entrypoints.api import customers, instances, meta
+    from service.entrypoints.api.schemas import register_forms
+    from service.store.kinds import KINDS
+
+    register_forms(rest_api.spec, runtime.registry_of(app), list(KINDS.values()))
+    rest_api.register_blueprint(meta.health)
+    rest_api.register_blueprint(meta.blp)
+    rest_api.register_blueprint(customers.blp)
+    for kind in KINDS.values():
+        rest_api.register_blueprint(instances.blueprint(kind))
+    from service.entrypoints.api import inbox, notifications
+
+    rest_api.register_blueprint(inbox.blp)
+    rest_api.register_blueprint(notifications.blp)
+    from service.entrypoints.api import calendar
+
+    rest_api.register_blueprint(calendar.blp)
+    from service.entrypoints.api import plans
+
+    rest_api.register_blueprint(plans.blp)
+    from service.entrypoints.api import holidays
+
+    rest_api.register_blueprint(holidays.blp)
+    from service.entrypoints import webhooks as inbound
+    from service.entrypoints.api import integrations, subscriptions
+
+    rest_api.register_blueprint(integrations.blp)
+    rest_api.register_blueprint(subscriptions.blp)
+    from service.entrypoints.api import kpi
+
+    rest_api.register_blueprint(kpi.blp)
+    from service.entrypoints.api import meetings, reviews
+
+    rest_api.register_blueprint(reviews.blp)
+    rest_api.register_blueprint(meetings.blp)
+    # Not in the OpenAPI document: its security is a signature, not a bearer token (README).
+    app.register_blueprint(inbound.bp)
+
+
+def _register_docs_assets(app: Flask) -> None:
+    """Swagger UI's files from the swagger-ui-bundle package: the docs work offline."""
+    from flask import send_from_directory
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.route("/api/v1/docs/static/<path:filename>")
+    def swagger_static(filename: str) -> Any:
+        return send_from_directory(swagger_ui_path, filename)
+
+    PUBLIC.add("swagger_static")
+
+
+PUBLIC = set(PUBLIC_ENDPOINTS)
+
+
+class _RequestIds:
+    """Unique request ids without a system call per request: a random prefix and a counter."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count()
+        self._pid = 0
+        self._prefix = ""
+
+    def next(self) -> str:
+        if self._pid != os.getpid():
+            self._pid, self._prefix = os.getpid(), uuid.uuid4().hex[:12]
+        return f"{self._prefix}-{next(self._counter):x}"
+
+
+_request_ids = _RequestIds()
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from service.entrypoints.auth import authenticate
+
+    @app.before_request
+    def identify() -> None:
+        g.request_id = request.headers.get("X-Request-ID") or _request_ids.next()
+        if request.path.startswith("/api/") and request.endpoint not in PUBLIC:
+            g.actor = authenticate()
+
+    @app.after_request
+    def tag(response: Any) -> Any:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response

@@ -1,0 +1,1 @@
+"""Read-only figures: KPIs, compliance, and their exports."""

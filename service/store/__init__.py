@@ -1,0 +1,1 @@
+"""Tables, the repository of queries, visibility and the Redis connection."""

@@ -1,0 +1,1 @@
+"""What users and integrations do: one module per use case, over the store."""

@@ -1,1 +1,0 @@
-"""Webhooks: integrations fire transitions inbound, subscriptions receive events outbound."""
