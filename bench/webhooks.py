@@ -12,7 +12,7 @@ persistent keep-alive connection, in alternating rounds of:
 both firing prepare -> visit -> record -> report with the same data and versions. Then the
 outbound side: a subscription to a receiver on loopback (the standard library's threaded HTTP
 server, in this process), N transitions committed while no worker runs, then worker
-processes (`python -m service.jobs.worker`) started; deliveries per second are counted at the
+processes (`python -m service.entrypoints.worker`) started; deliveries per second are counted at the
 receiver from its first delivery to its last.
 
 Prints both inbound rates with p50/p99 latency, their ratio (target >= 0.8) and the outbound

@@ -14,6 +14,7 @@ from workflows.quotas import Quotas
 
 REGISTRY = "visitflow.registry"
 CLOCK = "visitflow.clock"
+COMMITTED = "visitflow.committed"
 
 
 def init_app(app: Flask) -> None:
@@ -62,3 +63,14 @@ def now() -> datetime:
 def set_clock(app: Flask, clock: Callable[[], datetime]) -> None:
     """Tests and benchmarks control time through this."""
     app.extensions[CLOCK] = clock
+
+
+def on_commit(app: Flask, hook: Callable[[], None]) -> None:
+    """Run `hook` after each use case's commit (the jobs layer wakes the outbox with it)."""
+    app.extensions.setdefault(COMMITTED, []).append(hook)
+
+
+def committed() -> None:
+    """Called by a use case after a commit that wrote outbox rows."""
+    for hook in current_app.extensions.get(COMMITTED, ()):
+        hook()

@@ -12,8 +12,10 @@ from flask import Flask, g, request
 
 from service.core import config, errors, runtime
 from service.entrypoints import web
+from service.entrypoints.api import rest_api
+from service.jobs import outbox
 from service.store import repository
-from service.store.db import db, migrate, rest_api
+from service.store.db import db, migrate
 from service.usecases import official_calendar
 
 PUBLIC_ENDPOINTS = frozenset(
@@ -50,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[2] / "migrations"))
     repository.configure_engine(app)
     runtime.init_app(app)
+    outbox.init_app(app)  # a use case's commit wakes the outbox
     official_calendar.init_app(app)  # every request follows the loaded official holidays
     rest_api.init_app(app)
     _register_api(app)

@@ -10,54 +10,15 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from service.core.errors import ApiError
-from service.entrypoints.auth import hash_password
 from service.store.db import db
-from service.store.models import Department, User
+from service.store.models import User
+from service.usecases.accounts import create_department, create_user
 from workflows.spec import ROLES
 
 departments = AppGroup("departments", help="Manage departments.")
 users = AppGroup("users", help="Manage users.")
 integrations = AppGroup("integrations", help="Manage webhook integrations.")
 calendar = AppGroup("calendar", help="China's official holidays (the business calendar).")
-
-
-def ensure_department(code: str, name: str | None = None) -> Department:
-    department = db.session.get(Department, code)
-    if department is None:
-        department = Department(code=code, name=name or code)
-        db.session.add(department)
-        db.session.flush()
-    return department
-
-
-def create_department(code: str, name: str, manager: str | None = None) -> Department:
-    if db.session.get(Department, code) is not None:
-        raise click.ClickException(f"department {code!r} exists already")
-    department = Department(code=code, name=name, manager=manager)
-    db.session.add(department)
-    db.session.commit()
-    return department
-
-
-def create_user(
-    username: str, role: str, department: str | None, password: str, display_name: str | None = None
-) -> User:
-    if role not in ROLES:
-        raise click.ClickException(f"unknown role {role!r}: one of {', '.join(sorted(ROLES))}")
-    if db.session.execute(sa.select(User).where(User.username == username)).first():
-        raise click.ClickException(f"user {username!r} exists already")
-    if department:
-        ensure_department(department)
-    user = User(
-        username=username,
-        role=role,
-        department=department,
-        password_hash=hash_password(password),
-        display_name=display_name,
-    )
-    db.session.add(user)
-    db.session.commit()
-    return user
 
 
 @departments.command("create")
@@ -68,7 +29,10 @@ def departments_create(code: str, name: str, manager: str | None) -> None:
     """Create a department with CODE."""
     if manager and not db.session.execute(sa.select(User).where(User.username == manager)).first():
         raise click.ClickException(f"no user {manager!r}")
-    create_department(code, name, manager)
+    try:
+        create_department(code, name, manager)
+    except ApiError as err:
+        raise click.ClickException(_problem(err)) from err
     click.echo(f"created department {code}")
 
 
@@ -79,7 +43,10 @@ def departments_create(code: str, name: str, manager: str | None) -> None:
 @click.option("--password", required=True, help="The user's password.")
 def users_create(username: str, role: str, department: str | None, password: str) -> None:
     """Create a user USERNAME with a role, a department and a password."""
-    create_user(username, role, department, password)
+    try:
+        create_user(username, role, department, password)
+    except ApiError as err:
+        raise click.ClickException(_problem(err)) from err
     click.echo(f"created user {username} ({role}, {department or 'no department'})")
 
 

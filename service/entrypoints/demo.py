@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from service.core import runtime
-from service.entrypoints.cli import create_user, ensure_department
 from service.entrypoints.demo_history import clock_at, seed_history
 from service.store.db import db
 from service.store.kinds import ISSUE, RECTIFICATION, VISIT
 from service.store.models import Customer, User
 from service.usecases import handlers
+from service.usecases.accounts import create_user, ensure_department
 from workflows import Actor
 
 DEPARTMENTS = {

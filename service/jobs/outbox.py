@@ -163,6 +163,10 @@ def dispatch_lock(app: Flask) -> Any:
     )
 
 
+def init_app(app: Flask) -> None:
+    runtime.on_commit(app, wake)
+
+
 def wake() -> None:
     """Called after a commit that wrote outbox rows.
 

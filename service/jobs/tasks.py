@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 
 from service.core import runtime
-from service.jobs import delivery, mail, outbox, schedule
+from service.jobs import delivery, mail, outbound, outbox, schedule
 from service.reports import kpi
 from service.store import repository as repo
 from service.store.db import db
 from service.store.models import User
 from service.store.redis_conn import get_redis
-from service.usecases import deadlines, official_calendar, outbound, supervision
+from service.usecases import deadlines, official_calendar, supervision
 
 log = logging.getLogger(__name__)
 EARLY_WAIT_LIMIT = 2.0  # seconds: RQ's scheduler may start a job up to a second early
@@ -31,18 +31,22 @@ EMAIL_MAX_ATTEMPTS = 10
 _app: Flask | None = None
 
 
+def bind(app: Flask) -> None:
+    """The app that jobs run in when none is active: the worker's, created once per process
+    by its entry point (`service.entrypoints.worker`)."""
+    global _app
+    _app = app
+
+
 @contextmanager
 def _app_context() -> Iterator[None]:
-    """The worker's app (created once per process) unless one is active already; its
-    business calendar brought to the official holidays loaded in the database."""
-    global _app
+    """The worker's app unless one is active already; its business calendar brought to the
+    official holidays loaded in the database."""
     if has_app_context():
         context: Any = _NullContext()
+    elif _app is None:
+        raise RuntimeError("jobs run in an app: the worker binds its own (tasks.bind)")
     else:
-        if _app is None:
-            from service import create_app
-
-            _app = create_app()
         context = _app.app_context()
     with context:
         official_calendar.sync()

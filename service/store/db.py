@@ -1,14 +1,11 @@
-"""Extensions, created unbound and bound to the app in `create_app`."""
+"""The database and its migrations, created unbound and bound to the app in `create_app`."""
 
 from __future__ import annotations
 
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from service.entrypoints.api.common import ErrorSchema
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -25,12 +22,3 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-
-
-class VisitFlowApi(Api):  # type: ignore[misc]
-    """flask-smorest, documenting errors in the service's one error shape."""
-
-    ERROR_SCHEMA = ErrorSchema
-
-
-rest_api = VisitFlowApi()

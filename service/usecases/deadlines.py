@@ -19,7 +19,6 @@ from sqlalchemy.engine import Connection
 
 from service.core import runtime
 from service.core.texts import Text, msg
-from service.jobs import outbox
 from service.store import repository as repo
 from service.store.kinds import KINDS, RECTIFICATION, Kind
 from service.usecases import handlers, notify
@@ -69,7 +68,7 @@ def fire_due(now: datetime | None = None, limit: int | None = None) -> Report:
         for d in conn.execute(_due_query(conn, now, limit, reminders=False)).mappings().all():
             _fire_one(conn, dict(d), now, report)
     if report.fired:
-        outbox.wake()
+        runtime.committed()
     return report
 
 
@@ -266,7 +265,7 @@ def remind_due(now: datetime | None = None, limit: int | None = None) -> int:
                         conn, names, "reminder", params, kind.workflow, row["id"], now
                     )
     if sent:
-        outbox.wake()
+        runtime.committed()
     return sent
 
 

@@ -16,7 +16,6 @@ from sqlalchemy.engine import Connection
 from service.core import runtime
 from service.core.errors import InvalidRequest, NotFound
 from service.core.texts import msg
-from service.jobs import outbox
 from service.store import repository as repo
 from service.store import visibility
 from service.store.kinds import RECTIFICATION, Kind
@@ -69,7 +68,7 @@ def create(kind: Kind, payload: Mapping[str, Any], ctx: Context) -> dict[str, An
         prepared = prepare_creation(kind, payload, ctx, conn)
         instance_id = insert_created(conn, kind, prepared, ctx, runtime.now())
         representation = get(kind, instance_id, ctx.actor, conn)
-    outbox.wake()
+    runtime.committed()
     return representation
 
 
@@ -175,7 +174,7 @@ def fire(
         if keep is not None:
             representation = prepared.represent(row, ctx.actor, now)
             keep(conn, representation)
-    outbox.wake()
+    runtime.committed()
     if representation is None:
         representation = prepared.represent(row, ctx.actor, now)
     return representation

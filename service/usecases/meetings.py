@@ -20,7 +20,6 @@ from sqlalchemy.engine import Connection
 from service.core import runtime
 from service.core.errors import ApiError, Forbidden, InvalidRequest
 from service.core.texts import msg
-from service.jobs import outbox
 from service.store import repository as repo
 from service.store import visibility
 from service.store.kinds import ISSUE, VISIT
@@ -124,7 +123,7 @@ def record_meeting(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
                 raise AssignmentRefused(p.instance_id, err) from err
             results.append({"issue_id": p.instance_id, "status": 200, "state": row["state"]})
         meeting = get_meeting(conn, meeting_id, ctx.actor)
-    outbox.wake()
+    runtime.committed()
     assert meeting is not None
     return {**meeting, "assignments": results}
 

@@ -24,7 +24,6 @@ from sqlalchemy.engine import Connection
 from service.core import runtime
 from service.core.errors import Conflict, Forbidden, InvalidRequest
 from service.core.texts import msg
-from service.jobs import outbox
 from service.store import repository as repo
 from service.store.kinds import VISIT
 from service.store.models import Customer, User, Visit, VisitVisitor
@@ -207,7 +206,7 @@ def run(
         for visit in plan.visits:
             creation = prepare_creation(VISIT, payload_of(visit, year), ctx, conn)
             ids.append(insert_created(conn, VISIT, creation, ctx, now))
-    outbox.wake()
+    runtime.committed()
     return {"dry_run": False, **represent(plan), "created": ids}
 
 

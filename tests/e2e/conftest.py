@@ -48,9 +48,9 @@ class LiveServer:
 
 
 def _seed(app: Flask) -> None:
-    from service.entrypoints.cli import create_user, ensure_department
     from service.store.db import db
     from service.store.models import Customer, Department
+    from service.usecases.accounts import create_user, ensure_department
 
     with app.app_context():
         for code, name in (

@@ -54,8 +54,8 @@ def days_off() -> set[date]:
 def server(live_server: LiveServer) -> LiveServer:
     """An administrator, and visits 30 working days apart: the core customer's 12 do not fit."""
     from service.core import runtime
-    from service.entrypoints.cli import create_user, ensure_department
     from service.store.db import db
+    from service.usecases.accounts import create_user, ensure_department
 
     app = live_server.app
     with app.app_context():

@@ -193,9 +193,8 @@ USERS = [
 
 
 def build_world(app: Flask) -> World:
-    from service.entrypoints.auth import hash_token
-    from service.entrypoints.cli import create_user, ensure_department
     from service.store.models import ApiToken, Customer, Department, User
+    from service.usecases.accounts import create_user, ensure_department, hash_token
 
     world = World(app, app.test_client())
     with app.app_context():

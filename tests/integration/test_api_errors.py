@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from service.entrypoints.auth import hash_token
 from service.store.db import db
 from service.store.models import ApiToken, User
+from service.usecases.accounts import hash_token
 from tests.integration.conftest import World, advance, create_visit, fire, visit_payload
 from tests.integration.test_api_support import assert_error, raw_post
 

@@ -1,7 +1,7 @@
-"""Faults that must lose nothing, with real worker processes (`python -m service.jobs.worker`) on a
-real Redis and the real wall clock: workers racing, Redis flushed, Redis restarted empty, Redis
-down when a transition commits, a worker killed mid-job, and (slow) a killed worker's
-scheduler duty moving to a surviving worker.
+"""Faults that must lose nothing, with real worker processes
+(`python -m service.entrypoints.worker`) on a real Redis and the real wall clock: workers
+racing, Redis flushed, Redis restarted empty, Redis down when a transition commits, a worker
+killed mid-job, and (slow) a killed worker's scheduler duty moving to a surviving worker.
 
 Deadlines are a few seconds ahead. Each test polls with a timeout and never sleeps long; every
 test checks that no deadline fired before its due time and none fired twice.

@@ -15,12 +15,12 @@ import pytest
 import sqlalchemy as sa
 
 from service.core import runtime
-from service.entrypoints.auth import actor_for_user
 from service.store import visibility
 from service.store.db import db
 from service.store.kinds import KINDS
 from service.store.models import Deadline, Issue, RectificationNotice, User, Visit, VisitVisitor
 from service.usecases import inbox
+from service.usecases.accounts import actor_for_user
 from tests.integration.conftest import World
 
 BASE = datetime(2026, 11, 10, tzinfo=UTC)

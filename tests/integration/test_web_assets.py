@@ -15,7 +15,7 @@ from service.entrypoints.web import assets
 from tests.integration.conftest import World, create_visit
 from tests.integration.web import Browser
 
-STATIC = Path(__file__).resolve().parents[2] / "service" / "web" / "static"
+STATIC = Path(__file__).resolve().parents[2] / "service" / "entrypoints" / "web" / "static"
 LONG = "public, max-age=31536000, immutable"
 
 

@@ -360,9 +360,9 @@ def test_redelivery_refusals(world: World, rx: Receiver) -> None:
 def test_a_claim_left_by_a_dead_worker_is_released_by_the_reconciler(
     world: World, rx: Receiver, clock: Clock
 ) -> None:
+    from service.jobs import outbound
     from service.store.db import db
     from service.store.models import Delivery
-    from service.usecases import outbound
 
     sub_id, _ = subscribe(world, rx.url)
     create_visit(world)
@@ -386,7 +386,7 @@ def test_a_claim_left_by_a_dead_worker_is_released_by_the_reconciler(
 def test_events_whose_job_redis_lost_are_fanned_out_by_the_reconciler(
     world: World, rx: Receiver, clock: Clock
 ) -> None:
-    from service.usecases import outbound
+    from service.jobs import outbound
 
     sub_id, _ = subscribe(world, rx.url)
     visit = create_visit(world)
@@ -408,7 +408,7 @@ def test_events_whose_job_redis_lost_are_fanned_out_by_the_reconciler(
 def test_events_nobody_hears_are_not_taken_for_lost_ones(
     world: World, rx: Receiver, clock: Clock
 ) -> None:
-    from service.usecases import outbound
+    from service.jobs import outbound
 
     create_visit(world)  # no subscription yet: done with at once
     subscribe(world, rx.url)

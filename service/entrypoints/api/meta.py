@@ -12,9 +12,9 @@ from marshmallow import Schema, ValidationError, fields
 from service.core import runtime
 from service.core.errors import InvalidRequest, NotFound
 from service.entrypoints.api.common import PageArgs, json_body, json_doc, page, paging
-from service.entrypoints.auth import issue_token
 from service.store.db import db
 from service.store.redis_conn import get_redis
+from service.usecases.accounts import issue_token
 from workflows import UnknownWorkflow
 from workflows.diagram import mermaid
 from workflows.spec import Definition, FieldSpec, Label

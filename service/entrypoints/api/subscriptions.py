@@ -13,8 +13,8 @@ from service.core.errors import Conflict
 from service.entrypoints.api.common import PageArgs, json_doc, page, paging
 from service.entrypoints.api.integrations import ERRORS, admin_only, json_object, no_unknown
 from service.entrypoints.auth import current_actor
-from service.jobs import delivery
-from service.usecases import outbound, subscriptions
+from service.jobs import delivery, outbound
+from service.usecases import subscriptions
 
 blp = Blueprint(
     "subscriptions",

@@ -1,4 +1,4 @@
-"""`python -m service.jobs.worker`: an RQ worker with its scheduler, bound to the app's Redis.
+"""`python -m service.entrypoints.worker`: an RQ worker with its scheduler, on the app's Redis.
 
 - SimpleWorker: jobs run in this process, on the app created once (no fork per job).
 - maintenance every 10 s instead of RQ's 10 minutes: a surviving worker takes over the
@@ -82,6 +82,7 @@ def cron_loop(app: Flask, stop: threading.Event) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app()
+    jobs.bind(app)
     rq_level = app.config["RQ_LOG_LEVEL"]
     logging.getLogger("rq").setLevel(rq_level)  # rq.cron, rq.scheduler...
     schedule.at_time(app.config["SUPERVISION_AT"])  # a bad setting stops the start, named
