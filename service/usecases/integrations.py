@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from flask import current_app
 from service.core import crypto, runtime
 from service.core.errors import Conflict, InvalidRequest, NotFound
 from service.store import repository as repo
+from service.store.caches import lookups
 from service.store.models import Integration, WebhookEvent
 from service.usecases.representation import iso
 from workflows import Actor
@@ -207,26 +207,24 @@ class Account:
         return [self.secret]
 
 
-# A lookup is one query and a decryption; a short per-process cache (AUTH_CACHE_SECONDS, as
-# for tokens) keeps them off the hot path. A signature that fails against a cached entry is
-# checked again against the database, so a rotation is seen at once; a deactivation within
-# AUTH_CACHE_SECONDS.
-_cache: dict[tuple[str, str], tuple[float, Account]] = {}
-
-
 def account(name: str, fresh: bool = False) -> tuple[Account | None, bool]:
-    """The active integration `name` (None if there is none) and whether it came from cache."""
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], name)
+    """The active integration `name` (None if there is none) and whether it came from cache.
+
+    A lookup is one query and a decryption; the app's cache (AUTH_CACHE_SECONDS, as for
+    tokens) keeps them off the hot path. A signature that fails against a cached entry is
+    checked again against the database, so a rotation is seen at once; a deactivation within
+    AUTH_CACHE_SECONDS."""
+    cache = lookups("integrations", maxsize=1000)
     if not fresh:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1], True
+        hit: Account | None = cache.get(name)
+        if hit is not None:
+            return hit, True
     with repo.reading() as conn:
         row = conn.execute(
             sa.select(integrations_t).where(integrations_t.c.name == name, integrations_t.c.active)
         ).first()
     if row is None:
-        _cache.pop(key, None)
+        cache.forget(name)
         return None, False
     r = row._mapping
     grants = frozenset(tuple(g.split(":", 1)) for g in r["grants"])
@@ -239,16 +237,12 @@ def account(name: str, fresh: bool = False) -> tuple[Account | None, bool]:
         previous=crypto.decrypt(r["previous_secret"]) if r["previous_secret"] else None,
         previous_valid_until=r["previous_valid_until"],
     )
-    ttl = float(current_app.config.get("AUTH_CACHE_SECONDS", 10))
-    if ttl > 0:
-        if len(_cache) > 1000:
-            _cache.clear()
-        _cache[key] = (time.monotonic() + ttl, found)
+    cache.put(name, found)
     return found, False
 
 
 def forget(name: str) -> None:
-    _cache.pop((current_app.config["SQLALCHEMY_DATABASE_URI"], name), None)
+    lookups("integrations", maxsize=1000).forget(name)
 
 
 def stored_response(integration_id: int, event_id: str) -> tuple[int, str] | None:
