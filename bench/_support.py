@@ -1,42 +1,33 @@
-"""What bench/http.py, bench/webhooks.py and bench/deadlines.py share: processes, the service
-set up on a temporary folder (SQLite, Redis), the keep-alive HTTP client and its harness.
-
-Import it first, as `from _support import ...` (a script's folder comes first on sys.path):
-importing it takes bench/ off sys.path, where bench/http.py would shadow the standard library's
-`http` package (http.client, and everything that imports it), and puts the project root on it.
-So nothing here may import `http` (or what imports it) before that is done.
+"""What bench/throughput.py, bench/webhooks.py and bench/deadlines.py share: processes, the
+service set up on a temporary folder (SQLite, Redis), the keep-alive HTTP client and its
+harness. The scripts run with the project's venv (`make bench`), where VisitFlow is installed.
 """
 
 from __future__ import annotations
 
+import argparse
+import http.client
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import argparse  # noqa: E402
-import http.client  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections import deque  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import ExitStack, contextmanager  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
-from typing import Any  # noqa: E402
-
 HOST = "127.0.0.1"
 USER, PASSWORD = "mary", "bench-pw-mary"
 LIFECYCLE = ("prepare", "visit", "record", "report")

@@ -33,11 +33,6 @@ numbers, it never asserts; the last line is one JSON object.
 
 from __future__ import annotations
 
-# First: it takes bench/ off sys.path, where bench/http.py would shadow the standard library's
-# `http` (which Flask and everything else import).
-from _support import ROOT, WorkerProcess, migrate, percentile, service_env, start_worker
-
-# isort: split
 import argparse
 import json
 import os
@@ -54,6 +49,7 @@ from typing import Any
 
 import redis
 import sqlalchemy as sa
+from _support import ROOT, WorkerProcess, migrate, percentile, service_env, start_worker
 
 QUEUE = "visitflow"
 VISITOR, MANAGER, DEPARTMENT = "mary", "mark", "marketing"

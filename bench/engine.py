@@ -14,7 +14,6 @@ import argparse
 import dataclasses
 import gc
 import json
-import sys
 import time
 import tracemalloc
 from datetime import datetime, timedelta
@@ -24,9 +23,7 @@ from zoneinfo import ZoneInfo
 
 from transitions import Machine
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from workflows import Actor, Instance, Registry, Workflow  # noqa: E402
+from workflows import Actor, Instance, Registry, Workflow
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=TZ)

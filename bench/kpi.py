@@ -17,8 +17,6 @@ every case of the year clause by clause. Benchmarks never assert.
 
 from __future__ import annotations
 
-from _support import folder_with_redis, percentile  # isort: skip  (first: fixes sys.path)
-
 import argparse
 import json
 import os
@@ -27,6 +25,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _support import folder_with_redis, percentile
 
 TS = "strftime('%Y-%m-%d %H:%M:%S.000000', {base}, {offset})"
 

@@ -14,15 +14,6 @@ Benchmarks never assert.
 
 from __future__ import annotations
 
-from _support import (  # isort: skip  (first: fixes sys.path)
-    Client,
-    folder_with_redis,
-    percentile,
-    run_flask,
-    service_env,
-    start_gunicorn,
-)
-
 import argparse
 import json
 import os
@@ -31,6 +22,15 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from _support import (
+    Client,
+    folder_with_redis,
+    percentile,
+    run_flask,
+    service_env,
+    start_gunicorn,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [

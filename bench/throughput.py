@@ -4,7 +4,7 @@ Starts the real service (gunicorn, `service:create_app()`, SQLite in WAL mode, a
 Redis) on a free loopback port and drives it with concurrent clients, each on one persistent
 keep-alive connection, each firing the visit lifecycle prepare -> visit -> record -> report
 on visits of its own (created before the clock starts). Then, in the same run and with the
-same gunicorn settings, the bare baseline of bench/http_baseline.py: a minimal Flask view
+same gunicorn settings, the bare baseline of bench/throughput_baseline.py: a minimal Flask view
 that loads one row with the ORM, increments it and commits, each client bumping its own row.
 Both are warmed up first; only one server runs at a time.
 
@@ -12,12 +12,22 @@ Prints transitions per second and p50/p99 latency of both, the ratio
 transitions_per_s / baseline_per_s, and non-200 responses; the last line is one JSON object.
 Targets at 8 clients: ratio >= 1.0 and p99 <= 50 ms. It prints numbers, it never asserts.
 
-    .venv/bin/python bench/http.py [--clients 8] [--seconds 10] [--workers 2]
+    .venv/bin/python bench/throughput.py [--clients 8] [--seconds 10] [--workers 2]
 """
 
 from __future__ import annotations
 
-# First: it takes bench/ off sys.path, where this file would shadow the standard library's `http`.
+import argparse
+import json
+import math
+import os
+import sys
+from collections import deque
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
 from _support import (
     LIFECYCLE,
     Client,
@@ -38,18 +48,6 @@ from _support import (
     start_service,
     tail,
 )
-
-# isort: split
-import argparse
-import json
-import math
-import os
-import sys
-from collections import deque
-from collections.abc import Callable
-from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
 
 
 # -- the service -----------------------------------------------------------------------
@@ -87,13 +85,13 @@ def bumps(row: int) -> Callable[[], Job | None]:
 
 
 def setup_baseline(args: argparse.Namespace, tmp: Path, stack: ExitStack) -> Bench:
-    from bench.http_baseline import create_schema
+    from throughput_baseline import create_schema
 
     url = f"sqlite:///{tmp / 'baseline.db'}"
     create_schema(url, args.clients)
     env = {**os.environ, "BASELINE_DATABASE_URL": url, "PYTHONDONTWRITEBYTECODE": "1"}
     server = start_gunicorn(
-        "baseline", "bench.http_baseline:create_app()", env, tmp,
+        "baseline", "bench.throughput_baseline:create_app()", env, tmp,
         workers=args.workers, threads=args.threads, worker_class=args.worker_class,
     )  # fmt: skip
     stack.callback(server.stop)
@@ -151,7 +149,7 @@ def main() -> None:
         "p99_ms": round(service.percentile_ms(0.99), 2),
         "baseline_p50_ms": round(baseline.percentile_ms(0.50), 2),
         "baseline_p99_ms": round(baseline.percentile_ms(0.99), 2),
-        "errors": service.core.errors + baseline.errors,
+        "errors": service.errors + baseline.errors,
         "clients": args.clients,
         "workers": args.workers,
         "worker_class": args.worker_class,

@@ -1,4 +1,4 @@
-"""The bare baseline for bench/http.py: a minimal Flask view doing one ORM row update.
+"""The bare baseline for bench/throughput.py: a minimal Flask view doing one ORM row update.
 
 `create_app()` builds a Flask app with Flask-SQLAlchemy and one model, `Counter(id, value,
 version)`. `POST /bump/<id>` loads the row with the ORM, increments it, commits and returns
@@ -8,7 +8,7 @@ like the service's write path, BEGIN IMMEDIATE, so that concurrent writers wait 
 instead of failing on a stale snapshot.
 
 Configuration: BASELINE_DATABASE_URL (a SQLAlchemy URL; default an in-memory database).
-`python bench/http_baseline.py URL ROWS` creates the table with ROWS counters at zero.
+`python bench/throughput_baseline.py URL ROWS` creates the table with ROWS counters at zero.
 """
 
 from __future__ import annotations

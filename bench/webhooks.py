@@ -23,8 +23,23 @@ rate; the last line is one JSON object. It prints numbers, it never asserts.
 
 from __future__ import annotations
 
-# First: it takes bench/ off sys.path, where bench/http.py would shadow the standard library's
-# `http`.
+import argparse
+import hashlib
+import hmac
+import itertools
+import json
+import math
+import sys
+import threading
+import time
+from collections import deque
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
 from _support import (
     HOST,
     LIFECYCLE,
@@ -48,24 +63,6 @@ from _support import (
     start_worker,
     tail,
 )
-
-# isort: split
-import argparse
-import hashlib
-import hmac
-import itertools
-import json
-import math
-import sys
-import threading
-import time
-from collections import deque
-from contextlib import ExitStack
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
 
 ADMIN, ADMIN_PASSWORD = "root", "bench-pw-root"
 INTEGRATION = "bench-crm"
