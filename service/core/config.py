@@ -9,6 +9,40 @@ from typing import Any
 MiB = 1024 * 1024
 
 
+# What no environment variable sets (VISITFLOW_<NAME> still may, as JSON).
+FIXED: dict[str, Any] = {
+    # flask-smorest: the OpenAPI document and its Swagger UI under /api/v1
+    "API_TITLE": "VisitFlow",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/static/",
+    "API_SPEC_OPTIONS": {
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "info": {"description": "Key-customer visits, issues and rectification notices."},
+    },
+    "JSON_SORT_KEYS": False,
+    # the pages: CSRF is checked by the web blueprint only (the API and the webhooks
+    # authenticate each request with a token or a signature, not a cookie)
+    "WTF_CSRF_CHECK_DEFAULT": False,
+    "WTF_CSRF_ENABLED": True,
+    "BABEL_DEFAULT_LOCALE": "zh",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WEB_PER_PAGE": 20,
+    "WEB_CLASH_HOURS": 2,
+    "COMPLIANCE_PER_PAGE": 50,
+}
+
+
+def derive(config: dict[str, Any]) -> None:
+    """Settings that follow others unless set themselves, once every override is in."""
+    config.setdefault("BABEL_DEFAULT_TIMEZONE", config["TIMEZONE"])
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Settings for `make run`, gunicorn, the RQ worker and every `flask` command alike."""
     instance = Path(instance_path)
@@ -18,6 +52,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     return {
+        **FIXED,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
@@ -30,6 +65,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "DEFINITIONS_DIR", str(Path(__file__).resolve().parents[2] / "definitions")
         ),
         "CALENDAR_FILE": os.environ.get("CALENDAR_FILE") or _if_exists(instance / "calendar.yaml"),
+        # a token's or an integration's lookup is cached this long (0: not at all)
+        "AUTH_CACHE_SECONDS": float(os.environ.get("AUTH_CACHE_SECONDS", 10)),
+        # "worker": the worker's dispatcher sends the outbox; "inline": each commit (tests)
+        "OUTBOX_DISPATCH": os.environ.get("OUTBOX_DISPATCH", "worker"),
         "PER_PAGE_DEFAULT": 50,
         "PER_PAGE_MAX": 200,
         "RECONCILE_INTERVAL": int(os.environ.get("RECONCILE_INTERVAL", 30)),

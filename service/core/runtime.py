@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
         app.config["DEFINITIONS_DIR"],
         app.config.get("CALENDAR_FILE"),
         app.config["TIMEZONE"],
-        float(app.config.get("CLOCK_SKEW_SECONDS", 300)),
+        float(app.config["CLOCK_SKEW_SECONDS"]),
     )
     app.extensions.setdefault(CLOCK, lambda: datetime.now(UTC))
 

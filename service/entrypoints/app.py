@@ -29,23 +29,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask("service", instance_path=instance, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
-    app.config.update(
-        API_TITLE="VisitFlow",
-        API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api/v1",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/static/",
-        API_SPEC_OPTIONS={
-            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-            "security": [{"bearer": []}],
-            "info": {"description": "Key-customer visits, issues and rectification notices."},
-        },
-        JSON_SORT_KEYS=False,
-    )
+    app.config.from_prefixed_env("VISITFLOW")  # VISITFLOW_<SETTING>=<JSON>: any other setting
     if test_config:
         app.config.update(test_config)
+    config.derive(app.config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     db.init_app(app)

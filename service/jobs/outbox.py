@@ -173,7 +173,7 @@ def wake() -> None:
     By default the worker's dispatcher polls the outbox, so that web requests never wait on
     Redis; with OUTBOX_DISPATCH = "inline" (tests, scripts) the rows are sent at once.
     """
-    if current_app.config.get("OUTBOX_DISPATCH", "worker") == "inline":
+    if current_app.config["OUTBOX_DISPATCH"] == "inline":
         dispatch_all(current_app._get_current_object(), wait=True)  # type: ignore[attr-defined]
 
 

@@ -45,6 +45,6 @@ def lookups(name: str, maxsize: int) -> Lookups:
     caches: dict[str, Lookups] = current_app.extensions.setdefault(_EXTENSION, {})
     found = caches.get(name)
     if found is None:
-        ttl = float(current_app.config.get("AUTH_CACHE_SECONDS", 10))
+        ttl = float(current_app.config["AUTH_CACHE_SECONDS"])
         found = caches.setdefault(name, Lookups(maxsize, ttl))
     return found

@@ -30,6 +30,7 @@ def test_the_oldest_entries_make_room_at_the_size_limit() -> None:
 
 def test_each_app_has_its_own_caches_living_its_configured_time() -> None:
     one, other = Flask("one"), Flask("other")
+    one.config["AUTH_CACHE_SECONDS"] = 60
     other.config["AUTH_CACHE_SECONDS"] = 0
     with one.app_context():
         lookups("tokens", maxsize=10).put("digest", "mary")

@@ -44,14 +44,6 @@ class PagesSessionInterface(SecureCookieSessionInterface):
 def init_app(app: Flask) -> None:
     """Babel, CSRF and the pages. CSRF is checked by the web blueprint only: the API and the
     webhooks authenticate every request with a token or a signature, not a cookie."""
-    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
-    app.config.setdefault("WTF_CSRF_ENABLED", True)
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh")
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "Asia/Shanghai"))
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("WEB_PER_PAGE", 20)
-    app.config.setdefault("WEB_CLASH_HOURS", 2)
     app.session_interface = PagesSessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

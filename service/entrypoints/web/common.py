@@ -217,7 +217,7 @@ def choices(
 
 def form_clock() -> Clock:
     """Now, the business time zone and the signed-in role: the bounds of time inputs."""
-    skew = timedelta(seconds=float(current_app.config.get("CLOCK_SKEW_SECONDS", 300)))
+    skew = timedelta(seconds=float(current_app.config["CLOCK_SKEW_SECONDS"]))
     return Clock(runtime.now(), tz(), web_actor().role, skew)
 
 

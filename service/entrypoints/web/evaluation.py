@@ -261,7 +261,7 @@ def _as_of(end: datetime) -> datetime:
 
 def per_page() -> int:
     """Exceptions per clause on the report and per page of a clause (50 unless configured)."""
-    return int(current_app.config.get("COMPLIANCE_PER_PAGE", 50))
+    return int(current_app.config["COMPLIANCE_PER_PAGE"])
 
 
 def clause_of(number: int) -> str:
