@@ -1,4 +1,4 @@
-"""KPI, ledger and inbox queries on a large SQLite database (issue 7's proof).
+"""KPI, ledger and inbox queries on a large SQLite database.
 
 Builds a database migrated by Alembic with 100,000 customers, about 600,000 visits and
 400,000 issues (with their visitors, resolve and confirm events, open deadlines, surveys and

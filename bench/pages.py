@@ -1,4 +1,4 @@
-"""Browser load times of the main pages, and of a step submitted through its form (issue 11).
+"""Browser load times of the main pages, and of a step submitted through its form.
 
 Starts the service as production does (gunicorn, Alembic-migrated SQLite, embedded Redis) on
 the demo data (`flask seed`), signs in with headless Chromium (Playwright, Debian's

@@ -1,4 +1,4 @@
-"""The forms slice of issue 11 clicked through in headless Chromium: visitors chosen by typing
+"""The forms clicked through in headless Chromium: visitors chosen by typing
 part of a name, a notice's related issue chosen by search, a returned notice keeping both
 rectification reports, and the addressee opening the related issue (no 404)."""
 

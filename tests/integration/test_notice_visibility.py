@@ -1,4 +1,4 @@
-"""A notice's addressed department may open every item the notice relates (issue 11): the
+"""A notice's addressed department may open every item the notice relates: the
 related visits and issues become visible to its members, through the API, the pages and the
 lists alike; items no notice to them relates stay hidden."""
 

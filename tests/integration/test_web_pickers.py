@@ -1,4 +1,4 @@
-"""Form pickers (issue 11): people offered by the roles a field declares and refused with 422
+"""Form pickers: people offered by the roles a field declares and refused with 422
 outside them; related items chosen by a search that honours visibility; date labels."""
 
 from __future__ import annotations

@@ -24,9 +24,6 @@ from tests.integration.conftest import USERS, Clock, World, fire
 from tests.integration.web import Browser
 
 ALLOWED = {"VisitFlow", "English", "CSV", "Excel", "xlsx", "csv", "KPI", "ID"}
-# Issue 11's forms slice removes the history's jargon ("mary · web · v3", "流程图（Mermaid）"):
-# drop these once it is merged.
-PENDING = {"Mermaid", "api", "web", "job", "system", "v"}
 USERNAMES = {u for u, _, _ in USERS}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 VISIBLE_ATTRS = ("placeholder", "title", "alt", "aria-label")
@@ -93,7 +90,7 @@ def english_words(html: str) -> tuple[set[str], list[str]]:
     found = set()
     for text in parser.texts:
         for word in WORD.findall(text):
-            if word not in ALLOWED | PENDING and word not in USERNAMES:
+            if word not in ALLOWED and word not in USERNAMES:
                 found.add(word)
     return found, parser.links
 
@@ -363,7 +360,7 @@ def test_a_refused_reference_is_told_in_chinese_on_the_page(world: World) -> Non
     assert "走访 #999 不存在或您无权查看" in r.text
     assert "no visit" not in r.text and "item 0" not in r.text
     words, _links = english_words(r.text)
-    assert words <= PENDING, words
+    assert not words, words
 
 
 def test_the_api_answers_in_english_unless_asked_for_chinese(world: World) -> None:

@@ -1,4 +1,4 @@
-"""An instance's page keeps every round of a step (issue 11): the timeline shows each event
+"""An instance's page keeps every round of a step: the timeline shows each event
 with the data submitted in it, newest first; the step cards follow the history; people are
 named by their display names; no internal jargon (versions, entry points) on the page."""
 

@@ -154,7 +154,7 @@ def test_a_start_outside_the_year_is_refused() -> None:
         plan(start=date(2027, 1, 1))
 
 
-# -- spreading instead of cramming (issue 11) ----------------------------------------------
+# -- spreading instead of cramming --------------------------------------------------------
 def _working_gaps(days: list[date], calendar: BusinessCalendar = CAL) -> list[int]:
     days = sorted(days)
     return [calendar.working_days_between(a, b) for a, b in zip(days, days[1:], strict=False)]

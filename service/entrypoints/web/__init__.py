@@ -1,4 +1,4 @@
-"""The web pages (issue 5): server-rendered forms over the same handlers as the API.
+"""The web pages: server-rendered forms over the same handlers as the API.
 
 A page is one more entry point: it parses a form, calls `service.usecases.handlers` with the
 signed-in user as the actor and `source="web"`, and renders what comes back. Nothing here

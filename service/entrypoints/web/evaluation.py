@@ -1,4 +1,4 @@
-"""The dashboard (KPI charts) and the compliance report (issue 7), for a period of dates.
+"""The dashboard (KPI charts) and the compliance report, for a period of dates.
 
 `?from=YYYY-MM-DD&to=YYYY-MM-DD` in the business time zone, `to` excluded; by default the
 current half-year. Charts are inline SVG drawn here, with no script. Marketing, management,
