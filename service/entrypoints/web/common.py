@@ -20,10 +20,9 @@ from service.core.texts import message
 from service.entrypoints.web.auth import web_actor
 from service.entrypoints.web.forms import Choices, Clock, Person, Ref
 from service.store import repository as repo
-from service.store import visibility
 from service.store.kinds import Kind
 from service.store.models import Customer, Department, User
-from service.usecases.representation import represent
+from service.usecases import listing
 from workflows.spec import Definition, FieldSpec, FieldType
 
 bp = Blueprint(
@@ -253,24 +252,8 @@ def as_list(value: Any) -> list[Any]:
 
 # -- reading what the signed-in user may see ---------------------------------------------
 def visible_rows(kind: Kind, where: list[Any]) -> sa.Select[Any]:
-    vis = visibility.clause(kind, web_actor())
-    if vis is not None:
-        where = [*where, vis]
-    return sa.select(kind.table).where(*where)
+    return listing.visible(kind, web_actor(), where)
 
 
 def represent_rows(kind: Kind, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    deadlines = repo.current_deadlines(kind.workflow, [r["id"] for r in rows])
-    now = runtime.now()
-    registry = runtime.registry()
-    return [
-        represent(
-            kind,
-            r,
-            registry.get(kind.workflow, r["definition_version"]),
-            web_actor(),
-            deadlines[r["id"]],
-            now,
-        )
-        for r in rows
-    ]
+    return listing.represent_rows(kind, rows, web_actor())
