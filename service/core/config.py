@@ -83,19 +83,32 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # how often a web process looks for official holidays another process saved
         "CALENDAR_SYNC_SECONDS": float(os.environ.get("CALENDAR_SYNC_SECONDS", 1.0)),
         "RQ_LOG_LEVEL": _log_level(os.environ.get("RQ_LOG_LEVEL", "INFO")),
-        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
-        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
-        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
-        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
-        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
-        "MAIL_FROM": os.environ.get("MAIL_FROM", "visitflow@localhost"),
+        **_mail(),
         "MAILBOX_PATH": os.environ.get("MAILBOX_PATH") or str(instance / "mailbox.mbox"),
         "POLICY": load_policy(instance),
         # the annual plan: working days between two visits of one customer (empty: half
         # the spacing of the largest quota, 10 for 12 a year), a visitor's visits a day
         "PLAN_MIN_GAP_WORKING_DAYS": _optional_int(os.environ.get("PLAN_MIN_GAP_WORKING_DAYS")),
         "PLAN_MAX_VISITS_PER_DAY": int(os.environ.get("PLAN_MAX_VISITS_PER_DAY", 1)),
-        # webhooks (README "Webhooks")
+        **_webhooks(),
+    }
+
+
+def _mail() -> dict[str, Any]:
+    """SMTP for the email copies of notifications (unset: a local mbox file)."""
+    return {
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "visitflow@localhost"),
+    }
+
+
+def _webhooks() -> dict[str, Any]:
+    """Webhooks (README "Webhooks"): secret rotation, signatures, outbound retries."""
+    return {
         "WEBHOOK_SECRET_OVERLAP_HOURS": float(os.environ.get("WEBHOOK_SECRET_OVERLAP_HOURS", 24)),
         "WEBHOOK_TOLERANCE_SECONDS": float(os.environ.get("WEBHOOK_TOLERANCE_SECONDS", 300)),
         "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", 5)),

@@ -5,6 +5,7 @@ states, a notice."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -95,14 +96,23 @@ def _working_slot(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, calendar.tz)
 
 
+MARY = handlers.Context(Actor("mary", "marketing_staff", "marketing"), "api", "demo")
+MIKE = handlers.Context(Actor("mike", "marketing_manager", "marketing"), "api", "demo")
+TOM = handlers.Context(Actor("tom", "technical", "technical"), "api", "demo")
+SARA = handlers.Context(Actor("sara", "supervision", "supervision"), "api", "demo")
+PREPARED = {
+    "customer_background_reviewed": True,
+    "time_place_confirmed": True,
+    "materials": ["brochure", "product_manual"],
+}
+
+
 def _seed_workflows(customer_ids: list[int]) -> None:
+    """The present: a visit done and recorded on the last working day, the others planned on
+    the coming working days (one prepared), two issues (one assigned) and a notice."""
     now = runtime.now().replace(microsecond=0)
     calendar = runtime.registry().calendar
     today = now.astimezone(calendar.tz).date()
-    mary = handlers.Context(Actor("mary", "marketing_staff", "marketing"), "api", "demo")
-    mike = handlers.Context(Actor("mike", "marketing_manager", "marketing"), "api", "demo")
-    tom = handlers.Context(Actor("tom", "technical", "technical"), "api", "demo")
-    sara = handlers.Context(Actor("sara", "supervision", "supervision"), "api", "demo")
     # the first visit took place on the last working day (planned two working days before
     # that), the others are planned on the coming working days, mornings and afternoons
     visit_day = calendar.previous_workday(today)
@@ -112,10 +122,31 @@ def _seed_workflows(customer_ids: list[int]) -> None:
     for i in range(1, len(customer_ids)):
         day = calendar.next_workday(day)
         slots.append((_working_slot(day, time(14, 30) if i % 2 else time(10, 0)), today))
+    visits = _plan_visits(customer_ids, slots, now)
+    first = visits[0]["id"]
+    _walk_first_visit(first, planned_on, visit_day, slots[0][0], now)
+    handlers.fire(VISIT, visits[1]["id"], {"trigger": "prepare", "data": PREPARED}, MARY)
+    _raise_issues(first, customer_ids[2], today)
+    handlers.create(
+        RECTIFICATION,
+        {
+            "department": "marketing",
+            "findings": "两次走访记录未在规定时间内提交。",
+            "due_at": _working_slot(today + timedelta(days=7), time(17, 30)).isoformat(),
+            "related": [{"workflow": "visit", "id": first}],
+        },
+        SARA,
+    )
+
+
+def _plan_visits(
+    customer_ids: list[int], slots: list[tuple[datetime, date]], now: datetime
+) -> list[dict[str, Any]]:
+    """One visit per customer at its slot, each planned at 09:30 of its day of planning."""
+    tz = runtime.registry().calendar.tz
     visits = []
     for i, (customer_id, (planned, created_on)) in enumerate(zip(customer_ids, slots, strict=True)):
-        created = min(now, datetime.combine(created_on, time(9, 30), calendar.tz))
-        with clock_at(created):
+        with clock_at(min(now, datetime.combine(created_on, time(9, 30), tz))):
             visits.append(
                 handlers.create(
                     VISIT,
@@ -127,87 +158,62 @@ def _seed_workflows(customer_ids: list[int]) -> None:
                         "place": "客户总部会议室",
                         "purpose": "年度走访：了解合作满意度与新需求",
                     },
-                    mary,
+                    MARY,
                 )
             )
-    first = visits[0]["id"]
-    visited_at = slots[0][0]  # at its planned time, never before it, never after now
+    return visits
+
+
+def _walk_first_visit(
+    visit_id: int, planned_on: date, visit_day: date, visited_at: datetime, now: datetime
+) -> None:
+    """Prepared, visited at its planned time (never after now) and recorded, by tom."""
+    record = {
+        "visited_at": visited_at.isoformat(),
+        "place": "客户总部会议室",
+        "visitors": ["mary", "tom"],
+        "customer_basics": "年产值增长 20%，计划扩建二期产线。",
+        "visit_content": "交流了设备稳定性与交付周期。",
+        "customer_issues": "二期产线需要更短的交付周期。",
+    }
     steps = [
-        (
-            planned_on,
-            "prepare",
-            {
-                "customer_background_reviewed": True,
-                "time_place_confirmed": True,
-                "materials": ["brochure", "product_manual"],
-            },
-        ),
-        (visit_day, "visit", {"visited_at": visited_at.isoformat()}),
-        (
-            visit_day,
-            "record",
-            {
-                "visited_at": visited_at.isoformat(),
-                "place": "客户总部会议室",
-                "visitors": ["mary", "tom"],
-                "customer_basics": "年产值增长 20%，计划扩建二期产线。",
-                "visit_content": "交流了设备稳定性与交付周期。",
-                "customer_issues": "二期产线需要更短的交付周期。",
-            },
-        ),
+        (planned_on, time(15, 0), "prepare", PREPARED),
+        (visit_day, time(11, 30), "visit", {"visited_at": visited_at.isoformat()}),
+        (visit_day, time(16, 30), "record", record),
     ]
-    at = {"prepare": time(15, 0), "visit": time(11, 30), "record": time(16, 30)}
-    for day_of, trigger, data in steps:
-        moment = min(now, datetime.combine(day_of, at[trigger], calendar.tz))
-        with clock_at(moment):
-            handlers.fire(VISIT, first, {"trigger": trigger, "data": data}, tom)
-    handlers.fire(VISIT, visits[1]["id"], {"trigger": "prepare", "data": steps[0][2]}, mary)
+    tz = runtime.registry().calendar.tz
+    for day_of, at, trigger, data in steps:
+        with clock_at(min(now, datetime.combine(day_of, at, tz))):
+            handlers.fire(VISIT, visit_id, {"trigger": trigger, "data": data}, TOM)
+
+
+def _raise_issues(visit_id: int, other_customer: int, today: date) -> None:
+    """An issue the visit raised, assigned to tom; another of a customer, not yet assigned."""
     issue = handlers.create(
         ISSUE,
         {
-            "visit_id": first,
+            "visit_id": visit_id,
             "title": "二期产线交付周期",
             "description": "客户希望交付周期缩短到 8 周。",
             "category": "commercial",
             "severity": "high",
         },
-        mary,
+        MARY,
     )
     handlers.create(
         ISSUE,
         {
-            "customer_id": customer_ids[2],
+            "customer_id": other_customer,
             "title": "售后响应慢",
             "description": "报修后 48 小时才到场。",
             "category": "after_sales",
             "severity": "medium",
         },
-        mary,
+        MARY,
     )
     due = _working_slot(today + timedelta(days=14), time(17, 30)).date().isoformat()
-    handlers.fire(
-        ISSUE,
-        issue["id"],
-        {
-            "trigger": "assign",
-            "data": {
-                "responsible_department": "technical",
-                "responsible_person": "tom",
-                "due_at": due,
-            },
-        },
-        mike,
-    )
-    handlers.create(
-        RECTIFICATION,
-        {
-            "department": "marketing",
-            "findings": "两次走访记录未在规定时间内提交。",
-            "due_at": _working_slot(today + timedelta(days=7), time(17, 30)).isoformat(),
-            "related": [{"workflow": "visit", "id": first}],
-        },
-        sara,
-    )
+    assignment = {"responsible_department": "technical", "responsible_person": "tom", "due_at": due}
+    handlers.fire(ISSUE, issue["id"], {"trigger": "assign", "data": assignment}, MIKE)
 
 
 @click.command("seed")
