@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from service.core import config, errors, runtime
-from service.entrypoints import web
+from service.core import config, runtime
+from service.entrypoints import errors, web
 from service.entrypoints.api import rest_api
 from service.jobs import outbox
 from service.store import repository

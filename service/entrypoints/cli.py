@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
-from service.core.errors import ApiError
+from service.core.errors import DomainError
 from service.store.db import db
 from service.store.models import User
 from service.usecases.accounts import create_department, create_user
@@ -31,7 +31,7 @@ def departments_create(code: str, name: str, manager: str | None) -> None:
         raise click.ClickException(f"no user {manager!r}")
     try:
         create_department(code, name, manager)
-    except ApiError as err:
+    except DomainError as err:
         raise click.ClickException(_problem(err)) from err
     click.echo(f"created department {code}")
 
@@ -45,7 +45,7 @@ def users_create(username: str, role: str, department: str | None, password: str
     """Create a user USERNAME with a role, a department and a password."""
     try:
         create_user(username, role, department, password)
-    except ApiError as err:
+    except DomainError as err:
         raise click.ClickException(_problem(err)) from err
     click.echo(f"created user {username} ({role}, {department or 'no department'})")
 
@@ -78,7 +78,7 @@ def integrations_create(name: str, grants: tuple[str, ...], maps: tuple[str, ...
         described, secret = accounts.create(
             name, checked, accounts.check_mappings(mappings, checked)
         )
-    except ApiError as err:
+    except DomainError as err:
         raise click.ClickException(_problem(err)) from None
     click.echo(f"created integration {name} (grants: {', '.join(described['grants'])})")
     click.echo(secret)
@@ -93,7 +93,7 @@ def integrations_rotate(name: str) -> None:
 
     try:
         described, secret = accounts.rotate(name)
-    except ApiError as err:
+    except DomainError as err:
         raise click.ClickException(_problem(err)) from None
     click.echo(
         f"rotated; the previous secret is valid until {described['previous_secret_valid_until']}"
@@ -137,7 +137,7 @@ def calendar_load(notice: Any, year: int | None, dry_run: bool, loaded_by: str) 
 
     try:
         loaded = official_calendar.load(notice.read(), loaded_by, "admin", year, dry_run)
-    except ApiError as err:
+    except DomainError as err:
         raise click.ClickException(_problem(err)) from None
     for span in loaded["holidays"]:
         click.echo(f"{span['name']}\t{span['from']} .. {span['to']}\t{span['days']} days off")
@@ -163,7 +163,7 @@ def calendar_show(year: int) -> None:
         click.echo(f"{span['name']}\t{span['from']} .. {span['to']}{mark}")
 
 
-def _problem(err: ApiError) -> str:
+def _problem(err: DomainError) -> str:
     details = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in err.errors.items())
     return f"{err.message}: {details}" if details else err.message
 

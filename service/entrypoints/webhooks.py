@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.core import runtime, signing
-from service.core.errors import ApiError, BadRequest, InvalidRequest, NotFound, Unauthorized
+from service.core.errors import BadRequest, DomainError, InvalidRequest, NotFound, Unauthorized
 from service.store.kinds import KINDS
 from service.usecases import handlers, integrations
 from workflows import WorkflowError
@@ -59,7 +59,7 @@ def receive(name: str) -> Response:
     ctx = handlers.Context(account.actor, "webhook", g.get("request_id"))
     try:
         handlers.fire(kind, event["object"]["id"], body, ctx, keep)
-    except (ApiError, WorkflowError, integrations.UsedUp) as err:
+    except (DomainError, WorkflowError, integrations.UsedUp) as err:
         # A repeat of an accepted event (or its concurrent twin, which lost the race on the
         # unique event id or on the instance's version) answers what the first one did.
         stored = integrations.stored_response(account.id, event_id)

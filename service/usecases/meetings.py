@@ -18,7 +18,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.engine import Connection
 
 from service.core import runtime
-from service.core.errors import ApiError, Forbidden, InvalidRequest
+from service.core.errors import DomainError, Forbidden, InvalidRequest
 from service.core.texts import msg
 from service.store import repository as repo
 from service.store import visibility
@@ -60,7 +60,7 @@ class AssignmentRefused(Exception):
     """One assignment refused the whole meeting: `error` is the refusal (the API answers
     it as it is), `issue_id` the issue it was for (the web form shows it on that row)."""
 
-    def __init__(self, issue_id: int, error: ApiError | WorkflowError) -> None:
+    def __init__(self, issue_id: int, error: DomainError | WorkflowError) -> None:
         super().__init__(str(error))
         self.issue_id = issue_id
         self.error = error
@@ -112,7 +112,7 @@ def record_meeting(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
                         conn, ISSUE, a["issue_id"], transition_body(a), ctx, now
                     )
                 )
-            except (ApiError, WorkflowError) as err:
+            except (DomainError, WorkflowError) as err:
                 raise AssignmentRefused(a["issue_id"], err) from err
         meeting_id = _insert(conn, body, ctx.actor, now, [p.instance_id for p in prepared])
         results = []

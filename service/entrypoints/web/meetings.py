@@ -16,7 +16,8 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from werkzeug.datastructures import MultiDict
 
 from service.core import runtime, texts
-from service.core.errors import ApiError, InvalidRequest, NotFound
+from service.core.errors import DomainError, InvalidRequest, NotFound
+from service.entrypoints.errors import status_of
 from service.entrypoints.web.auth import login_required, web_actor
 from service.entrypoints.web.common import (
     _,
@@ -222,8 +223,8 @@ def refusal(refused: AssignmentRefused) -> tuple[int, dict[str, list[str]], str]
         return 403, {}, _("Your role may not assign issue #%(id)s.", id=issue_id)
     if isinstance(err, NotFound):
         return 404, {}, _("Issue #%(id)s does not exist or you may not see it.", id=issue_id)
-    if isinstance(err, ApiError):
-        return err.status, translated(err.errors), texts.message(err.message)
+    if isinstance(err, DomainError):
+        return status_of(err)[0], translated(err.errors), texts.message(err.message)
     return 400, {}, str(err)
 
 

@@ -29,7 +29,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from service.core import runtime, texts
-from service.core.errors import ApiError, InvalidRequest, from_workflow_error
+from service.core.errors import DomainError, InvalidRequest
+from service.entrypoints.errors import from_workflow_error, status_of
 from service.entrypoints.web import LANGUAGES, csrf
 from service.entrypoints.web.auth import (
     check_login,
@@ -107,11 +108,12 @@ def csrf_refused(err: CSRFError) -> tuple[str, int]:
     return error_page(400, _("The form has expired or did not come from this site. Reload it."))
 
 
-@bp.errorhandler(ApiError)
-def api_refused(err: ApiError) -> tuple[str, int]:
-    if err.status == 404:
+@bp.errorhandler(DomainError)
+def api_refused(err: DomainError) -> tuple[str, int]:
+    status, _code = status_of(err)
+    if status == 404:
         return error_page(404, _("There is nothing here, or you may not see it."))
-    return error_page(err.status, texts.message(err.message))
+    return error_page(status, texts.message(err.message))
 
 
 @bp.errorhandler(WorkflowError)
