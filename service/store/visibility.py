@@ -8,18 +8,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from service.core import roles
 from service.store import repository as repo
 from service.store.kinds import Kind
 from service.store.models import NoticeItem, VisitVisitor
 from workflows import Actor, ActorKind
 
-SEE_ALL = frozenset({"marketing_staff", "marketing_manager", "management", "supervision", "admin"})
-DEPARTMENT_ROLES = frozenset({"technical", "after_sales"})
 _ITEMS = NoticeItem.__table__
 
 
 def sees_all(kind: Kind, actor: Actor) -> bool:
-    if actor.kind is ActorKind.SYSTEM or actor.role in SEE_ALL:
+    if actor.kind is ActorKind.SYSTEM or actor.role in roles.SEE_ALL:
         return True
     if actor.kind is ActorKind.INTEGRATION:
         return any(workflow == kind.workflow for workflow, _ in actor.grants)
@@ -47,7 +46,7 @@ def clause(kind: Kind, actor: Actor) -> sa.ColumnElement[bool] | None:
     if sees_all(kind, actor):
         return None
     t = kind.table
-    if actor.kind is ActorKind.INTEGRATION or actor.role not in DEPARTMENT_ROLES:
+    if actor.kind is ActorKind.INTEGRATION or actor.role not in roles.DEPARTMENT_ROLES:
         return sa.false()
     own = _own_clause(kind, actor)
     if actor.department and kind.workflow in ("visit", "issue"):
@@ -75,7 +74,7 @@ def can_see(
     """The same rule as `clause`, for one loaded row (`conn`: the transaction it was read in)."""
     if sees_all(kind, actor):
         return True
-    if actor.kind is ActorKind.INTEGRATION or actor.role not in DEPARTMENT_ROLES:
+    if actor.kind is ActorKind.INTEGRATION or actor.role not in roles.DEPARTMENT_ROLES:
         return False
     if kind.workflow == "rectification":
         return actor.department is not None and row.get("department") == actor.department

@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.core.errors import Forbidden, InvalidRequest, NotFound
 from service.core.texts import msg
 from service.store.db import db
@@ -22,8 +22,6 @@ from workflows import Actor
 
 TIERS = ("core", "important", "general")  # as the regulation lists them, core first
 CRITERIA = ("major_revenue", "industry_reputation", "long_term_partner")
-CUSTOMER_EDITORS = frozenset({"marketing_staff", "marketing_manager"})  # add and edit
-TIER_SETTERS = frozenset({"admin"})  # edit, and change the tier outside a review
 ADMIN_REASON = "set by admin"
 TIER_BY_REVIEW = (
     "an existing customer's tier changes through the yearly tier review: "
@@ -51,16 +49,16 @@ class CustomerSchema(Schema):
 
 
 def may_add(actor: Actor) -> bool:
-    return actor.role in CUSTOMER_EDITORS
+    return actor.role in roles.CUSTOMER_EDITORS
 
 
 def may_edit(actor: Actor) -> bool:
-    return actor.role in CUSTOMER_EDITORS | TIER_SETTERS
+    return actor.role in roles.CUSTOMER_EDITORS | roles.TIER_SETTERS
 
 
 def may_set_tier(actor: Actor) -> bool:
     """Whether `actor` may change an existing customer's tier outside the tier review."""
-    return actor.role in TIER_SETTERS
+    return actor.role in roles.TIER_SETTERS
 
 
 def load(payload: Any, partial: bool = False) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import Connection
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.core.errors import Forbidden, InvalidRequest
 from service.core.roles import KPI_READERS
 from service.core.texts import msg
@@ -24,7 +24,6 @@ from service.store.models import Evaluation
 from service.usecases import handlers
 from workflows import Actor
 
-EVALUATORS = frozenset({"marketing_manager", "management"})
 evaluations_t = Evaluation.__table__
 
 
@@ -69,7 +68,7 @@ def record_evaluation(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
     The KPIs are read before the write transaction, so that SQLite's one writer does not
     wait for the period's queries."""
     body = load_evaluation(payload)
-    if ctx.actor.role not in EVALUATORS:
+    if ctx.actor.role not in roles.EVALUATORS:
         raise Forbidden(msg("only the marketing manager and management record evaluations"))
     figures = kpi_snapshot(body["period_start"], body["period_end"])
     with repo.writing() as conn:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.engine import Connection
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.core.errors import DomainError, Forbidden, InvalidRequest
 from service.core.texts import msg
 from service.store import repository as repo
@@ -27,7 +27,6 @@ from service.store.models import FeedbackMeeting, FeedbackMeetingIssue, Issue, U
 from service.usecases import handlers
 from workflows import Actor, WorkflowError
 
-MEETING_RECORDERS = frozenset({"marketing_staff", "marketing_manager"})
 ASSIGNMENT_FIELDS = ("responsible_department", "responsible_person", "due_at")
 meetings_t = FeedbackMeeting.__table__
 links_t = FeedbackMeetingIssue.__table__
@@ -102,7 +101,7 @@ def record_meeting(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
     now = runtime.now()
     with repo.writing() as conn:
         _check_fields(conn, body)
-        if ctx.actor.role not in MEETING_RECORDERS:
+        if ctx.actor.role not in roles.MEETING_RECORDERS:
             raise Forbidden(msg("only marketing records feedback meetings"))
         prepared = []
         for a in body["assignments"]:

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app, request
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.core.errors import Forbidden, InvalidRequest
 from service.core.texts import msg
 from service.store import repository as repo
@@ -32,7 +32,6 @@ from workflows.holidays import OfficialYear
 from workflows.notice import NoticeError, Problem, parse_notice
 
 log = logging.getLogger(__name__)
-LOADERS = frozenset({"admin"})
 MAX_TEXT = 20_000
 table = OfficialCalendarYear.__table__
 
@@ -118,7 +117,7 @@ def load(
 ) -> dict[str, Any]:
     """Read a notice and, unless a dry run, store its year (replacing one loaded before) and
     follow it here at once (the other processes at their next request or job)."""
-    if role not in LOADERS:
+    if role not in roles.LOADERS:
         raise Forbidden("only an administrator may load the official holidays")
     parsed = read(text, year)
     out = {"dry_run": dry_run, **describe(parsed)}

@@ -21,7 +21,7 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import Connection
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.core.errors import Conflict, Forbidden, InvalidRequest
 from service.core.texts import msg
 from service.store import repository as repo
@@ -31,9 +31,6 @@ from service.usecases import official_calendar
 from service.usecases.handlers import Context, insert_created, prepare_creation
 from workflows.planning import BUSY, GAP, NO_DAYS, Plan, Shortfall, plan_year
 
-PLANNERS = frozenset({"marketing_manager"})
-MARKETING_ROLES = ("marketing_staff",)
-SUPPORT_ROLES = ("technical", "after_sales")
 TOPICS = ["business_cooperation", "needs_research"]
 # Two plans applied at once would both see the quotas unmet: they take turns.
 PLAN_LOCK = 0x7669_7369_7470  # "visitp"
@@ -70,10 +67,10 @@ def _pool(conn: Connection) -> list[list[str]]:
     rows = conn.execute(
         sa.select(users.c.username, users.c.role).where(users.c.active.is_(True))
     ).all()
-    marketing = sorted(r.username for r in rows if r.role in MARKETING_ROLES)
+    marketing = sorted(r.username for r in rows if r.role in roles.MARKETING_ROLES)
     if not marketing:  # a department of one manager still gets its visits planned
         marketing = sorted(r.username for r in rows if r.role == "marketing_manager")
-    support = sorted(r.username for r in rows if r.role in SUPPORT_ROLES)
+    support = sorted(r.username for r in rows if r.role in roles.SUPPORT_ROLES)
     return [marketing, support]
 
 
@@ -245,6 +242,6 @@ def plan(body: Mapping[str, Any], ctx: Context, expected: str | None = None) -> 
     start: date = args["from_"] or earliest
     if start < earliest:
         raise InvalidRequest("invalid plan request", {"from": ["must be after today"]})
-    if ctx.actor.role not in PLANNERS:
+    if ctx.actor.role not in roles.PLANNERS:
         raise Forbidden(msg("only a marketing manager may plan the year's visits"))
     return run(year, start, args["visitors_per_visit"], args["dry_run"], ctx, expected)

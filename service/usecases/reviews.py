@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from service.core.texts import msg
 from service.store.db import db
@@ -21,8 +21,6 @@ from service.store.models import Customer, CustomerTierHistory, TierReview
 from service.usecases.customers import CRITERIA, TIERS
 from workflows import Actor
 
-PROPOSERS = frozenset({"marketing_staff", "marketing_manager"})
-DECIDERS = frozenset({"management"})
 DECISIONS = ("approved", "rejected")
 # `decided` (approved or rejected) is a filter of the pages; the API offers the other three.
 FILTERS = (*DECISIONS, "pending", "decided")
@@ -131,7 +129,7 @@ def propose(body: Mapping[str, Any], actor: Actor) -> list[TierReview]:
         seen.add(p["customer_id"])
     if errors:
         raise InvalidRequest("invalid tier review fields", {"proposals": errors})
-    if actor.role not in PROPOSERS:
+    if actor.role not in roles.PROPOSERS:
         raise Forbidden(msg("only marketing staff and managers propose tiers"))
     pending = db.session.execute(
         sa.select(TierReview.customer_id).where(
@@ -178,7 +176,7 @@ def decide(review_id: int, body: Mapping[str, Any], actor: Actor) -> TierReview:
     """
     review = get(review_id)
     loaded = load(DecisionSchema(), body, "decision")
-    if actor.role not in DECIDERS:
+    if actor.role not in roles.DECIDERS:
         raise Forbidden(msg("only management decides tier reviews"))
     now = runtime.now()
     result: sa.CursorResult[Any] = db.session.execute(  # type: ignore[assignment]

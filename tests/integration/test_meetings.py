@@ -253,10 +253,10 @@ def test_a_forbidden_assignment_writes_nothing(
 ) -> None:
     """Management may (here) record a meeting, but the issue workflow lets only marketing
     assign: the assignment's 403 refuses the whole meeting."""
-    from service.usecases import meetings
+    from service.core import roles
 
     world = any_world
-    monkeypatch.setattr(meetings, "MEETING_RECORDERS", frozenset({"marketing_staff", "management"}))
+    monkeypatch.setattr(roles, "MEETING_RECORDERS", frozenset({"marketing_staff", "management"}))
     visit = create_visit(world, customer_id=world.customers["Globex"])
     issue = create_issue(world, visit_id=visit["id"])
     before = counts(world)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.store.db import db
 from service.store.models import User
 from service.usecases import official_calendar
@@ -264,10 +264,8 @@ def test_the_fallback_notice_links_to_the_page_for_an_admin_who_plans(
 ) -> None:
     """Today only a marketing manager plans (and is told an administrator loads the notice);
     a role that both plans and loads gets the link from the notice to the page."""
-    from service.usecases import planning
-
     assert 'id="plan-calendar-load"' not in Browser(world, "mike").get("/plan?year=2027").text
-    monkeypatch.setattr(planning, "PLANNERS", planning.PLANNERS | {"admin"})
+    monkeypatch.setattr(roles, "PLANNERS", roles.PLANNERS | {"admin"})
     page = Browser(world, "admin").get("/plan?year=2027").text
     notice = page.split('id="plan-calendar-builtin"')[1].split("</p>")[0]
     assert '<a id="plan-calendar-load" href="/holidays">载入 2027 年官方节假日安排</a>' in notice

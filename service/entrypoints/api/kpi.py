@@ -11,7 +11,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from service.core import runtime, texts
+from service.core import roles, runtime, texts
 from service.core.errors import Forbidden, InvalidRequest
 from service.core.roles import KPI_READERS
 from service.entrypoints.api.common import json_body, json_doc
@@ -21,8 +21,7 @@ from service.store import repository as repo
 from service.store.db import db
 from service.store.models import CooperationVolume, Customer, CustomerSurvey
 
-SURVEY_WRITERS = frozenset({"marketing_staff", "marketing_manager", "admin"})
-VOLUME_WRITERS = SURVEY_WRITERS | {"integration"}
+VOLUME_WRITERS = roles.SURVEY_WRITERS | {"integration"}
 CSV_COLUMNS = ("customer_id", "period_start", "amount", "projects", "new_areas")
 MAX_ROWS = 10_000
 
@@ -154,7 +153,7 @@ def _load_list(schema: Schema, items: Any) -> list[dict[str, Any]]:
 def post_surveys(**_: Any) -> tuple[dict[str, Any], int]:
     """Record customer satisfaction surveys (one object or a list; marketing)."""
     rows = _load_list(SurveySchema(), json_body())
-    _allow(SURVEY_WRITERS, "record surveys")
+    _allow(roles.SURVEY_WRITERS, "record surveys")
     actor = current_actor().username
     db.session.add_all(CustomerSurvey(**row, created_by=actor) for row in rows)
     db.session.commit()

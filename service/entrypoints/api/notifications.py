@@ -9,6 +9,7 @@ from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from service.core import roles
 from service.core.errors import Forbidden, NotFound
 from service.core.notify_texts import render
 from service.core.texts import language, stored
@@ -16,7 +17,6 @@ from service.entrypoints.api.common import PageArgs, json_doc, page, paging
 from service.entrypoints.auth import current_actor
 from service.store import repository as repo
 from service.store.models import Finding, Notification
-from service.store.visibility import SEE_ALL
 
 blp = Blueprint(
     "notifications",
@@ -94,7 +94,7 @@ class FindingArgs(PageArgs):
 @blp.doc(responses={"200": json_doc("findings, newest first"), "403": {"description": "role"}})
 def list_findings(args: dict[str, Any]) -> dict[str, Any]:
     """What the supervision checks found, newest first, with the notice each led to."""
-    if current_actor().role not in SEE_ALL:
+    if current_actor().role not in roles.SEE_ALL:
         raise Forbidden("findings are for supervision, management and marketing")
     page_no, per_page = paging(args)
     where = [findings_t.c.kind == args["kind"]] if "kind" in args else []

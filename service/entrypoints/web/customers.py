@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from service.core import labels, runtime
+from service.core import labels, roles, runtime
 from service.core.errors import InvalidRequest
 from service.entrypoints.web.auth import login_required, web_actor
 from service.entrypoints.web.common import (
@@ -144,7 +144,7 @@ def customer(customer_id: int) -> Any:
         tier_history=reviews.history(customer_id),
         tier_reasons=tier_reasons(),
         pending_reviews=reviews.search(None, "pending", customer_id)[0],
-        may_propose=web_actor().role in reviews.PROPOSERS,
+        may_propose=web_actor().role in roles.PROPOSERS,
     )
 
 
@@ -205,7 +205,7 @@ def customer_form(row: Customer | None) -> Any:
         criteria=criteria_labels(),
         all_criteria=CRITERIA,
         tier_editable=row is None or use_cases.may_set_tier(actor),
-        may_propose=actor.role in reviews.PROPOSERS,
+        may_propose=actor.role in roles.PROPOSERS,
     ), status
 
 

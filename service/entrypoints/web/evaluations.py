@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.core.errors import InvalidRequest, NotFound
 from service.entrypoints.web.auth import login_required, web_actor
 from service.entrypoints.web.common import _, bp, error_page, translated, tz
@@ -25,7 +25,6 @@ from service.entrypoints.web.messages import N_
 from service.store import repository as repo
 from service.usecases import handlers
 from service.usecases.evaluations import (
-    EVALUATORS,
     get_evaluation,
     list_evaluations,
     may_read,
@@ -43,7 +42,7 @@ TEXTS = ("summary", "findings", "measures")
 
 @bp.context_processor
 def evaluation_record_globals() -> dict[str, Any]:
-    return {"evaluators": EVALUATORS}
+    return {"evaluators": roles.EVALUATORS}
 
 
 def _refused() -> tuple[str, int] | None:
@@ -106,7 +105,7 @@ def start_values() -> MultiDict[str, str]:
 @login_required
 def evaluation_new() -> Any:
     actor = web_actor()
-    if actor.role not in EVALUATORS:
+    if actor.role not in roles.EVALUATORS:
         return error_page(403, _("Only the marketing manager and management record evaluations."))
     errors: dict[str, list[str]] = {}
     status = 200

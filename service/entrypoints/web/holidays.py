@@ -18,6 +18,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from werkzeug.datastructures import MultiDict
 
+from service.core import roles
 from service.core.errors import InvalidRequest
 from service.entrypoints.web.auth import login_required, web_actor
 from service.entrypoints.web.common import _, bp, error_page, person, translated
@@ -45,7 +46,7 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 
 @bp.context_processor
 def holiday_globals() -> dict[str, Any]:
-    return {"holiday_loaders": official_calendar.LOADERS}
+    return {"holiday_loaders": roles.LOADERS}
 
 
 def weekday(day: str) -> str:
@@ -102,7 +103,7 @@ def _year(raw: MultiDict[str, str]) -> object:
 @login_required
 def holidays() -> Any:
     actor = web_actor()
-    if actor.role not in official_calendar.LOADERS:
+    if actor.role not in roles.LOADERS:
         return error_page(403, _("Only an administrator loads the official holidays."))
     if request.method == "GET":
         return _render(MultiDict(), {})

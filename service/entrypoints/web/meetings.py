@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from service.core import runtime, texts
+from service.core import roles, runtime, texts
 from service.core.errors import DomainError, InvalidRequest, NotFound
 from service.entrypoints.errors import status_of
 from service.entrypoints.web.auth import login_required, web_actor
@@ -43,7 +43,6 @@ from service.store.kinds import ISSUE, VISIT
 from service.usecases import handlers
 from service.usecases.meetings import (
     ASSIGNMENT_FIELDS,
-    MEETING_RECORDERS,
     AssignmentRefused,
     get_meeting,
     list_meetings,
@@ -61,7 +60,7 @@ LENGTH_MESSAGES = (
 
 @bp.context_processor
 def meeting_globals() -> dict[str, Any]:
-    return {"meeting_recorders": MEETING_RECORDERS}
+    return {"meeting_recorders": roles.MEETING_RECORDERS}
 
 
 # -- the list ----------------------------------------------------------------------------
@@ -265,7 +264,7 @@ def start_values(visit: Mapping[str, Any] | None) -> MultiDict[str, str]:
 @login_required
 def meeting_new() -> Any:
     actor = web_actor()
-    if actor.role not in MEETING_RECORDERS:
+    if actor.role not in roles.MEETING_RECORDERS:
         return error_page(403, _("Only marketing records feedback meetings."))
     token = request.values.get("visit_id", "").strip()
     visit = chosen_visit(token)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.core.errors import Conflict, InvalidRequest
 from service.core.texts import render
 from service.entrypoints.web.auth import login_required, web_actor
@@ -42,7 +42,7 @@ _INT = re.compile(r"[0-9]{1,6}")
 
 @bp.context_processor
 def plan_globals() -> dict[str, Any]:
-    return {"planners": planning.PLANNERS}
+    return {"planners": roles.PLANNERS}
 
 
 def default_year() -> int:
@@ -125,7 +125,7 @@ def _render(
 @login_required
 def plan() -> Any:
     actor = web_actor()
-    if actor.role not in planning.PLANNERS:
+    if actor.role not in roles.PLANNERS:
         return error_page(403, _("Only a marketing manager plans the year's visits."))
     ctx = Context(actor, "web", g.request_id)
     if request.method == "POST":

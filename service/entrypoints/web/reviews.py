@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.core.errors import Conflict, InvalidRequest
 from service.entrypoints.web.auth import login_required, web_actor
 from service.entrypoints.web.common import _, bp, customer_options, error_page, translated, tz
@@ -34,7 +34,7 @@ _INT = re.compile(r"[0-9]{1,9}")
 
 @bp.context_processor
 def review_globals() -> dict[str, Any]:
-    return {"tier_reviewers": reviews.PROPOSERS | reviews.DECIDERS}
+    return {"tier_reviewers": roles.PROPOSERS | roles.DECIDERS}
 
 
 def this_year() -> int:
@@ -85,7 +85,7 @@ def tier_reviews() -> Any:
             ("approved", _("Approved")),
             ("rejected", _("Rejected")),
         ],
-        may_propose=web_actor().role in reviews.PROPOSERS,
+        may_propose=web_actor().role in roles.PROPOSERS,
         **labels(),
     )
 
@@ -140,7 +140,7 @@ def form_errors(errors: Mapping[str, Any]) -> dict[str, list[str]]:
 @login_required
 def tier_review_new() -> Any:
     actor = web_actor()
-    if actor.role not in reviews.PROPOSERS:
+    if actor.role not in roles.PROPOSERS:
         return error_page(403, _("Only marketing proposes key-customer tiers."))
     errors: dict[str, list[str]] = {}
     conflict = None
@@ -195,7 +195,7 @@ def review_page(
         customer=customer,
         errors=errors,
         raw=raw,
-        may_decide=review.decision is None and web_actor().role in reviews.DECIDERS,
+        may_decide=review.decision is None and web_actor().role in roles.DECIDERS,
         **labels(),
     ), status
 
@@ -211,7 +211,7 @@ def tier_review(review_id: int) -> Any:
 def tier_review_decide(review_id: int) -> Any:
     review = reviews.get(review_id)
     actor = web_actor()
-    if actor.role not in reviews.DECIDERS:
+    if actor.role not in roles.DECIDERS:
         return error_page(403, _("Only management decides on key-customer tiers."))
     raw: MultiDict[str, str] = MultiDict(request.form)
     body = {"decision": raw.get("decision", ""), "comment": raw.get("comment", "").strip() or None}

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, render_template, request
 
-from service.core import runtime
+from service.core import roles, runtime
 from service.core.texts import stored
 from service.entrypoints.web.auth import login_required, web_actor
 from service.entrypoints.web.common import _, bp, department_options, error_page
@@ -20,7 +20,6 @@ from service.jobs import schedule
 from service.store import repository as repo
 from service.store.kinds import RECTIFICATION
 from service.store.models import Finding
-from service.store.visibility import SEE_ALL
 
 findings_t = Finding.__table__
 KINDS = ("plan_execution", "record_completeness", "issue_timeliness")
@@ -30,7 +29,7 @@ KINDS = ("plan_execution", "record_completeness", "issue_timeliness")
 @login_required
 def findings() -> Any:
     actor = web_actor()
-    if actor.role not in SEE_ALL:
+    if actor.role not in roles.SEE_ALL:
         return error_page(403, _("Findings are for supervision, management and marketing."))
     kind = request.args.get("kind", "")
     where = [findings_t.c.kind == kind] if kind in KINDS else []
