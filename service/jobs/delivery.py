@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from service.core import crypto, runtime, signing
+from service.core.statuses import DeliveryStatus
 from service.jobs import outbox
 from service.store import repository as repo
 from service.usecases import notify
@@ -130,7 +131,7 @@ def _lease_due(conn: Any, subscription_id: int, now: datetime) -> list[tuple[int
             sa.select(d.c.id)
             .where(
                 d.c.subscription_id == subscription_id,
-                d.c.status == "pending",
+                d.c.status == DeliveryStatus.PENDING,
                 d.c.next_attempt_at <= now + timedelta(seconds=1),  # RQ may run a second early
             )
             .order_by(d.c.id)
@@ -146,8 +147,8 @@ def _lease_due(conn: Any, subscription_id: int, now: datetime) -> list[tuple[int
     # `status == pending` again: of two workers leasing at once (PostgreSQL), one gets each
     leased = conn.execute(
         d.update()
-        .where(d.c.id.in_(candidates), d.c.status == "pending")
-        .values(status="sending", next_attempt_at=lease)
+        .where(d.c.id.in_(candidates), d.c.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SENDING, next_attempt_at=lease)
         .returning(d.c.id, d.c.attempts, d.c.payload)
     ).all()
     return sorted((r.id, r.attempts, r.payload) for r in leased)
@@ -215,7 +216,7 @@ def _record(target: Receiver, results: list[Attempt], unsent: list[int]) -> None
                 d.update()
                 .where(d.c.id.in_(ok))
                 .values(
-                    status="delivered",
+                    status=DeliveryStatus.DELIVERED,
                     attempts=d.c.attempts + 1,
                     delivered_at=now,
                     next_attempt_at=None,
@@ -238,7 +239,7 @@ def _record(target: Receiver, results: list[Attempt], unsent: list[int]) -> None
             d.update()
             .where(d.c.id == failed.delivery_id)
             .values(
-                status="failed" if gave_up else "pending",
+                status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
                 attempts=d.c.attempts + 1,
                 next_attempt_at=None if gave_up else max(own_retry, retry_at),
             )
@@ -262,8 +263,8 @@ def _release(conn: Any, delivery_ids: list[int], when: datetime) -> None:
         d = deliveries_t
         conn.execute(
             d.update()
-            .where(d.c.id.in_(delivery_ids), d.c.status == "sending")
-            .values(status="pending", next_attempt_at=when)
+            .where(d.c.id.in_(delivery_ids), d.c.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.PENDING, next_attempt_at=when)
         )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.core import runtime
+from service.core.statuses import DeliveryStatus
 from service.jobs.delivery import deliver_due, schedule_now
 from service.store import repository as repo
 from service.usecases.subscriptions import CREATED, deliveries_t, matches, subscriptions_t
@@ -67,7 +68,7 @@ def deliver_events(outbox_ids: Sequence[int]) -> dict[str, int]:
                             "event_id": event["id"],
                             "event_type": event["type"],
                             "payload": event,
-                            "status": "pending",
+                            "status": DeliveryStatus.PENDING,
                             "attempts": 0,
                             "next_attempt_at": now,
                             "created_at": now,
@@ -99,7 +100,9 @@ def redeliver(delivery_id: int) -> bool:
         if row is None or not row.active:
             return False
         conn.execute(
-            d.update().where(d.c.id == delivery_id).values(status="pending", next_attempt_at=now)
+            d.update()
+            .where(d.c.id == delivery_id)
+            .values(status=DeliveryStatus.PENDING, next_attempt_at=now)
         )
         # an explicit request overrides the backoff
         conn.execute(s.update().where(s.c.id == row.subscription_id).values(retry_at=None))
@@ -130,14 +133,14 @@ def repair(grace: timedelta = timedelta(seconds=30)) -> int:
         )
         released = conn.execute(
             d.update()
-            .where(d.c.status == "sending", d.c.next_attempt_at < now)
-            .values(status="pending", next_attempt_at=now)
+            .where(d.c.status == DeliveryStatus.SENDING, d.c.next_attempt_at < now)
+            .values(status=DeliveryStatus.PENDING, next_attempt_at=now)
             .returning(d.c.subscription_id)
         ).scalars()
         work = set(released)
         late = conn.execute(
             sa.select(d.c.subscription_id)
-            .where(d.c.status == "pending", d.c.next_attempt_at <= now - grace)
+            .where(d.c.status == DeliveryStatus.PENDING, d.c.next_attempt_at <= now - grace)
             .distinct()
         ).scalars()
         work.update(late)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 
 from service.core import runtime
+from service.core.statuses import DeadlineStatus
 from service.jobs import delivery, mail, outbound, outbox, schedule
 from service.reports import kpi
 from service.store import repository as repo
@@ -140,7 +141,7 @@ def reschedule_lost(horizon: timedelta = timedelta(hours=6)) -> int:
     now = runtime.now()
     rows = db.session.execute(
         sa.select(t.c.due_at, t.c.remind_at, t.c.reminded_at)
-        .where(t.c.status == "open", t.c.due_at <= now + horizon)
+        .where(t.c.status == DeadlineStatus.OPEN, t.c.due_at <= now + horizon)
         .order_by(t.c.due_at)
         .limit(20_000)
     ).all()

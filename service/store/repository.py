@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from service.core.statuses import DeadlineStatus
 from service.store.db import db
 from service.store.kinds import Kind
 from service.store.models import Deadline, NoticeItem, OutboxMessage, TransitionEvent, VisitVisitor
@@ -194,9 +195,9 @@ _STATEMENTS: dict[str, Any] = {
         .where(
             deadlines_t.c.workflow == sa.bindparam("b_workflow"),
             deadlines_t.c.instance_id == sa.bindparam("b_instance"),
-            deadlines_t.c.status != "closed",  # open, or fired and still running
+            deadlines_t.c.status != DeadlineStatus.CLOSED,  # open, or fired and still running
         )
-        .values(status="closed", closed_at=sa.bindparam("closed_at"))
+        .values(status=DeadlineStatus.CLOSED, closed_at=sa.bindparam("closed_at"))
     ),
     "insert_deadline": lambda columns: (
         deadlines_t.insert()
@@ -340,7 +341,7 @@ def current_deadlines(
             .where(
                 deadlines_t.c.workflow == workflow,
                 deadlines_t.c.instance_id.in_(instance_ids),
-                deadlines_t.c.status.in_(("open", "fired")),
+                deadlines_t.c.status.in_((DeadlineStatus.OPEN, DeadlineStatus.FIRED)),
             )
             .order_by(deadlines_t.c.due_at)
         )

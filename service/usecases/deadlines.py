@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy.engine import Connection
 
 from service.core import runtime
+from service.core.statuses import DeadlineStatus
 from service.core.texts import Text, msg
 from service.store import repository as repo
 from service.store.kinds import KINDS, RECTIFICATION, Kind
@@ -48,7 +49,7 @@ def _due_query(conn: Connection, now: datetime, limit: int, reminders: bool) -> 
     column = deadlines_t.c.remind_at if reminders else deadlines_t.c.due_at
     query = (
         sa.select(deadlines_t)
-        .where(deadlines_t.c.status == "open", column <= now)
+        .where(deadlines_t.c.status == DeadlineStatus.OPEN, column <= now)
         .order_by(column)
         .limit(limit)
     )
@@ -88,7 +89,7 @@ def fire_all_due(now: datetime | None = None) -> Report:
 def _claim(conn: Connection, deadline_id: int, values: Mapping[str, Any]) -> bool:
     result = conn.execute(
         deadlines_t.update()
-        .where(deadlines_t.c.id == deadline_id, deadlines_t.c.status == "open")
+        .where(deadlines_t.c.id == deadline_id, deadlines_t.c.status == DeadlineStatus.OPEN)
         .values(**values)
     )
     return result.rowcount == 1
@@ -99,10 +100,10 @@ def _fire_one(conn: Connection, d: Mapping[str, Any], now: datetime, report: Rep
     row = repo.load(kind, d["instance_id"], conn)
     if row is None or row["state"] != d["state"] or row["version"] != d["version"]:
         # The transition that left the state should have closed it: close it now.
-        _claim(conn, d["id"], {"status": "closed", "closed_at": now})
+        _claim(conn, d["id"], {"status": DeadlineStatus.CLOSED, "closed_at": now})
         report.skipped.append(d["id"])
         return
-    if not _claim(conn, d["id"], {"status": "fired", "fired_at": now}):
+    if not _claim(conn, d["id"], {"status": DeadlineStatus.FIRED, "fired_at": now}):
         report.skipped.append(d["id"])
         return
     workflow = runtime.registry().get(kind.workflow, row["definition_version"])
@@ -272,7 +273,9 @@ def remind_due(now: datetime | None = None, limit: int | None = None) -> int:
 def next_due(before: datetime, reminders: bool) -> datetime | None:
     """The soonest open deadline (or reminder) due before `before`, if any."""
     column = deadlines_t.c.remind_at if reminders else deadlines_t.c.due_at
-    query = sa.select(sa.func.min(column)).where(deadlines_t.c.status == "open", column < before)
+    query = sa.select(sa.func.min(column)).where(
+        deadlines_t.c.status == DeadlineStatus.OPEN, column < before
+    )
     if reminders:
         query = query.where(deadlines_t.c.reminded_at.is_(None))
     with repo.reading() as conn:

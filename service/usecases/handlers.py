@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from service.core import runtime
 from service.core.errors import InvalidRequest, NotFound
+from service.core.statuses import DeadlineStatus
 from service.core.texts import msg
 from service.store import repository as repo
 from service.store import visibility
@@ -303,7 +304,7 @@ def _record(
                 version=outcome.version,
                 due_at=d.due_at,
                 remind_at=d.remind_at,
-                status="open",
+                status=DeadlineStatus.OPEN,
                 created_at=now,
             )
             schedule = {
@@ -352,7 +353,7 @@ def _new_deadlines(outcome: Outcome, now: datetime) -> list[dict[str, Any]]:
             "kind": e.deadline.kind,
             "state": e.deadline.state,
             "due_at": e.deadline.due_at,
-            "status": "open",
+            "status": DeadlineStatus.OPEN,
         }
         for e in outcome.events
         if isinstance(e, DeadlineStarted)

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.core import runtime
+from service.core.statuses import DeadlineStatus
 from service.store import repository as repo
 from service.store import visibility
 from service.store.kinds import KINDS, Kind
@@ -94,7 +95,7 @@ def inbox(actor: Actor, page_no: int, per_page: int) -> tuple[list[dict[str, Any
             dl.c.workflow == kind.workflow,
             dl.c.instance_id == t.c.id,
             dl.c.state == t.c.state,
-            dl.c.status.in_(("open", "fired")),
+            dl.c.status.in_((DeadlineStatus.OPEN, DeadlineStatus.FIRED)),
         )
         seen: set[int] = set()
         for (state, clause), n in zip(per_state, per_count, strict=True):

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from service.core import crypto, runtime
 from service.core.errors import InvalidRequest, NotFound
+from service.core.statuses import DeliveryStatus
 from service.store import repository as repo
 from service.store.models import Delivery, DeliveryAttempt, Subscription
 from service.usecases.representation import iso
@@ -145,9 +146,9 @@ def delete(subscription_id: int) -> None:
             deliveries_t.update()
             .where(
                 deliveries_t.c.subscription_id == subscription_id,
-                deliveries_t.c.status == "pending",
+                deliveries_t.c.status == DeliveryStatus.PENDING,
             )
-            .values(status="failed", next_attempt_at=None)
+            .values(status=DeliveryStatus.FAILED, next_attempt_at=None)
         )
     if not done:
         raise NotFound(f"no subscription {subscription_id}")
@@ -169,7 +170,7 @@ def enable(subscription_id: int) -> dict[str, Any]:
             deliveries_t.update()
             .where(
                 deliveries_t.c.subscription_id == subscription_id,
-                deliveries_t.c.status == "pending",
+                deliveries_t.c.status == DeliveryStatus.PENDING,
             )
             .values(next_attempt_at=now)
         )
@@ -196,7 +197,9 @@ def describe_delivery(
         "status": row["status"],
         "created_at": iso(row["created_at"]),
         "delivered_at": iso(row["delivered_at"]),
-        "next_attempt_at": iso(row["next_attempt_at"]) if row["status"] == "pending" else None,
+        "next_attempt_at": iso(row["next_attempt_at"])
+        if row["status"] == DeliveryStatus.PENDING
+        else None,
         "attempts": [
             {
                 "at": iso(a["at"]),

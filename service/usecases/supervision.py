@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy.engine import Connection
 
 from service.core import labels, runtime
+from service.core.statuses import DeadlineStatus
 from service.core.texts import Text, msg
 from service.store import repository as repo
 from service.store.models import Customer, Deadline, Finding, Issue, Visit
@@ -126,7 +127,7 @@ def _issue_timeliness(conn: Connection, now: datetime) -> list[dict[str, Any]]:
                 d.c.version == i.c.version,
             ),
         )
-        .where(d.c.status.in_(("open", "fired")), d.c.due_at < now)
+        .where(d.c.status.in_((DeadlineStatus.OPEN, DeadlineStatus.FIRED)), d.c.due_at < now)
     ).all()
     marketing = current_app.config["POLICY"]["marketing_department"]
     return [
