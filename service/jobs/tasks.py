@@ -293,7 +293,7 @@ def _kpi_lock(conn: Any, tries: int = 40) -> bool:
 
 
 def refresh_kpi(seconds: float = 5.0) -> dict[str, int]:
-    """Recount the KPI tallies of the days changed since the last round (service/reports/kpi.py).
+    """Recount the KPI tallies of the days changed since the last round (service/reports/kpi/).
 
     Short write transactions (about 50 ms each, so that SQLite's writers barely wait),
     until nothing is dirty or `seconds` have passed; the next round goes on from there.

@@ -33,7 +33,7 @@ class CooperationVolume(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "cooperation_volumes"
     __table_args__ = (
         sa.Index("ix_cooperation_volumes_period", "period_start", "customer_id"),
-        # the volumes around a visit, read from the index alone (service/reports/kpi.py)
+        # the volumes around a visit, read from the index alone (service/reports/kpi/)
         sa.Index("ix_cooperation_volumes_amount", "customer_id", "period_start", "amount"),
     )
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customers.id"), primary_key=True)

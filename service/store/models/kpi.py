@@ -11,7 +11,7 @@ from service.store.db import db
 
 
 class KpiTally(db.Model):  # type: ignore[name-defined,misc]
-    """One day's share of one KPI count (`service/reports/kpi.py`), computed from the rows it
+    """One day's share of one KPI count (`service/reports/kpi/`), computed from the rows it
     counts.
 
     `day` is the UTC day of the moment a count is anchored at (a visit's `planned_at`, an
