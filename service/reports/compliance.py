@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from service.core.statuses import DeadlineStatus
 from service.store.models import (
     Customer,
     Deadline,
@@ -110,7 +111,7 @@ def _running(
     open_ = sa.select(d.c.instance_id).where(
         d.c.workflow == workflow,
         d.c.kind == kind,
-        d.c.status == "open",
+        d.c.status == DeadlineStatus.OPEN,
         d.c.due_at > moment,
     )
     return instance_id.in_(open_)
@@ -121,7 +122,7 @@ def _running_any(
 ) -> sa.ColumnElement[bool]:
     """The instance has some deadline open and due after `moment`."""
     open_ = sa.select(d.c.instance_id).where(
-        d.c.workflow == workflow, d.c.status == "open", d.c.due_at > moment
+        d.c.workflow == workflow, d.c.status == DeadlineStatus.OPEN, d.c.due_at > moment
     )
     return instance_id.in_(open_)
 
@@ -132,7 +133,7 @@ def _expired(
     """The instance's deadline of `kind` fired (the deadlines table or the audit trail).
     A set of ids rather than two correlated lookups per case: the fired ones are few."""
     fired = sa.select(d.c.instance_id).where(
-        d.c.workflow == workflow, d.c.kind == kind, d.c.status == "fired"
+        d.c.workflow == workflow, d.c.kind == kind, d.c.status == DeadlineStatus.FIRED
     )
     expired = sa.select(e.c.instance_id).where(
         e.c.workflow == workflow, e.c.trigger == f"expire:{kind}"

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from service.core import runtime
+from service.core.statuses import DeadlineStatus
 from service.store import repository as repo
 from service.store.kinds import ISSUE, RECTIFICATION, VISIT, Kind
 from service.store.models import Deadline, Department, User, VisitVisitor
@@ -199,7 +200,7 @@ def _overdue(kind: Kind) -> sa.ColumnElement[bool]:
         dl.c.workflow == kind.workflow,
         dl.c.instance_id == t.c.id,
         dl.c.state == t.c.state,
-        dl.c.status.in_(("open", "fired")),
+        dl.c.status.in_((DeadlineStatus.OPEN, DeadlineStatus.FIRED)),
         dl.c.due_at <= runtime.now(),
     )
     return sa.or_(t.c.overdue, past_due)

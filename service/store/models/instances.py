@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.core.statuses import DeadlineStatus
 from service.store.db import db
 from service.store.models.types import JSON, UTCDateTime, utcnow
 
@@ -138,7 +139,7 @@ class Deadline(db.Model):  # type: ignore[name-defined,misc]
     version: Mapped[int] = mapped_column()  # the instance version that started it
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(sa.String(20), default="open")  # open|closed|fired
+    status: Mapped[str] = mapped_column(sa.String(20), default=DeadlineStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.core.statuses import DeliveryStatus
 from service.store.db import db
 from service.store.models.types import JSON, UTCDateTime, utcnow
 
@@ -77,7 +78,7 @@ class Delivery(db.Model):  # type: ignore[name-defined,misc]
     event_id: Mapped[str] = mapped_column(sa.String(200))
     event_type: Mapped[str] = mapped_column(sa.String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
+    status: Mapped[str] = mapped_column(sa.String(20), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
