@@ -23,9 +23,8 @@ from typing import Any
 
 import requests
 import sqlalchemy as sa
-from flask import current_app
 
-from service.core import crypto, runtime, signing
+from service.core import context, crypto, signing
 from service.core.statuses import DeliveryStatus
 from service.jobs import outbox
 from service.store import repository as repo
@@ -39,7 +38,7 @@ BATCH = 100
 
 def setting(name: str) -> float:
     """WEBHOOK_TIMEOUT, WEBHOOK_RETRY_BASE_SECONDS and the like (service/core/config.py)."""
-    return float(current_app.config[name])
+    return float(context.config()[name])
 
 
 def backoff(failures: int) -> float:
@@ -107,7 +106,7 @@ def deliver_due(subscription_id: int) -> int:
 
 def _claim(subscription_id: int) -> tuple[Receiver | None, list[tuple[int, int, Any]]]:
     """Lease the due pending deliveries of an active subscription that is not backing off."""
-    now = runtime.now()
+    now = context.now()
     s = subscriptions_t
     with repo.writing() as conn:
         sub = conn.execute(sa.select(s).where(s.c.id == subscription_id)).first()
@@ -166,7 +165,7 @@ def _post(target: Receiver, delivery_id: int, attempts: int, payload: Any) -> At
         "X-VisitFlow-Event": str(payload.get("type")),
         "X-VisitFlow-Delivery": str(delivery_id),
     }
-    at = runtime.now()
+    at = context.now()
     started = time.perf_counter()
     status: int | None = None
     error: str | None = None
@@ -190,7 +189,7 @@ def _post(target: Receiver, delivery_id: int, attempts: int, payload: Any) -> At
 
 def _record(target: Receiver, results: list[Attempt], unsent: list[int]) -> None:
     """Log the attempts, settle the deliveries and the subscription's circuit, in one go."""
-    now = runtime.now()
+    now = context.now()
     s, d = subscriptions_t, deliveries_t
     max_attempts = int(setting("WEBHOOK_MAX_ATTEMPTS"))
     disable_after = int(setting("WEBHOOK_DISABLE_AFTER"))

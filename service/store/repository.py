@@ -13,10 +13,11 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from service.core import context
 from service.core.statuses import DeadlineStatus
 from service.store.db import db
 from service.store.kinds import Kind
@@ -101,7 +102,7 @@ def writing() -> Iterator[Connection]:
     """
     if db.session.registry.has() and db.session().in_transaction():
         db.session.rollback()  # so that the session's next read sees this write
-    queue: _WriterQueue | None = current_app.extensions.get(_QUEUE_KEY)
+    queue: _WriterQueue | None = context.current().state.get(_QUEUE_KEY)
     token = _WRITING.set(True)
     try:
         with queue.turn() if queue else nullcontext(), db.engine.begin() as conn:

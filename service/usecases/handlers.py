@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from service.core import runtime
+from service.core import context
 from service.core.errors import InvalidRequest, NotFound
 from service.core.statuses import DeadlineStatus
 from service.core.texts import msg
@@ -51,11 +51,11 @@ def get(
 ) -> dict[str, Any]:
     row = load_visible(kind, instance_id, actor, conn)
     deadlines = repo.current_deadlines(kind.workflow, [row["id"]], conn)[row["id"]]
-    return represent(kind, row, workflow_of(kind, row), actor, deadlines, runtime.now())
+    return represent(kind, row, workflow_of(kind, row), actor, deadlines, context.now())
 
 
 def workflow_of(kind: Kind, row: Mapping[str, Any]) -> Workflow:
-    return runtime.registry().get(kind.workflow, row["definition_version"])
+    return context.registry().get(kind.workflow, row["definition_version"])
 
 
 def allowed(kind: Kind, row: Mapping[str, Any], actor: Actor) -> list[str]:
@@ -67,9 +67,9 @@ def create(kind: Kind, payload: Mapping[str, Any], ctx: Context) -> dict[str, An
     """Validate and store a new instance in its own transaction; return its representation."""
     with repo.writing() as conn:
         prepared = prepare_creation(kind, payload, ctx, conn)
-        instance_id = insert_created(conn, kind, prepared, ctx, runtime.now())
+        instance_id = insert_created(conn, kind, prepared, ctx, context.now())
         representation = get(kind, instance_id, ctx.actor, conn)
-    runtime.committed()
+    context.committed()
     return representation
 
 
@@ -86,10 +86,10 @@ def prepare_creation(
     kind: Kind, payload: Mapping[str, Any], ctx: Context, conn: Connection
 ) -> Creation:
     """Check a creation in the contract's order: fields and references (422), then role (403)."""
-    workflow = runtime.registry().get(kind.workflow)
+    workflow = context.registry().get(kind.workflow)
     payload = dict(payload)
     related = payload.pop("related", None) if kind is RECTIFICATION else None
-    now = runtime.now()
+    now = context.now()
     try:  # the fields, their time bounds included (a planned time in the past)
         attrs = workflow.check_creation(ctx.actor, payload, now)
     except InvalidData as err:
@@ -167,7 +167,7 @@ def fire(
     transition's writes, so that what an entry point stores about the request (a webhook's
     event id and response) commits with the transition or not at all.
     """
-    now = runtime.now()
+    now = context.now()
     representation: dict[str, Any] | None = None
     with repo.writing() as conn:
         prepared = prepare_transition(conn, kind, instance_id, body, ctx, now)
@@ -175,7 +175,7 @@ def fire(
         if keep is not None:
             representation = prepared.represent(row, ctx.actor, now)
             keep(conn, representation)
-    runtime.committed()
+    context.committed()
     if representation is None:
         representation = prepared.represent(row, ctx.actor, now)
     return representation
@@ -335,7 +335,7 @@ def _tell(
     names = [n for n in notify.usernames(conn, event.targets) if n != event.actor]
     if not names:
         return
-    workflow = runtime.registry().get(kind.workflow).definition.label
+    workflow = context.registry().get(kind.workflow).definition.label
     params = {
         "workflow": {"zh": workflow.zh, "en": workflow.en},
         "id": instance_id,

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.core import runtime
+from service.core import context
 from service.core.statuses import DeadlineStatus
 from service.store import repository as repo
 from service.store import visibility
@@ -71,8 +71,8 @@ def inbox(actor: Actor, page_no: int, per_page: int) -> tuple[list[dict[str, Any
     (`ix_deadlines_walk`) rather than sorting every actionable instance; then, if the page
     needs more, those without one, by id.
     """
-    registry = runtime.registry()
-    now = runtime.now()
+    registry = context.registry()
+    now = context.now()
     dl = Deadline.__table__
     conn = repo.connection()
     need = page_no * per_page
