@@ -18,44 +18,32 @@ from service.core.errors import InvalidRequest, NotFound
 from service.core.texts import msg
 from service.store.kinds import RECTIFICATION, Kind
 from service.usecases import records
+from service.usecases.acting import Context as Context  # the entry points name it here
 from service.usecases.representation import InstanceView, represent
 from service.usecases.unit_of_work import Instances, SqlInstances, SqlUnitOfWork, UnitOfWork
 from workflows import Actor, InvalidData, Outcome, VersionConflict, Workflow
 
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Who acts, through which entry point, in which request."""
-
-    actor: Actor
-    source: str  # web | api | webhook | job
-    request_id: str | None = None
-
-
 # -- reading ---------------------------------------------------------------------------
-def load_visible(
-    kind: Kind, instance_id: int, actor: Actor, conn: Connection | None = None
-) -> dict[str, Any]:
-    return _load_visible(SqlInstances(conn), kind, instance_id, actor)
+Store = Connection | Instances | None  # an entry point's connection, or a unit of work's
 
 
-def _load_visible(
-    instances: Instances, kind: Kind, instance_id: int, actor: Actor
-) -> dict[str, Any]:
+def _instances(store: Store) -> Instances:
+    """The unit of work's instances, or the database's on the caller's connection (None:
+    the request's read connection)."""
+    return SqlInstances(store) if store is None or isinstance(store, Connection) else store
+
+
+def load_visible(kind: Kind, instance_id: int, actor: Actor, conn: Store = None) -> dict[str, Any]:
+    instances = _instances(conn)
     row = instances.load(kind, instance_id)
     if row is None or not instances.can_see(kind, row, actor):
         raise NotFound(msg("no %(kind)s %(id)s", kind=kind.title, id=instance_id))
     return row
 
 
-def get(
-    kind: Kind, instance_id: int, actor: Actor, conn: Connection | None = None
-) -> dict[str, Any]:
-    return _get(SqlInstances(conn), kind, instance_id, actor)
-
-
-def _get(instances: Instances, kind: Kind, instance_id: int, actor: Actor) -> dict[str, Any]:
-    row = _load_visible(instances, kind, instance_id, actor)
+def get(kind: Kind, instance_id: int, actor: Actor, conn: Store = None) -> dict[str, Any]:
+    instances = _instances(conn)
+    row = load_visible(kind, instance_id, actor, instances)
     deadlines = instances.current_deadlines(kind, row["id"])
     return represent(kind, row, workflow_of(kind, row), actor, deadlines, context.now())
 
@@ -75,9 +63,9 @@ def create(
     """Validate and store a new instance in its own unit of work; return its representation.
     `uow`: the database's unless given (the unit tests give an in-memory one)."""
     with uow or SqlUnitOfWork() as work:
-        prepared = _prepare_creation(work.instances, kind, payload, ctx)
-        instance_id = _insert_created(work.instances, kind, prepared, ctx, context.now())
-        representation = _get(work.instances, kind, instance_id, ctx.actor)
+        prepared = prepare_creation(kind, payload, ctx, work.instances)
+        instance_id = insert_created(work.instances, kind, prepared, ctx, context.now())
+        representation = get(kind, instance_id, ctx.actor, work.instances)
         work.commit()
     context.committed()
     return representation
@@ -93,16 +81,10 @@ class Creation:
 
 
 def prepare_creation(
-    kind: Kind, payload: Mapping[str, Any], ctx: Context, conn: Connection
+    kind: Kind, payload: Mapping[str, Any], ctx: Context, conn: Connection | Instances
 ) -> Creation:
-    """Check a creation inside the caller's open write transaction (`repo.writing()`)."""
-    return _prepare_creation(SqlInstances(conn), kind, payload, ctx)
-
-
-def _prepare_creation(
-    instances: Instances, kind: Kind, payload: Mapping[str, Any], ctx: Context
-) -> Creation:
-    """Check a creation in the contract's order: fields and references (422), then role (403)."""
+    """Check a creation in the contract's order: fields and references (422), then role (403);
+    inside the caller's open write transaction (`repo.writing()`) or unit of work."""
     workflow = context.registry().get(kind.workflow)
     payload = dict(payload)
     related = payload.pop("related", None) if kind is RECTIFICATION else None
@@ -112,7 +94,7 @@ def _prepare_creation(
     except InvalidData as err:
         raise InvalidRequest(msg("invalid %(kind)s fields", kind=kind.title), err.errors) from None
     fields = workflow.definition.create.fields
-    instances.check_creation(kind, attrs, ctx.actor, related, fields)
+    _instances(conn).check_creation(kind, attrs, ctx.actor, related, fields)
     outcome = workflow.create(ctx.actor, payload, now)
     if kind is RECTIFICATION:  # `related` is the service's creation field, not the form's
         outcome = outcome._replace(json_data={**outcome.json_data, "related": attrs["related"]})
@@ -121,7 +103,7 @@ def _prepare_creation(
 
 
 def insert_created(
-    conn: Connection,
+    conn: Connection | Instances,
     kind: Kind,
     creation: Creation,
     ctx: Context,
@@ -129,17 +111,7 @@ def insert_created(
     origin: str | None = None,
 ) -> int:
     """Store a prepared creation inside an open transaction: row, event, deadlines, outbox."""
-    return _insert_created(SqlInstances(conn), kind, creation, ctx, now, origin)
-
-
-def _insert_created(
-    instances: Instances,
-    kind: Kind,
-    creation: Creation,
-    ctx: Context,
-    now: datetime,
-    origin: str | None = None,
-) -> int:
+    instances = _instances(conn)
     extra = {"origin": origin} if kind is RECTIFICATION else {}
     instance_id = instances.add(
         kind,
@@ -198,8 +170,8 @@ def fire(
     now = context.now()
     representation: dict[str, Any] | None = None
     with uow or SqlUnitOfWork() as work:
-        prepared = _prepare_transition(work.instances, kind, instance_id, body, ctx, now)
-        row = _apply_transition(work.instances, prepared, ctx, now)
+        prepared = prepare_transition(work.instances, kind, instance_id, body, ctx, now)
+        row = apply_transition(work.instances, prepared, ctx, now)
         if keep is not None:
             representation = prepared.represent(row, ctx.actor, now)
             keep(work.connection, representation)
@@ -231,20 +203,21 @@ class PreparedTransition:
 
 
 def prepare_transition(
-    conn: Connection, kind: Kind, instance_id: int, body: Any, ctx: Context, now: datetime
+    conn: Connection | Instances,
+    kind: Kind,
+    instance_id: int,
+    body: Any,
+    ctx: Context,
+    now: datetime,
 ) -> PreparedTransition:
     """Every check of a transition, in the contract's order, without writing anything.
 
-    Runs on the caller's connection, inside its `repo.writing()` transaction, so that several
-    transitions (a feedback meeting's assignments) can be checked before any is written.
+    Runs on the caller's connection, inside its `repo.writing()` transaction (or in a unit of
+    work), so that several transitions (a feedback meeting's assignments) can be checked
+    before any is written.
     """
-    return _prepare_transition(SqlInstances(conn), kind, instance_id, body, ctx, now)
-
-
-def _prepare_transition(
-    instances: Instances, kind: Kind, instance_id: int, body: Any, ctx: Context, now: datetime
-) -> PreparedTransition:
-    row = _load_visible(instances, kind, instance_id, ctx.actor)
+    instances = _instances(conn)
+    row = load_visible(kind, instance_id, ctx.actor, instances)
     trigger, expected, data = _parse_transition(body)
     workflow = workflow_of(kind, row)
     outcome = workflow.fire(InstanceView(kind, row), trigger, ctx.actor, data, now, expected)
@@ -262,17 +235,12 @@ def _prepare_transition(
 
 
 def apply_transition(
-    conn: Connection, prepared: PreparedTransition, ctx: Context, now: datetime
+    conn: Connection | Instances, prepared: PreparedTransition, ctx: Context, now: datetime
 ) -> dict[str, Any]:
     """Write a prepared transition inside the caller's open transaction: the optimistic
     update (VersionConflict if the instance moved since it was read), the audit event,
     deadlines and outbox rows. Returns the instance row as it now stands."""
-    return _apply_transition(SqlInstances(conn), prepared, ctx, now)
-
-
-def _apply_transition(
-    instances: Instances, prepared: PreparedTransition, ctx: Context, now: datetime
-) -> dict[str, Any]:
+    instances = _instances(conn)
     kind, row = prepared.kind, prepared.row
     if not instances.update(kind, prepared.instance_id, row["version"], prepared.values):
         latest = instances.load(kind, prepared.instance_id)

@@ -4,28 +4,16 @@ event, the deadlines it closes and starts, the notifications and the outbox rows
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from service.core import context
 from service.core.statuses import DeadlineStatus
 from service.store.kinds import Kind
-from service.usecases.unit_of_work import Instances
-from workflows import Actor, Outcome
+from service.usecases.acting import Context
+from service.usecases.unit_of_work import Instances, Message
+from workflows import Outcome
 from workflows.engine import CREATE
 from workflows.events import DeadlineCleared, DeadlineStarted, NotificationRequested
-
-
-class Acting(Protocol):
-    """Who acts, through which entry point, in which request (`handlers.Context`)."""
-
-    @property
-    def actor(self) -> Actor: ...
-
-    @property
-    def source(self) -> str: ...
-
-    @property
-    def request_id(self) -> str | None: ...
 
 
 def record(
@@ -34,7 +22,7 @@ def record(
     instance_id: int,
     outcome: Outcome,
     source_state: str | None,
-    ctx: Acting,
+    ctx: Context,
     now: datetime,
 ) -> None:
     """The audit event, the deadlines and the outbox rows of one creation or transition."""
@@ -133,7 +121,7 @@ def _tell(
         "actor": instances.display_name(event.actor),
     }
     what = kind.created if event.deadline_kind == CREATE else "transition"
-    instances.notify(names, what, params, kind.workflow, instance_id, now)
+    instances.notify(names, Message(what, params, kind.workflow, instance_id), now)
 
 
 def new_deadlines(outcome: Outcome, now: datetime) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 
 from sqlalchemy.engine import Connection, RootTransaction
 
@@ -22,6 +22,18 @@ from service.usecases import notify, references
 from workflows import Actor
 from workflows.events import Target
 from workflows.spec import FieldSpec
+
+Attrs = dict[str, Any]  # a creation's checked attributes (a check may complete them)
+Fields = tuple[FieldSpec, ...]  # a form's fields
+
+
+class Message(NamedTuple):
+    """A notification about an instance: its kind and parameters (`core.notify_texts`)."""
+
+    what: str
+    params: Mapping[str, Any]
+    workflow: str
+    instance_id: int
 
 
 class Instances(Protocol):
@@ -34,16 +46,11 @@ class Instances(Protocol):
     def current_deadlines(self, kind: Kind, instance_id: int) -> list[dict[str, Any]]: ...
 
     def check_creation(
-        self,
-        kind: Kind,
-        attrs: dict[str, Any],
-        actor: Actor,
-        related: Any,
-        fields: tuple[FieldSpec, ...],
+        self, kind: Kind, attrs: Attrs, actor: Actor, related: Any, fields: Fields
     ) -> None:
         """What a creation names exists and is visible (InvalidRequest, Forbidden)."""
 
-    def check_references(self, fields: tuple[FieldSpec, ...], values: Mapping[str, Any]) -> None:
+    def check_references(self, fields: Fields, values: Mapping[str, Any]) -> None:
         """The people and departments a form names exist (InvalidData)."""
 
     def add(self, kind: Kind, values: Mapping[str, Any]) -> int: ...
@@ -66,15 +73,7 @@ class Instances(Protocol):
 
     def display_name(self, username: str | None) -> str: ...
 
-    def notify(
-        self,
-        names: Sequence[str],
-        what: str,
-        params: Mapping[str, Any],
-        workflow: str,
-        instance_id: int,
-        now: datetime,
-    ) -> None: ...
+    def notify(self, names: Sequence[str], message: Message, now: datetime) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -112,16 +111,11 @@ class SqlInstances:
         return repo.current_deadlines(kind.workflow, [instance_id], self.conn)[instance_id]
 
     def check_creation(
-        self,
-        kind: Kind,
-        attrs: dict[str, Any],
-        actor: Actor,
-        related: Any,
-        fields: tuple[FieldSpec, ...],
+        self, kind: Kind, attrs: Attrs, actor: Actor, related: Any, fields: Fields
     ) -> None:
         references.check_creation(self._writer(), kind, attrs, actor, related, fields)
 
-    def check_references(self, fields: tuple[FieldSpec, ...], values: Mapping[str, Any]) -> None:
+    def check_references(self, fields: Fields, values: Mapping[str, Any]) -> None:
         references.check_references(fields, values, self._writer())
 
     def add(self, kind: Kind, values: Mapping[str, Any]) -> int:
@@ -150,16 +144,9 @@ class SqlInstances:
     def display_name(self, username: str | None) -> str:
         return notify.display_name(self._writer(), username)
 
-    def notify(
-        self,
-        names: Sequence[str],
-        what: str,
-        params: Mapping[str, Any],
-        workflow: str,
-        instance_id: int,
-        now: datetime,
-    ) -> None:
-        notify.send(self._writer(), names, what, params, workflow, instance_id, now)
+    def notify(self, names: Sequence[str], message: Message, now: datetime) -> None:
+        m = message
+        notify.send(self._writer(), names, m.what, m.params, m.workflow, m.instance_id, now)
 
 
 class SqlUnitOfWork:

@@ -12,6 +12,7 @@ from typing import Any, Self
 from service.core.errors import InvalidRequest
 from service.core.statuses import DeadlineStatus
 from service.store.kinds import RECTIFICATION, VISIT, Kind
+from service.usecases.unit_of_work import Message
 from workflows import Actor, InvalidData
 from workflows.events import Target
 from workflows.spec import FieldSpec, FieldType
@@ -123,18 +124,10 @@ class FakeInstances:
     def display_name(self, username: str | None) -> str:
         return self.people.get(username or "", username or "")
 
-    def notify(
-        self,
-        names: Sequence[str],
-        what: str,
-        params: Mapping[str, Any],
-        workflow: str,
-        instance_id: int,
-        now: datetime,
-    ) -> None:
+    def notify(self, names: Sequence[str], message: Message, now: datetime) -> None:
         for name in names:
             self.notifications.append(
-                {"username": name, "kind": what, "workflow": workflow, "id": instance_id}
+                {"username": name, "kind": message.what, "id": message.instance_id}
             )
 
 
