@@ -23,7 +23,6 @@ from service.usecases.representation import InstanceView, represent
 from service.usecases.unit_of_work import Instances, SqlInstances, SqlUnitOfWork, UnitOfWork
 from workflows import Actor, InvalidData, Outcome, VersionConflict, Workflow
 
-# -- reading ---------------------------------------------------------------------------
 Store = Connection | Instances | None  # an entry point's connection, or a unit of work's
 
 
@@ -33,6 +32,7 @@ def _instances(store: Store) -> Instances:
     return SqlInstances(store) if store is None or isinstance(store, Connection) else store
 
 
+# -- reading ---------------------------------------------------------------------------
 def load_visible(kind: Kind, instance_id: int, actor: Actor, conn: Store = None) -> dict[str, Any]:
     instances = _instances(conn)
     row = instances.load(kind, instance_id)
