@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -30,6 +30,8 @@ from service.entrypoints.web.common import (
     error_page,
     lang,
     local_time,
+    page_args,
+    page_of,
     person,
     represent_rows,
     state_label,
@@ -116,20 +118,11 @@ def filter_options() -> dict[str, Any]:
 @login_required
 def issues() -> Any:
     args, filter_errors = page_filters(ISSUE)
-    page_no = int(args.pop("page", 1))
-    args.pop("per_page", None)
-    per_page = current_app.config["WEB_PER_PAGE"]
+    page_no, per_page = page_args(args)
     rows: list[dict[str, Any]] = []
     total = 0
     if not filter_errors:
-        query = ledger_query(args)
-        conn = repo.connection()
-        counted = sa.select(sa.func.count()).select_from(query.subquery())
-        total = int(conn.execute(counted).scalar() or 0)
-        rows = [
-            dict(r)
-            for r in conn.execute(query.limit(per_page).offset((page_no - 1) * per_page)).mappings()
-        ]
+        rows, total = page_of(ledger_query(args), page_no, per_page)
     export_args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "lang")]
     return render_template(
         "web/issues.html",

@@ -29,6 +29,9 @@ from service.entrypoints.web.common import (
     department_options,
     error_page,
     lang,
+    page_args,
+    page_count,
+    page_of,
     represent_rows,
     translated,
     tz,
@@ -55,25 +58,12 @@ _ID = re.compile(r"\d{1,18}")
 @login_required
 def notices() -> Any:
     args, filter_errors = page_filters(RECTIFICATION)
-    page_no = int(args.pop("page", 1))
-    args.pop("per_page", None)
-    per_page = current_app.config["WEB_PER_PAGE"]
+    page_no, per_page = page_args(args)
     # filters that cannot be used select nothing (the page says why)
     where = [sa.false()] if filter_errors else filters.where(RECTIFICATION, args)
     query = visible_rows(RECTIFICATION, where)
     t = RECTIFICATION.table
-    conn = repo.connection()
-    total = int(
-        conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar() or 0
-    )
-    rows = [
-        dict(r)
-        for r in conn.execute(
-            query.order_by(t.c.due_at, t.c.id.desc())
-            .limit(per_page)
-            .offset((page_no - 1) * per_page)
-        ).mappings()
-    ]
+    rows, total = page_of(query.order_by(t.c.due_at, t.c.id.desc()), page_no, per_page)
     items = represent_rows(RECTIFICATION, rows)
     definition = definition_of(RECTIFICATION)
     return render_template(
@@ -81,7 +71,7 @@ def notices() -> Any:
         items=[(n, summary(RECTIFICATION, n, {})) for n in items],
         total=total,
         page=page_no,
-        pages=max((total + per_page - 1) // per_page, 1),
+        pages=page_count(total, per_page),
         departments=department_options(),
         department_names=dict(department_options()),
         states=[(s.name, s.label.get(lang())) for s in definition.states.values()],

@@ -52,6 +52,9 @@ from service.entrypoints.web.common import (  # noqa: F401 - re-exported for the
     error_page,
     lang,
     local_time,
+    page_args,
+    page_count,
+    page_of,
     past,
     people,
     person,
@@ -218,8 +221,7 @@ def object_url(workflow: str, instance_id: int) -> str | None:
 @login_required
 def inbox() -> str:
     actor = web_actor()
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = current_app.config["WEB_PER_PAGE"]
+    page_no, per_page = page_args()
     items, total = inbox_items(actor, page_no, per_page)
     customers = dict(customer_options())
     now = runtime.now()
@@ -247,32 +249,22 @@ def inbox() -> str:
 @login_required
 def visits() -> Any:
     args, filter_errors = page_filters(VISIT)
-    page_no = int(args.pop("page", 1))
-    args.pop("per_page", None)
-    per_page = current_app.config["WEB_PER_PAGE"]
+    page_no, per_page = page_args(args)
     rows: list[dict[str, Any]] = []
     total = 0
     if not filter_errors:
-        query = visible_rows(VISIT, filters.where(VISIT, args))
         t = VISIT.table
-        conn = repo.connection()
-        counted = sa.select(sa.func.count()).select_from(query.subquery())
-        total = int(conn.execute(counted).scalar() or 0)
-        rows = [
-            dict(r)
-            for r in conn.execute(
-                query.order_by(t.c.planned_at.desc(), t.c.id.desc())
-                .limit(per_page)
-                .offset((page_no - 1) * per_page)
-            ).mappings()
-        ]
+        query = visible_rows(VISIT, filters.where(VISIT, args))
+        rows, total = page_of(
+            query.order_by(t.c.planned_at.desc(), t.c.id.desc()), page_no, per_page
+        )
     definition = definition_of(VISIT)
     return render_template(
         "web/visits.html",
         items=represent_rows(VISIT, rows),
         total=total,
         page=page_no,
-        pages=max((total + per_page - 1) // per_page, 1),
+        pages=page_count(total, per_page),
         customers=customer_options(),
         customer_names=dict(customer_options()),
         users=user_options(),
