@@ -53,6 +53,7 @@ def init_app(app: Flask) -> None:
 
     from service.entrypoints.web import (  # noqa: F401 - routes
         assets,
+        compliance_report,
         customers,
         evaluation,
         evaluations,
@@ -66,6 +67,7 @@ def init_app(app: Flask) -> None:
         search,
         supervision,
         views,
+        visits,
     )
     from service.entrypoints.web.common import bp
 

@@ -1,7 +1,8 @@
 """What every page module shares: the blueprint, texts, times, labels and reference data.
 
-`views.py` (sign in, inbox, visits), `instances.py` (an instance's page and its step forms),
-`issues.py` and `customers.py` register their routes on `bp` and read through these helpers.
+`views.py` (sign in, inbox), `visits.py`, `instances.py` (an instance's page and its step
+forms), `issues.py`, `customers.py` and the other areas register their routes on `bp` and read
+through these helpers; the list pages page through `page_args` and `page_of`.
 """
 
 from __future__ import annotations

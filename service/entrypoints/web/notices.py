@@ -1,6 +1,6 @@
 """Rectification notices (整改通知): the list, issuing one, a notice's page and its steps.
 
-The same pattern as the visit pages (`service/entrypoints/web/views.py`): reads through
+The same pattern as the visit pages (`service/entrypoints/web/visits.py`): reads through
 `service.store.visibility`, every change through `service.usecases.handlers` with
 `source="web"`, the step forms generated from the definition by `fire_page`. Issuing a
 notice from a supervision finding links the finding to it in the same transaction.
