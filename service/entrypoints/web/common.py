@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, abort, current_app, g, make_response, render_template, request
 from flask_babel import get_locale, gettext
 
 from service.core import runtime
@@ -25,6 +25,7 @@ from service.store import repository as repo
 from service.store.kinds import Kind
 from service.store.models import Customer, Department, User
 from service.usecases import listing
+from workflows import Actor
 from workflows.spec import Definition, FieldSpec, FieldType
 
 bp = Blueprint(
@@ -51,6 +52,16 @@ def error_page(status: int, message: str) -> tuple[str, int]:
     }
     title = titles.get(status, _("Error"))
     return render_template("web/error.html", status=status, title=title, message=message), status
+
+
+def creation_form(workflow: str, refusal: str) -> tuple[Actor, tuple[FieldSpec, ...]]:
+    """The signed-in actor and the fields of `workflow`'s creation form; for a role that may
+    not create one, the 403 page saying `refusal` (the request ends there)."""
+    actor = web_actor()
+    found = runtime.registry().get(workflow)
+    if not found.may_create(actor):
+        abort(make_response(error_page(403, refusal)))
+    return actor, found.definition.create.fields
 
 
 # -- languages and times -----------------------------------------------------------------

@@ -24,14 +24,12 @@ from service.entrypoints.web.common import (
     bp,
     choice_label,
     choices,
+    creation_form,
     customer_options,
     definition_of,
     department_options,
-    error_page,
     lang,
     local_time,
-    page_args,
-    page_of,
     person,
     represent_rows,
     state_label,
@@ -41,7 +39,7 @@ from service.entrypoints.web.common import (
     visible_rows,
 )
 from service.entrypoints.web.downloads import download, export_language
-from service.entrypoints.web.filtering import page_filters
+from service.entrypoints.web.filtering import filtered_page, page_filters
 from service.entrypoints.web.forms import bind, parse
 from service.entrypoints.web.instances import fire_page, instance_context
 from service.reports import exports
@@ -117,19 +115,15 @@ def filter_options() -> dict[str, Any]:
 @bp.route("/issues")
 @login_required
 def issues() -> Any:
-    args, filter_errors = page_filters(ISSUE)
-    page_no, per_page = page_args(args)
-    rows: list[dict[str, Any]] = []
-    total = 0
-    if not filter_errors:
-        rows, total = page_of(ledger_query(args), page_no, per_page)
+    found = filtered_page(ISSUE, query_of=ledger_query)
+    filter_errors = found.errors
     export_args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "lang")]
     return render_template(
         "web/issues.html",
-        rows=ledger_rows(represent_rows(ISSUE, rows)),
-        total=total,
-        page=page_no,
-        per_page=per_page,
+        rows=ledger_rows(represent_rows(ISSUE, found.rows)),
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
         export_args=export_args,
         may_create=runtime.registry().get("issue").may_create(web_actor()),
         filter_errors=filter_errors,
@@ -229,11 +223,7 @@ def _start_values() -> MultiDict[str, str]:
 @bp.route("/issues/new", methods=["GET", "POST"])
 @login_required
 def issue_new() -> Any:
-    actor = web_actor()
-    workflow = runtime.registry().get("issue")
-    if not workflow.may_create(actor):
-        return error_page(403, _("Your role may not raise issues."))
-    specs = workflow.definition.create.fields
+    actor, specs = creation_form(ISSUE.workflow, _("Your role may not raise issues."))
     errors: dict[str, Any] = {}
     status = 200
     if request.method == "POST":

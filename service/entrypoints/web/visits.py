@@ -23,14 +23,11 @@ from service.entrypoints.web.common import (
     as_datetime,
     bp,
     choices,
+    creation_form,
     customer_options,
     definition_of,
-    error_page,
     lang,
     local_time,
-    page_args,
-    page_count,
-    page_of,
     person,
     represent_rows,
     translated,
@@ -38,7 +35,7 @@ from service.entrypoints.web.common import (
     user_options,
     visible_rows,
 )
-from service.entrypoints.web.filtering import describe, page_filters
+from service.entrypoints.web.filtering import describe, filtered_page
 from service.entrypoints.web.forms import bind, parse
 from service.entrypoints.web.instances import fire_page, instance_context
 from service.store import filters
@@ -52,23 +49,16 @@ from service.usecases import handlers
 @bp.route("/visits")
 @login_required
 def visits() -> Any:
-    args, filter_errors = page_filters(VISIT)
-    page_no, per_page = page_args(args)
-    rows: list[dict[str, Any]] = []
-    total = 0
-    if not filter_errors:
-        t = VISIT.table
-        query = visible_rows(VISIT, filters.where(VISIT, args))
-        rows, total = page_of(
-            query.order_by(t.c.planned_at.desc(), t.c.id.desc()), page_no, per_page
-        )
+    t = VISIT.table
+    found = filtered_page(VISIT, t.c.planned_at.desc(), t.c.id.desc())
+    filter_errors = found.errors
     definition = definition_of(VISIT)
     return render_template(
         "web/visits.html",
-        items=represent_rows(VISIT, rows),
-        total=total,
-        page=page_no,
-        pages=page_count(total, per_page),
+        items=represent_rows(VISIT, found.rows),
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
         customers=customer_options(),
         customer_names=dict(customer_options()),
         users=user_options(),
@@ -183,11 +173,7 @@ def clash_message(clash: Mapping[str, Any]) -> str:
 @bp.route("/visits/new", methods=["GET", "POST"])
 @login_required
 def visit_new() -> Any:
-    actor = web_actor()
-    workflow = runtime.registry().get("visit")
-    if not workflow.may_create(actor):
-        return error_page(403, _("Your role may not plan visits."))
-    specs = workflow.definition.create.fields
+    actor, specs = creation_form(VISIT.workflow, _("Your role may not plan visits."))
     errors: dict[str, Any] = {}
     warnings: list[str] = []
     status = 200
