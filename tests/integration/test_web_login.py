@@ -56,3 +56,12 @@ def test_the_api_ignores_a_signed_in_session_cookie(world: World) -> None:
     r = b.client.get("/api/v1/visits")
     assert r.status_code == 401
     assert "Set-Cookie" not in r.headers  # the API's session is never opened nor written
+
+
+def test_a_session_holding_a_user_id_is_that_user_signed_in(world: World) -> None:
+    """What bench/kpi.py relies on: Flask-Login's `_user_id` is the username."""
+    client = world.app.test_client()
+    assert client.get("/visits").status_code == 302
+    with client.session_transaction() as session:
+        session["_user_id"] = "mary"
+    assert client.get("/visits").status_code == 200
