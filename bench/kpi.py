@@ -250,7 +250,7 @@ def main() -> None:
         }
         web = app.test_client()
         with web.session_transaction() as session:
-            session["user"] = "boss"  # signed in to the pages as management
+            session["_user_id"] = "boss"  # signed in to the pages (Flask-Login) as management
 
         def page(path: str) -> Callable[[], Any]:
             def run() -> Any:

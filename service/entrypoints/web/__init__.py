@@ -42,14 +42,18 @@ class PagesSessionInterface(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    """Babel, CSRF and the pages. CSRF is checked by the web blueprint only: the API and the
-    webhooks authenticate every request with a token or a signature, not a cookie."""
+    """Babel, CSRF, Flask-Login and the pages. CSRF and sign-in are the web blueprint's only:
+    the API and the webhooks authenticate every request with a token or a signature."""
     app.session_interface = PagesSessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from service.entrypoints.web.auth import login_manager
+
+    login_manager.init_app(app, add_context_processor=False)
 
     from service.entrypoints.web import (  # noqa: F401 - routes
         assets,
+        compliance_report,
         customers,
         evaluation,
         evaluations,
@@ -63,6 +67,7 @@ def init_app(app: Flask) -> None:
         search,
         supervision,
         views,
+        visits,
     )
     from service.entrypoints.web.common import bp
 

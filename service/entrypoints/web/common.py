@@ -1,7 +1,8 @@
 """What every page module shares: the blueprint, texts, times, labels and reference data.
 
-`views.py` (sign in, inbox, visits), `instances.py` (an instance's page and its step forms),
-`issues.py` and `customers.py` register their routes on `bp` and read through these helpers.
+`views.py` (sign in, inbox), `visits.py`, `instances.py` (an instance's page and its step
+forms), `issues.py`, `customers.py` and the other areas register their routes on `bp` and read
+through these helpers; the list pages page through `page_args` and `page_of`.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, abort, current_app, g, make_response, render_template, request
 from flask_babel import get_locale, gettext
 
 from service.core import runtime
 from service.core.texts import message
 from service.entrypoints.web.auth import web_actor
 from service.entrypoints.web.forms import Choices, Clock, Person, Ref
+from service.store import paging
 from service.store import repository as repo
 from service.store.kinds import Kind
 from service.store.models import Customer, Department, User
 from service.usecases import listing
+from workflows import Actor
 from workflows.spec import Definition, FieldSpec, FieldType
 
 bp = Blueprint(
@@ -49,6 +52,16 @@ def error_page(status: int, message: str) -> tuple[str, int]:
     }
     title = titles.get(status, _("Error"))
     return render_template("web/error.html", status=status, title=title, message=message), status
+
+
+def creation_form(workflow: str, refusal: str) -> tuple[Actor, tuple[FieldSpec, ...]]:
+    """The signed-in actor and the fields of `workflow`'s creation form; for a role that may
+    not create one, the 403 page saying `refusal` (the request ends there)."""
+    actor = web_actor()
+    found = runtime.registry().get(workflow)
+    if not found.may_create(actor):
+        abort(make_response(error_page(403, refusal)))
+    return actor, found.definition.create.fields
 
 
 # -- languages and times -----------------------------------------------------------------
@@ -257,3 +270,28 @@ def visible_rows(kind: Kind, where: list[Any]) -> sa.Select[Any]:
 
 def represent_rows(kind: Kind, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return listing.represent_rows(kind, rows, web_actor())
+
+
+# -- paging ------------------------------------------------------------------------------
+def page_args(
+    parsed: dict[str, Any] | None = None, size_setting: str = "WEB_PER_PAGE"
+) -> tuple[int, int]:
+    """The page asked for (from 1) and the pages' size, the setting `size_setting`: a visitor
+    does not choose it. `?page=` as it comes: anything but a positive number is the first page.
+    A list page whose filters were parsed (`filtering.page_filters`) passes them: their
+    checked `page` is taken, and `page` and `per_page` leave them, so only filters remain."""
+    size = int(current_app.config[size_setting])
+    if parsed is not None:
+        parsed.pop("per_page", None)
+        return int(parsed.pop("page", 1)), size
+    return max(request.args.get("page", 1, type=int) or 1, 1), size
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` rows fill, at least one (an empty list is one empty page)."""
+    return max((total + per_page - 1) // per_page, 1)
+
+
+def page_of(query: sa.Select[Any], page_no: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """That page of the query's rows (in its order) and the count of them all."""
+    return paging.page_rows(repo.connection(), query, page_no, per_page)

@@ -1,4 +1,5 @@
-"""The dashboard (KPI charts) and the compliance report, for a period of dates.
+"""The dashboard (KPI charts) for a period of dates, and the period and reader checks that the
+compliance report (`compliance_report.py`) shares.
 
 `?from=YYYY-MM-DD&to=YYYY-MM-DD` in the business time zone, `to` excluded; by default the
 current half-year. Charts are inline SVG drawn here, with no script. Marketing, management,
@@ -7,25 +8,21 @@ supervision and admin only (the KPI readers).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from html import escape
 from typing import Any
 
-from flask import Response, abort, current_app, make_response, render_template, request, url_for
+from flask import Response, abort, make_response, render_template, request, url_for
 from markupsafe import Markup
 
 from service.core import runtime
 from service.core.roles import KPI_READERS
-from service.core.texts import msg
 from service.entrypoints.web.auth import login_required, web_actor
 from service.entrypoints.web.common import _, bp, department_options, error_page, tz, user_names
 from service.entrypoints.web.customers import tier_labels
 from service.entrypoints.web.downloads import download, export_language
-from service.reports import compliance, exports, kpi, kpi_export
-from service.reports.exports import Column
+from service.reports import exports, kpi, kpi_export
 from service.store import repository as repo
-from service.store.db import db
 from workflows.quotas import Quotas
 
 
@@ -203,199 +200,5 @@ def dashboard_xlsx() -> Any:
     return _dashboard_export("xlsx")
 
 
-# -- the compliance report -----------------------------------------------------------------
-def clause_titles() -> dict[str, str]:
-    return {
-        "3(二)": _("3(二) Visit frequency by customer tier"),
-        "3(三)": _("3(三) Visits planned at least a day ahead"),
-        "4(三)": _("4(三) Visit records submitted by the record deadline"),
-        "5(一)": _("5(一) Visit reports made by the report deadline"),
-        "5(一)3": _("5(一)3 Ledger issues closed with the customer's confirmation, on time"),
-        "7(一)3": _("7(一)3 Rectification notices verified by their due date"),
-    }
-
-
-def reason_labels() -> dict[str, str]:
-    return {
-        "below_quota": _("Fewer visits than the tier requires"),
-        "planned_late": _("Planned less than a day ahead"),
-        "record_late": _("Record deadline passed"),
-        "no_report": _("No report yet"),
-        "report_late": _("Report deadline passed"),
-        "not_confirmed": _("Not confirmed by the customer"),
-        "resolved_late": _("Resolved after its deadline"),
-        "not_verified": _("Not verified"),
-        "verified_late": _("Verified after its due date"),
-    }
-
-
-def object_url(workflow: str, id_: int) -> str:
-    endpoints = {
-        "customer": ("web.customer", "customer_id"),
-        "visit": ("web.visit", "visit_id"),
-        "issue": ("web.issue", "issue_id"),
-        "rectification": ("web.notice", "notice_id"),
-    }
-    endpoint, arg = endpoints[workflow]
-    values: dict[str, Any] = {arg: id_}
-    return url_for(endpoint, **values)
-
-
-def object_label(workflow: str) -> str:
-    return {
-        "customer": _("Customer"),
-        "visit": _("Visit"),
-        "issue": _("Issue"),
-        "rectification": _("Rectification notice"),
-    }[workflow]
-
-
 def _quotas() -> Quotas:
     return runtime.quotas()
-
-
-def _as_of(end: datetime) -> datetime:
-    """The report's moment: its period's end, or now if the period runs into the future."""
-    return compliance.as_of(end, runtime.now())
-
-
-def per_page() -> int:
-    """Exceptions per clause on the report and per page of a clause (50 unless configured)."""
-    return int(current_app.config["COMPLIANCE_PER_PAGE"])
-
-
-def clause_of(number: int) -> str:
-    """The clause numbered 1 to 6 in the regulation's order; 404 for any other number."""
-    if not 1 <= number <= len(compliance.CLAUSES):
-        abort(404)
-    return compliance.CLAUSES[number - 1]
-
-
-def _labels() -> dict[str, Any]:
-    return {
-        "titles": clause_titles(),
-        "departments": dict(department_options()),
-        "reasons": reason_labels(),
-        "object_url": object_url,
-        "object_label": object_label,
-    }
-
-
-@bp.route("/compliance")
-@login_required
-def compliance_report() -> Any:
-    """Every clause's counts and the first page of its exceptions, each linked to the rest."""
-    _require_reader()
-    dates, start, end = _require_period()
-    with db.engine.connect() as conn:
-        sections = compliance.report(conn, start, end, _quotas(), _as_of(end), limit=per_page())
-    return render_template("web/compliance.html", dates=dates, sections=sections, **_labels())
-
-
-@bp.route("/compliance/<int:number>")
-@login_required
-def compliance_clause(number: int) -> Any:
-    """One clause's exceptions, a page at a time, in the order of the report."""
-    _require_reader()
-    clause = clause_of(number)
-    dates, start, end = _require_period()
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
-    size = per_page()
-    with db.engine.connect() as conn:
-        section = compliance.section(
-            conn,
-            clause,
-            start,
-            end,
-            _quotas(),
-            _as_of(end),
-            limit=size,
-            offset=(page_no - 1) * size,
-        )
-    if page_no > 1 and not section["exceptions"]:
-        abort(404)  # past the last page
-    return render_template(
-        "web/compliance_clause.html",
-        dates=dates,
-        number=number,
-        section=section,
-        page=page_no,
-        per_page=size,
-        total=section["exception_count"],
-        **_labels(),
-    )
-
-
-def _sheet_row() -> Callable[[dict[str, Any]], list[Any]]:
-    """What makes an exception a row of the workbook, with its labels translated once: a
-    translation per row would cost more than writing the row."""
-    reasons, departments = reason_labels(), dict(department_options())
-    objects = {w: object_label(w) for w in ("customer", "visit", "issue", "rectification")}
-
-    def row(x: dict[str, Any]) -> list[Any]:
-        name = x["name"]
-        if x["workflow"] == "rectification":
-            name = departments.get(name, name)
-        return [objects[x["workflow"]], x["id"], name, reasons[x["reason"]], x["at"]]
-
-    return row
-
-
-SHEET_COLUMNS = (
-    Column(msg("Object"), "text", 14),
-    Column("#", "integer"),
-    Column(msg("Name"), "text", 30),
-    Column(msg("Exception"), "text", 30),
-    Column(msg("Time"), "datetime"),
-    Column(msg("Status"), "text", 10),
-)
-
-
-def _clause_sheets(
-    conn: Any, dates: tuple[date, date], start: datetime, end: datetime
-) -> Iterator[exports.Sheet]:
-    """A sheet per clause: its title, the period, its counts, then its exceptions and its
-    cases in progress (neither compliant nor late), streamed from `conn`."""
-    titles, row = clause_titles(), _sheet_row()
-    for clause in compliance.CLAUSES:
-        cases = compliance.cases(clause, start, end, _quotas(), _as_of(end))
-        total, broken, running = compliance.count(conn, cases)
-        counts = [_("Cases"), total, _("Compliant"), total - broken - running]
-        counts += [_("Exceptions"), broken, _("In progress"), running]
-        found = (
-            [*row(x), status]
-            for status, stream in (
-                (_("Exception"), compliance.stream(conn, cases)),
-                (_("In progress"), compliance.stream(conn, cases, running=True)),
-            )
-            for x in stream
-        )
-        preamble: list[list[Any]] = [
-            [titles[clause]],
-            [_("From"), dates[0], _("To (excluded)"), dates[1]],
-            counts,
-        ]
-        yield exports.Sheet(clause, SHEET_COLUMNS, found, preamble)
-
-
-@bp.route("/compliance.xlsx")
-@login_required
-def compliance_xlsx() -> Any:
-    """Every exception of every clause, one sheet per clause. The rows stream from the
-    database in chunks into a write-only workbook, whose sheets and file are temporary
-    files: memory stays flat however many exceptions the period has."""
-    _require_reader()
-    lang = export_language()
-    dates, start, end = _require_period()
-    with db.engine.connect() as conn:
-        out, size = exports.xlsx_file(_clause_sheets(conn, dates, start, end), lang)
-    stem = f"{dates[0]}-{dates[1]}.xlsx"
-    return Response(
-        exports.chunks(out),
-        mimetype=exports.XLSX,
-        headers=exports.headers(
-            f"compliance-{stem}",
-            f"{_('Compliance report')}-{stem}",
-            {"Content-Length": str(size)},
-        ),
-    )

@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from service.core import roles, runtime
 from service.core.errors import InvalidRequest, NotFound
 from service.entrypoints.web.auth import login_required, web_actor
-from service.entrypoints.web.common import _, bp, error_page, translated, tz
+from service.entrypoints.web.common import _, bp, error_page, page_args, translated, tz
 from service.entrypoints.web.evaluation import half_year, kpi_charts
 from service.entrypoints.web.forms import BoundField
 from service.entrypoints.web.messages import N_
@@ -57,8 +57,7 @@ def evaluations() -> Any:
     refused = _refused()
     if refused:
         return refused
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = current_app.config["WEB_PER_PAGE"]
+    page_no, per_page = page_args()
     items, total = list_evaluations(repo.connection(), page_no, per_page)
     return render_template(
         "web/evaluations.html", items=items, total=total, page=page_no, per_page=per_page

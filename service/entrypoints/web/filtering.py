@@ -3,11 +3,14 @@ shown near the filters, named by its label, with status 422 and no rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from flask import request
 
-from service.entrypoints.web.common import _
+from service.entrypoints.web.common import _, page_args, page_count, page_of, visible_rows
 from service.store import filters
 from service.store.kinds import ISSUE, RECTIFICATION, Kind
 
@@ -37,6 +40,41 @@ def page_filters(kind: Kind) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return filters.parse(kind, request.args, IGNORED), []
     except filters.Invalid as err:
         return {}, describe(kind, err.errors)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a filtered list: its rows, the count of them all, where it is, and the
+    filters' errors (no rows then)."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+    errors: list[tuple[str, str]]
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page)
+
+
+def filtered_page(
+    kind: Kind,
+    *order: Any,
+    query_of: Callable[[dict[str, Any]], sa.Select[Any]] | None = None,
+) -> ListPage:
+    """The page asked for of the visible rows the parsed filters select, in `order` (or of
+    `query_of(the parsed filters)`); no rows if the filters are bad."""
+    args, errors = page_filters(kind)
+    page_no, per_page = page_args(args)
+    if errors:
+        return ListPage([], 0, page_no, per_page, errors)
+    if query_of is None:
+        query = visible_rows(kind, filters.where(kind, args)).order_by(*order)
+    else:
+        query = query_of(args)
+    rows, total = page_of(query, page_no, per_page)
+    return ListPage(rows, total, page_no, per_page, errors)
 
 
 def describe(kind: Kind, errors: dict[str, list[str]]) -> list[tuple[str, str]]:

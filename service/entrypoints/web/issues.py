@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -24,10 +24,10 @@ from service.entrypoints.web.common import (
     bp,
     choice_label,
     choices,
+    creation_form,
     customer_options,
     definition_of,
     department_options,
-    error_page,
     lang,
     local_time,
     person,
@@ -39,7 +39,7 @@ from service.entrypoints.web.common import (
     visible_rows,
 )
 from service.entrypoints.web.downloads import download, export_language
-from service.entrypoints.web.filtering import page_filters
+from service.entrypoints.web.filtering import filtered_page, page_filters
 from service.entrypoints.web.forms import bind, parse
 from service.entrypoints.web.instances import fire_page, instance_context
 from service.reports import exports
@@ -115,28 +115,15 @@ def filter_options() -> dict[str, Any]:
 @bp.route("/issues")
 @login_required
 def issues() -> Any:
-    args, filter_errors = page_filters(ISSUE)
-    page_no = int(args.pop("page", 1))
-    args.pop("per_page", None)
-    per_page = current_app.config["WEB_PER_PAGE"]
-    rows: list[dict[str, Any]] = []
-    total = 0
-    if not filter_errors:
-        query = ledger_query(args)
-        conn = repo.connection()
-        counted = sa.select(sa.func.count()).select_from(query.subquery())
-        total = int(conn.execute(counted).scalar() or 0)
-        rows = [
-            dict(r)
-            for r in conn.execute(query.limit(per_page).offset((page_no - 1) * per_page)).mappings()
-        ]
+    found = filtered_page(ISSUE, query_of=ledger_query)
+    filter_errors = found.errors
     export_args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "lang")]
     return render_template(
         "web/issues.html",
-        rows=ledger_rows(represent_rows(ISSUE, rows)),
-        total=total,
-        page=page_no,
-        per_page=per_page,
+        rows=ledger_rows(represent_rows(ISSUE, found.rows)),
+        total=found.total,
+        page=found.page,
+        per_page=found.per_page,
         export_args=export_args,
         may_create=runtime.registry().get("issue").may_create(web_actor()),
         filter_errors=filter_errors,
@@ -236,11 +223,7 @@ def _start_values() -> MultiDict[str, str]:
 @bp.route("/issues/new", methods=["GET", "POST"])
 @login_required
 def issue_new() -> Any:
-    actor = web_actor()
-    workflow = runtime.registry().get("issue")
-    if not workflow.may_create(actor):
-        return error_page(403, _("Your role may not raise issues."))
-    specs = workflow.definition.create.fields
+    actor, specs = creation_form(ISSUE.workflow, _("Your role may not raise issues."))
     errors: dict[str, Any] = {}
     status = 200
     if request.method == "POST":

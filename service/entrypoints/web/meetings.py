@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from service.core import roles, runtime, texts
@@ -27,6 +27,7 @@ from service.entrypoints.web.common import (
     error_page,
     lang,
     local_time,
+    page_args,
     person_options,
     represent_rows,
     translated,
@@ -83,8 +84,7 @@ def visit_labels(visit_ids: Sequence[int]) -> dict[int, str]:
 @login_required
 def meetings() -> str:
     visit_id = request.args.get("visit_id", type=int)
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = current_app.config["WEB_PER_PAGE"]
+    page_no, per_page = page_args()
     items, total = list_meetings(repo.connection(), visit_id, page_no, per_page, web_actor())
     return render_template(
         "web/meetings.html",

@@ -1,6 +1,6 @@
 """Rectification notices (整改通知): the list, issuing one, a notice's page and its steps.
 
-The same pattern as the visit pages (`service/entrypoints/web/views.py`): reads through
+The same pattern as the visit pages (`service/entrypoints/web/visits.py`): reads through
 `service.store.visibility`, every change through `service.usecases.handlers` with
 `source="web"`, the step forms generated from the definition by `fire_page`. Issuing a
 notice from a supervision finding links the finding to it in the same transaction.
@@ -25,21 +25,19 @@ from service.entrypoints.web.common import (
     _,
     bp,
     choices,
+    creation_form,
     definition_of,
     department_options,
-    error_page,
     lang,
     represent_rows,
     translated,
     tz,
-    visible_rows,
 )
-from service.entrypoints.web.filtering import page_filters
+from service.entrypoints.web.filtering import filtered_page
 from service.entrypoints.web.forms import BoundField, bind, parse
 from service.entrypoints.web.instances import fire_page, instance_context
 from service.entrypoints.web.views import summary
 from service.jobs import outbox
-from service.store import filters
 from service.store import repository as repo
 from service.store.kinds import KINDS, RECTIFICATION
 from service.store.models import Finding
@@ -54,34 +52,18 @@ _ID = re.compile(r"\d{1,18}")
 @bp.route("/notices")
 @login_required
 def notices() -> Any:
-    args, filter_errors = page_filters(RECTIFICATION)
-    page_no = int(args.pop("page", 1))
-    args.pop("per_page", None)
-    per_page = current_app.config["WEB_PER_PAGE"]
-    # filters that cannot be used select nothing (the page says why)
-    where = [sa.false()] if filter_errors else filters.where(RECTIFICATION, args)
-    query = visible_rows(RECTIFICATION, where)
     t = RECTIFICATION.table
-    conn = repo.connection()
-    total = int(
-        conn.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar() or 0
-    )
-    rows = [
-        dict(r)
-        for r in conn.execute(
-            query.order_by(t.c.due_at, t.c.id.desc())
-            .limit(per_page)
-            .offset((page_no - 1) * per_page)
-        ).mappings()
-    ]
-    items = represent_rows(RECTIFICATION, rows)
+    # filters that cannot be used select nothing (the page says why)
+    found = filtered_page(RECTIFICATION, t.c.due_at, t.c.id.desc())
+    filter_errors = found.errors
+    items = represent_rows(RECTIFICATION, found.rows)
     definition = definition_of(RECTIFICATION)
     return render_template(
         "web/notices.html",
         items=[(n, summary(RECTIFICATION, n, {})) for n in items],
-        total=total,
-        page=page_no,
-        pages=max((total + per_page - 1) // per_page, 1),
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
         departments=department_options(),
         department_names=dict(department_options()),
         states=[(s.name, s.label.get(lang())) for s in definition.states.values()],
@@ -216,15 +198,12 @@ def issue(data: dict[str, Any], finding_id: int | None) -> dict[str, Any]:
 @bp.route("/notices/new", methods=["GET", "POST"])
 @login_required
 def notice_new() -> Any:
-    actor = web_actor()
-    workflow = runtime.registry().get(RECTIFICATION.workflow)
-    if not workflow.may_create(actor):
-        return error_page(403, _("Only the supervision group issues rectification notices."))
+    refusal = _("Only the supervision group issues rectification notices.")
+    _signed_in, specs = creation_form(RECTIFICATION.workflow, refusal)
     finding_id = request.values.get("finding", type=int)
     finding = load_finding(finding_id)
     if finding is not None and finding["notice_id"] is not None:
         return redirect(url_for("web.notice", notice_id=finding["notice_id"]))
-    specs = workflow.definition.create.fields
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":

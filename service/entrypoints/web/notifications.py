@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from service.core.notify_texts import render
 from service.entrypoints.web.auth import load_actor, login_required, web_actor
-from service.entrypoints.web.common import bp, lang
+from service.entrypoints.web.common import bp, lang, page_args, page_of
 from service.entrypoints.web.views import object_url
 from service.store import repository as repo
 from service.store.models import Notification
@@ -34,17 +34,8 @@ def unread_count() -> dict[str, Any]:
 def notifications() -> str:
     t = notifications_t
     mine = t.c.username == web_actor().username
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = current_app.config["WEB_PER_PAGE"]
-    conn = repo.connection()
-    total = int(conn.execute(sa.select(sa.func.count()).where(mine)).scalar() or 0)
-    rows = conn.execute(
-        sa.select(t)
-        .where(mine)
-        .order_by(t.c.id.desc())
-        .limit(per_page)
-        .offset((page_no - 1) * per_page)
-    ).mappings()
+    page_no, per_page = page_args()
+    rows, total = page_of(sa.select(t).where(mine).order_by(t.c.id.desc()), page_no, per_page)
     reader = lang()
     items = [
         {

@@ -8,13 +8,21 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from service.core import roles, runtime
 from service.core.errors import Conflict, InvalidRequest
 from service.entrypoints.web.auth import login_required, web_actor
-from service.entrypoints.web.common import _, bp, customer_options, error_page, translated, tz
+from service.entrypoints.web.common import (
+    _,
+    bp,
+    customer_options,
+    error_page,
+    page_args,
+    translated,
+    tz,
+)
 from service.entrypoints.web.customers import criteria_labels, tier_labels
 from service.entrypoints.web.messages import N_
 from service.store.db import db
@@ -68,8 +76,7 @@ def tier_reviews() -> Any:
     decision = request.args.get("decision") or None
     if decision not in (None, *reviews.FILTERS):
         decision = None
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = current_app.config["WEB_PER_PAGE"]
+    page_no, per_page = page_args()
     rows, total = reviews.search(year, decision, None, page_no, per_page)
     return render_template(
         "web/tier_reviews.html",

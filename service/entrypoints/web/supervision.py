@@ -14,10 +14,17 @@ from flask import current_app, render_template, request
 from service.core import roles, runtime
 from service.core.texts import stored
 from service.entrypoints.web.auth import login_required, web_actor
-from service.entrypoints.web.common import _, bp, department_options, error_page
+from service.entrypoints.web.common import (
+    _,
+    bp,
+    department_options,
+    error_page,
+    page_args,
+    page_count,
+    page_of,
+)
 from service.entrypoints.web.notices import finding_kind_label
 from service.jobs import schedule
-from service.store import repository as repo
 from service.store.kinds import RECTIFICATION
 from service.store.models import Finding
 
@@ -35,25 +42,15 @@ def findings() -> Any:
     where = [findings_t.c.kind == kind] if kind in KINDS else []
     if request.args.get("open") == "true":
         where.append(findings_t.c.notice_id.is_(None))
-    page_no = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = current_app.config["WEB_PER_PAGE"]
-    conn = repo.connection()
-    total = int(
-        conn.execute(sa.select(sa.func.count()).select_from(findings_t).where(*where)).scalar() or 0
-    )
-    rows = conn.execute(
-        sa.select(findings_t)
-        .where(*where)
-        .order_by(findings_t.c.id.desc())
-        .limit(per_page)
-        .offset((page_no - 1) * per_page)
-    ).mappings()
+    page_no, per_page = page_args()
+    query = sa.select(findings_t).where(*where).order_by(findings_t.c.id.desc())
+    rows, total = page_of(query, page_no, per_page)
     return render_template(
         "web/supervision_findings.html",
         rows=[{**r, "text": stored(r["message"], r["detail"])} for r in rows],
         total=total,
         page=page_no,
-        pages=max((total + per_page - 1) // per_page, 1),
+        pages=page_count(total, per_page),
         kinds=[(k, finding_kind_label(k)) for k in KINDS],
         kind_label=finding_kind_label,
         department_names=dict(department_options()),
