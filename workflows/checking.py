@@ -25,6 +25,7 @@ TOP_KEYS = {
     "transitions",
     "create",
     "migrations",
+    "groups",
 }
 STATE_KEYS = {"label", "final", "deadline", "description"}
 DEADLINE_KEYS = {"kind", "label", "after", "at_field", "offset", "remind_before", "on_expiry"}

@@ -150,6 +150,10 @@ class Workflow:
         )
 
     # -- queries ---------------------------------------------------------------------
+    def group(self, name: str) -> tuple[str, ...]:
+        """The states of the definition's group `name` (KeyError if it declares none)."""
+        return self.definition.group(name)
+
     def has_trigger(self, trigger: str) -> bool:
         return trigger in self._triggers
 

@@ -6,7 +6,8 @@ and of the condition that makes one an exception. The database counts them and p
 through the exceptions in a stable order, so a page costs what it shows, not the year;
 `stream` walks every exception in chunks for a download. An exception is
 `{"workflow", "id", "name", "reason", "at"}` with `reason` a code the page translates.
-Nothing here knows of Flask or of a request.
+Nothing here reads a request; the states of a visit that took place are the definition's
+(`service.core.groups`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from service.core import groups
 from service.core.statuses import DeadlineStatus
 from service.store.models import (
     Customer,
@@ -31,8 +33,6 @@ from service.store.models import (
     Visit,
 )
 from workflows.quotas import Quotas
-
-DONE = ("visited", "recorded", "reported")
 
 v, c, i, n = (
     Visit.__table__,
@@ -185,7 +185,7 @@ def visit_frequency(start: datetime, end: datetime, quotas: Quotas, moment: date
     due = required_visits(quotas, start, min(end, moment))
     done = (
         sa.select(v.c.customer_id, sa.func.count().label("n"))
-        .where(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(DONE))
+        .where(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(groups.took_place()))
         .group_by(v.c.customer_id)
         .subquery()
     )
@@ -234,7 +234,9 @@ def records_on_time(start: datetime, end: datetime, moment: datetime) -> Cases:
         clause="4(三)",
         workflow="visit",
         source=v,
-        where=sa.and_(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(DONE)),
+        where=sa.and_(
+            v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(groups.took_place())
+        ),
         exception=expired,
         progress=sa.and_(
             v.c.state == "visited", sa.not_(expired), _running("visit", v.c.id, "record", moment)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import Connection
 
-from service.core import labels, runtime
+from service.core import groups, labels, runtime
 from service.core.statuses import DeadlineStatus
 from service.core.texts import Text, msg
 from service.store import repository as repo
@@ -24,7 +24,6 @@ from service.store.models import Customer, Deadline, Finding, Issue, Visit
 from service.usecases import deadlines
 
 findings_t = Finding.__table__
-DONE = ("visited", "recorded", "reported")
 
 
 def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
@@ -36,7 +35,11 @@ def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
     c, v = Customer.__table__, Visit.__table__
     done = (
         sa.select(v.c.customer_id, sa.func.count().label("done"))
-        .where(v.c.state.in_(DONE), v.c.planned_at >= year_start, v.c.planned_at < year_end)
+        .where(
+            v.c.state.in_(groups.took_place()),
+            v.c.planned_at >= year_start,
+            v.c.planned_at < year_end,
+        )
         .group_by(v.c.customer_id)
         .subquery()
     )

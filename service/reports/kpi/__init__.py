@@ -26,7 +26,6 @@ rows are the truth; the tallies only make a year cost a few tens of thousands of
 from service.reports.kpi.counting import (
     DATE_MEASURES,
     DAY,
-    DONE,
     RESOLVED,
     Counts,
     count_dates,
@@ -45,7 +44,6 @@ from service.reports.kpi.tallies import count_day, counts, refresh
 __all__ = [
     "DATE_MEASURES",
     "DAY",
-    "DONE",
     "RESOLVED",
     "Counts",
     "cooperation",

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from service.core import groups
 from service.store.models import (
     CooperationVolume,
     Customer,
@@ -22,7 +23,6 @@ from service.store.models import (
     VisitVisitor,
 )
 
-DONE = ("visited", "recorded", "reported")
 RESOLVED = ("resolved", "customer_confirmed")
 DAY = timedelta(days=1)
 # Counts anchored at a date (a volume's period_start) rather than at a moment.
@@ -77,7 +77,7 @@ def count_moments(conn: Connection, lo: datetime, hi: datetime) -> Counts:
     )
     out: Counts = Counter()
     in_period = sa.and_(v.c.planned_at >= lo, v.c.planned_at < hi)
-    done = v.c.state.in_(DONE)
+    done = v.c.state.in_(groups.took_place())
     for tier, n in conn.execute(
         sa.select(c.c.tier, sa.func.count())
         .select_from(v.join(c, c.c.id == v.c.customer_id))

@@ -1,0 +1,13 @@
+"""The definitions' state groups the service counts by, read from the workflow registry."""
+
+from __future__ import annotations
+
+from service.core import runtime
+from workflows import Registry
+
+TOOK_PLACE = "took_place"  # visit.yaml: the visit was made (visited, recorded, reported)
+
+
+def took_place(registry: Registry | None = None) -> tuple[str, ...]:
+    """The states of a visit that took place: what quotas and plan completion count."""
+    return (registry or runtime.registry()).get("visit").group(TOOK_PLACE)
