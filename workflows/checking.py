@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from workflows.calendar import Duration
+from workflows.durations import Duration
 from workflows.errors import Problem
 from workflows.spec import (
     FieldType,

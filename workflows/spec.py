@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from workflows.calendar import Duration
+from workflows.durations import Duration
 
 ROLES: frozenset[str] = frozenset(
     {
