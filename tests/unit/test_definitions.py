@@ -131,6 +131,10 @@ def test_a_visit_took_place_once_visited_until_reported(visit: Definition) -> No
     assert visit.group("took_place") == ("visited", "recorded", "reported")
 
 
+def test_an_issue_is_solved_once_resolved_confirmed_or_not(issue: Definition) -> None:
+    assert issue.group("solved") == ("resolved", "customer_confirmed")
+
+
 def test_visit_ends_only_in_reported_or_cancelled(visit: Definition) -> None:
     assert {s.name for s in visit.states.values() if s.final} == {"reported", "cancelled"}
 

@@ -23,7 +23,6 @@ from service.store.models import (
     VisitVisitor,
 )
 
-RESOLVED = ("resolved", "customer_confirmed")
 DAY = timedelta(days=1)
 # Counts anchored at a date (a volume's period_start) rather than at a moment.
 DATE_MEASURES = ("new_projects", "new_areas", "new_business")
@@ -119,7 +118,7 @@ def _visits(conn: Connection, lo: datetime, hi: datetime, done: sa.ColumnElement
 def _issues(conn: Connection, lo: datetime, hi: datetime) -> Counts:
     """Issues raised; of them resolved, resolved with a deadline, resolved by it."""
     i, e = Issue.__table__, TransitionEvent.__table__
-    resolved = i.c.state.in_(RESOLVED)
+    resolved = i.c.state.in_(groups.solved())
     with_due = sa.and_(resolved, i.c.due_at.is_not(None))
     resolved_at = (
         sa.select(sa.func.max(e.c.at))
