@@ -11,12 +11,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import chinese_calendar  # type: ignore[import-untyped, unused-ignore]
 import yaml
 
+from workflows.calendar_file import CalendarLoader, settings_from_yaml
+from workflows.durations import Duration, DurationUnit
 from workflows.holidays import HolidaySpan, OfficialYear, builtin_year
 
 __all__ = ["BusinessCalendar", "Duration", "DurationUnit", "YearSource"]
@@ -31,17 +33,6 @@ _OFFICIAL_LAST_YEAR: int = max(_OFFICIAL_HOLIDAYS).year
 
 # A calendar with no workday in this many consecutive days is treated as misconfigured.
 _MAX_SCAN_DAYS = 366
-
-
-class DurationUnit(StrEnum):
-    """The unit of a `Duration`: working days, wall-clock hours or calendar days."""
-
-    WORKING_DAYS = "working_days"
-    HOURS = "hours"
-    DAYS = "days"
-
-
-_UNIT_NAMES = ", ".join(unit.value for unit in DurationUnit)
 
 
 class YearSource(StrEnum):
@@ -75,48 +66,6 @@ class _Loaded:
         if stamp is None:
             stamp = hashlib.sha256(text.encode()).hexdigest()[:16] if by_year else ""
         return cls(by_year, days, stamp)
-
-
-@dataclass(frozen=True, slots=True)
-class Duration:
-    """An amount of time in one unit; a negative amount is an offset backwards."""
-
-    amount: int
-    unit: DurationUnit
-
-    def __post_init__(self) -> None:
-        if isinstance(self.amount, bool) or not isinstance(self.amount, int):
-            raise ValueError(f"duration amount must be an integer, got {self.amount!r}")
-        if not isinstance(self.unit, DurationUnit):
-            raise ValueError(f"duration unit must be a DurationUnit, got {self.unit!r}")
-
-    @classmethod
-    def parse(cls, spec: Mapping[str, object]) -> Duration:
-        """Parse a definition's spec such as ``{"working_days": 2}`` or ``{"hours": -4}``."""
-        if not isinstance(spec, Mapping):
-            raise ValueError(
-                f"a duration must be a mapping such as {{working_days: 2}}, got {spec!r}"
-            )
-        if len(spec) != 1:
-            raise ValueError(
-                f"a duration must have exactly one of {_UNIT_NAMES}, got {dict(spec)!r}"
-            )
-        ((key, amount),) = spec.items()
-        try:
-            unit = DurationUnit(key)
-        except ValueError:
-            raise ValueError(
-                f"unknown duration unit {key!r}: expected one of {_UNIT_NAMES}"
-            ) from None
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            raise ValueError(
-                f"duration {key} must be an integer, got {amount!r} ({type(amount).__name__})"
-            )
-        return cls(amount, unit)
-
-    def negated(self) -> Duration:
-        """The same amount backwards, as for a reminder before a due time."""
-        return Duration(-self.amount, self.unit)
 
 
 def _date_set(name: str, values: Iterable[object]) -> frozenset[date]:
@@ -371,80 +320,5 @@ class BusinessCalendar:
         """
         path = Path(path)
         with path.open(encoding="utf-8") as stream:
-            data = yaml.load(stream, Loader=_CalendarLoader)  # a SafeLoader subclass
-        return cls(**{**_settings_from_yaml(data, str(path)), **kwargs})
-
-
-_FILE_KEYS = ("timezone", "end_of_day", "official", "holidays", "workdays")
-
-
-def _settings_from_yaml(data: object, source: str) -> dict[str, Any]:
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{source}: a calendar file must be a mapping, got {data!r}")
-    unknown = sorted(str(key) for key in data if key not in _FILE_KEYS)
-    if unknown:
-        raise ValueError(
-            f"{source}: unknown key(s) {', '.join(unknown)}; expected {', '.join(_FILE_KEYS)}"
-        )
-    settings: dict[str, Any] = {}
-    if data.get("timezone") is not None:
-        name = data["timezone"]
-        if not isinstance(name, str):
-            raise ValueError(f"{source}: timezone must be a name such as Asia/Shanghai")
-        try:
-            settings["tz"] = ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{source}: unknown timezone {name!r}") from None
-    if data.get("end_of_day") is not None:
-        settings["end_of_day"] = _parse_clock(data["end_of_day"], source)
-    if data.get("official") is not None:
-        if not isinstance(data["official"], bool):
-            raise ValueError(f"{source}: official must be true or false")
-        settings["official"] = data["official"]
-    for key, name in (("holidays", "extra_holidays"), ("workdays", "extra_workdays")):
-        values = data.get(key)
-        if values is None:
-            continue
-        if not isinstance(values, list):
-            raise ValueError(f"{source}: {key} must be a list of dates")
-        settings[name] = frozenset(_parse_date(value, key, source) for value in values)
-    return settings
-
-
-def _parse_clock(value: object, source: str) -> time:
-    if isinstance(value, str):
-        try:
-            clock = time.fromisoformat(value.strip())
-        except ValueError:
-            clock = None
-        if clock is not None and clock.tzinfo is None:
-            return clock
-    raise ValueError(f"{source}: end_of_day must be a time such as 18:00, got {value!r}")
-
-
-def _parse_date(value: object, key: str, source: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"{source}: {key} must hold dates such as 2026-03-02, got {value!r}")
-
-
-class _CalendarLoader(yaml.SafeLoader):
-    """A SafeLoader that keeps clock times such as 18:00 as text, not YAML 1.1 base-60 ints."""
-
-
-def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> object:
-    scalar = cast(yaml.ScalarNode, node)
-    text = loader.construct_scalar(scalar)
-    if isinstance(text, str) and ":" in text:
-        return text
-    return loader.construct_yaml_int(scalar)
-
-
-_CalendarLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+            data = yaml.load(stream, Loader=CalendarLoader)  # a SafeLoader subclass
+        return cls(**{**settings_from_yaml(data, str(path)), **kwargs})

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from workflows.calendar import Duration
+from workflows.durations import Duration
 from workflows.errors import Problem
 from workflows.spec import (
     FieldType,
@@ -25,6 +25,7 @@ TOP_KEYS = {
     "transitions",
     "create",
     "migrations",
+    "groups",
 }
 STATE_KEYS = {"label", "final", "deadline", "description"}
 DEADLINE_KEYS = {"kind", "label", "after", "at_field", "offset", "remind_before", "on_expiry"}

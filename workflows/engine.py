@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from transitions import EventData, MachineError
 
 from workflows.access import PARTICIPATION, PARTICIPATION_TEXT, Actor, ActorKind
 from workflows.calendar import BusinessCalendar
+from workflows.deadlines import DeadlineRules
 from workflows.errors import (
     InvalidData,
     InvalidTransition,
@@ -22,21 +23,17 @@ from workflows.events import (
     DeadlineCleared,
     DeadlineStarted,
     Event,
-    MarkedOverdue,
-    NotificationRequested,
-    RectificationRequested,
     StateChanged,
     Target,
 )
 from workflows.forms import Form
 from workflows.guards import GUARDS, GuardContext
 from workflows.machine import SharedMachine
+from workflows.recipients import targets, told
 from workflows.spec import (
-    DeadlineSpec,
     Definition,
     FieldSpec,
     FieldType,
-    Label,
     Recipient,
     TransitionSpec,
 )
@@ -113,11 +110,6 @@ class Workflow:
         }
         self._by_key: dict[tuple[str, str], TransitionSpec] = {}
         self._checklists: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._remind_back = {
-            name: s.deadline.remind_before.negated()
-            for name, s in definition.states.items()
-            if s.deadline is not None and s.deadline.remind_before is not None
-        }
         self._setters = {t: tuple(f for f in t.fields if f.sets) for t in definition.transitions}
         for t in definition.transitions:
             form = Form(t.fields)
@@ -134,6 +126,7 @@ class Workflow:
             + [f.sets for t in definition.transitions for f in t.fields if f.sets]
             + ["created_by"]
         )
+        self.deadlines = DeadlineRules(definition, calendar, self.attribute_names)
         self.machine = SharedMachine(
             states=list(definition.states),
             transitions=[
@@ -150,6 +143,10 @@ class Workflow:
         )
 
     # -- queries ---------------------------------------------------------------------
+    def group(self, name: str) -> tuple[str, ...]:
+        """The states of the definition's group `name` (KeyError if it declares none)."""
+        return self.definition.group(name)
+
     def has_trigger(self, trigger: str) -> bool:
         return trigger in self._triggers
 
@@ -190,7 +187,9 @@ class Workflow:
         if deadline is not None:
             events.append(DeadlineStarted(deadline))
         create = self.definition.create
-        events += self._told(create.notify, CREATE, attrs, actor, self.definition.label)
+        events += told(
+            create.notify, CREATE, attrs, actor, self.definition.label, self.attribute_names
+        )
         json_data = marked(self.create_form.dump(values), backdated)
         return Outcome(initial, 1, CREATE, values, json_data, attrs, tuple(events))
 
@@ -225,42 +224,82 @@ class Workflow:
         Checks run in the contract's order: unknown trigger, stale version, wrong state,
         permission, data. The instance is not modified: the caller applies the outcome.
         """
-        if trigger not in self._triggers:
-            raise UnknownTrigger(self.name, trigger)
-        if expected_version is not None and expected_version != instance.version:
-            raise VersionConflict(expected_version, instance.version)
-        source = instance.state
-        spec = self._by_key.get((trigger, source))
-        if spec is None:
-            raise InvalidTransition(
-                instance.id, trigger, source, self.allowed_triggers(instance, actor)
-            )
-        denial = self._denial(spec, actor, instance.attrs)
-        if denial is not None:
-            raise NotPermitted(denial)
-        form = self.forms[(trigger, source)]
-        values, backdated = self._load(form, (trigger, source), actor, data, now)
-        cursor = _Cursor(source)
-        context = (
-            GuardContext(
-                values, instance.attrs, now, self.calendar, self._checklists[(trigger, source)]
-            )
-            if spec.guards
-            else None
-        )
-        try:
-            self.machine.events[trigger].trigger(cursor, spec=spec, context=context)
-        except MachineError:  # the table and the machine disagree only if state is corrupt
-            raise InvalidTransition(
-                instance.id, trigger, source, self.allowed_triggers(instance, actor)
-            ) from None
-        dest = cursor.state
+        spec = self._permitted(instance, trigger, actor, expected_version)
+        key = (trigger, instance.state)
+        form = self.forms[key]
+        values, backdated = self._load(form, key, actor, data, now)
+        dest = self._run(instance, spec, actor, values, now)
         attributes: dict[str, Any] = {}
         if values:
             for f in self._setters[spec]:
                 if f.name in values:
                     attributes[f.sets or f.name] = values[f.name]
-        events: list[Event] = [StateChanged(trigger, source, dest)]
+        events = self._fired(instance, spec, dest, attributes, actor, now)
+        return Outcome(
+            dest,
+            instance.version + 1,
+            trigger,
+            values,
+            marked(form.dump(values), backdated),
+            attributes,
+            events,
+        )
+
+    def _permitted(
+        self, instance: InstanceLike, trigger: str, actor: Actor, expected_version: int | None
+    ) -> TransitionSpec:
+        """The transition `trigger` from the instance's state, if `actor` may fire it."""
+        if trigger not in self._triggers:
+            raise UnknownTrigger(self.name, trigger)
+        if expected_version is not None and expected_version != instance.version:
+            raise VersionConflict(expected_version, instance.version)
+        spec = self._by_key.get((trigger, instance.state))
+        if spec is None:
+            raise InvalidTransition(
+                instance.id, trigger, instance.state, self.allowed_triggers(instance, actor)
+            )
+        denial = self._denial(spec, actor, instance.attrs)
+        if denial is not None:
+            raise NotPermitted(denial)
+        return spec
+
+    def _run(
+        self,
+        instance: InstanceLike,
+        spec: TransitionSpec,
+        actor: Actor,
+        values: dict[str, Any],
+        now: datetime,
+    ) -> str:
+        """The state the shared machine moves to, its guards holding (else `InvalidData`)."""
+        key = (spec.trigger, instance.state)
+        cursor = _Cursor(instance.state)
+        context = (
+            GuardContext(values, instance.attrs, now, self.calendar, self._checklists[key])
+            if spec.guards
+            else None
+        )
+        try:
+            self.machine.events[spec.trigger].trigger(cursor, spec=spec, context=context)
+        except MachineError:  # the table and the machine disagree only if state is corrupt
+            raise InvalidTransition(
+                instance.id, spec.trigger, instance.state, self.allowed_triggers(instance, actor)
+            ) from None
+        return cursor.state
+
+    def _fired(
+        self,
+        instance: InstanceLike,
+        spec: TransitionSpec,
+        dest: str,
+        attributes: dict[str, Any],
+        actor: Actor,
+        now: datetime,
+    ) -> tuple[Event, ...]:
+        """What the transition causes: the state change, deadlines cleared and started,
+        the notification it declares."""
+        source = instance.state
+        events: list[Event] = [StateChanged(spec.trigger, source, dest)]
         old = self.definition.states[source].deadline
         if old is not None:
             events.append(DeadlineCleared(old.kind, source))
@@ -271,143 +310,29 @@ class Workflow:
                 events.append(DeadlineStarted(deadline))
         if spec.notify:
             merged = {**instance.attrs, **attributes}
-            events += self._told(spec.notify, trigger, merged, actor, spec.label)
-        return Outcome(
-            dest,
-            instance.version + 1,
-            trigger,
-            values,
-            marked(form.dump(values), backdated),
-            attributes,
-            tuple(events),
-        )
-
-    def expire(self, instance: InstanceLike, kind: str) -> tuple[Event, ...]:
-        """What the expiry of deadline `kind` causes; nothing if the instance has moved on."""
-        spec = self._deadline_in(instance.state, kind)
-        if spec is None:
-            return ()
-        expiry = spec.on_expiry
-        attrs = instance.attrs
-        events: list[Event] = []
-        if expiry.mark_overdue:
-            events.append(MarkedOverdue(kind, instance.state))
-        if expiry.notify:
-            events.append(
-                NotificationRequested(
-                    "overdue", kind, self.targets(expiry.notify, attrs), spec.label
-                )
-            )
-        if expiry.rectification is not None:
-            events.append(
-                RectificationRequested(
-                    self._department(expiry.rectification.department, attrs),
-                    expiry.rectification.findings,
-                    kind,
-                )
-            )
-        if expiry.escalate_to:
-            events.append(
-                NotificationRequested(
-                    "escalated", kind, self.targets(expiry.escalate_to, attrs), spec.label
-                )
+            events += told(
+                spec.notify, spec.trigger, merged, actor, spec.label, self.attribute_names
             )
         return tuple(events)
 
+    def expire(self, instance: InstanceLike, kind: str) -> tuple[Event, ...]:
+        """What the expiry of deadline `kind` causes; nothing if the instance has moved on."""
+        return self.deadlines.expire(instance.state, instance.attrs, kind)
+
     def remind(self, instance: InstanceLike, kind: str) -> tuple[Event, ...]:
         """The reminder before deadline `kind`; nothing if the instance has moved on."""
-        spec = self._deadline_in(instance.state, kind)
-        if spec is None or spec.remind_before is None:
-            return ()
-        targets = self.targets(spec.on_expiry.notify, instance.attrs)
-        return (NotificationRequested("reminder", kind, targets, spec.label),)
+        return self.deadlines.remind(instance.state, instance.attrs, kind)
 
-    # -- deadlines -------------------------------------------------------------------
     def deadline_for(
         self, state: str, attrs: Mapping[str, Any], entered_at: datetime
     ) -> Deadline | None:
         """The deadline that starts when an instance with `attrs` enters `state`."""
-        spec = self.definition.states[state].deadline
-        if spec is None:
-            return None
-        due = self._due(spec, attrs, entered_at)
-        if due is None:
-            return None
-        remind_at = None
-        if spec.remind_before is not None:
-            remind_at = self.calendar.add(due, self._remind_back[state])
-            if remind_at <= entered_at:
-                remind_at = None
-        return Deadline(spec.kind, state, due, remind_at)
+        return self.deadlines.deadline_for(state, attrs, entered_at)
 
-    def _due(
-        self, spec: DeadlineSpec, attrs: Mapping[str, Any], start: datetime
-    ) -> datetime | None:
-        if spec.after is not None:
-            return self.calendar.add(start, spec.after)
-        value = attrs.get(spec.at_field or "")
-        if isinstance(value, str):
-            value = _parse_time(value)
-        if isinstance(value, datetime):
-            due = value
-        elif isinstance(value, date):
-            due = self.calendar.end_of_working_day(value)
-        else:
-            return None
-        return self.calendar.add(due, spec.offset) if spec.offset is not None else due
-
-    def _deadline_in(self, state: str, kind: str) -> DeadlineSpec | None:
-        state_spec = self.definition.states.get(state)
-        if state_spec is None or state_spec.deadline is None:
-            return None
-        return state_spec.deadline if state_spec.deadline.kind == kind else None
-
-    # -- recipients ------------------------------------------------------------------
     def targets(
         self, recipients: tuple[Recipient, ...], attrs: Mapping[str, Any]
     ) -> tuple[Target, ...]:
-        out: list[Target] = []
-        for r in recipients:
-            if r.kind == "visitors":
-                out.extend(Target("user", u) for u in attrs.get("visitors") or ())
-            elif r.kind == "raiser" and attrs.get("created_by"):
-                out.append(Target("user", str(attrs["created_by"])))
-            elif r.kind == "responsible_person" and attrs.get("responsible_person"):
-                out.append(Target("user", str(attrs["responsible_person"])))
-            elif r.kind == "role" and r.ref:
-                out.append(Target("role", r.ref))
-            elif r.kind == "field" and r.ref:
-                value = attrs.get(r.ref)
-                names = value if isinstance(value, list | tuple) else [value] if value else []
-                out.extend(Target("user", str(u)) for u in names)
-            elif r.kind in ("department_manager", "department") and r.ref:
-                code = self._department(r.ref, attrs)
-                if code:
-                    out.append(Target(r.kind, code))
-        return tuple(dict.fromkeys(out))
-
-    def _told(
-        self,
-        recipients: tuple[Recipient, ...],
-        what: str,
-        attrs: Mapping[str, Any],
-        actor: Actor,
-        label: Label,
-    ) -> list[Event]:
-        """The notification a creation or transition declares; the actor is not told of
-        their own action (the service drops them once the targets are resolved)."""
-        if not recipients:
-            return []
-        targets = self.targets(recipients, attrs)
-        return [NotificationRequested("transition", what, targets, label, actor.username)]
-
-    def _department(self, ref: str, attrs: Mapping[str, Any]) -> str | None:
-        if ref.startswith("dept:"):
-            return ref[5:]
-        if ref in self.attribute_names:
-            value = attrs.get(ref)
-            return str(value) if value else None
-        return ref
+        return targets(recipients, attrs, self.attribute_names)
 
     # -- permission and guards -------------------------------------------------------
     def _denial(self, t: TransitionSpec, actor: Actor, attrs: Mapping[str, Any]) -> str | None:
@@ -438,10 +363,3 @@ class Workflow:
         if errors:
             raise InvalidData(errors)
         return True
-
-
-def _parse_time(value: str) -> datetime | date | None:
-    try:
-        return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-    except ValueError:
-        return None

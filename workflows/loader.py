@@ -57,6 +57,29 @@ def _migrations(c: Checker, value: Any) -> tuple[MigrationSpec, ...]:
     return tuple(out)
 
 
+def _groups(c: Checker, value: Any, states: dict[str, StateSpec]) -> dict[str, tuple[str, ...]]:
+    """Named sets of states (`took_place: [visited, recorded, reported]`)."""
+    if value is None:
+        return {}
+    groups = c.mapping(value, "groups")
+    if groups is None:
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for key, members in groups.items():
+        path = child("groups", str(key))
+        name = c.name(key, path)
+        if not isinstance(members, list) or not members:
+            c.err(path, "must be a non-empty list of states")
+            continue
+        found = c.names(members, path, states, "state")
+        for i, state in enumerate(members):
+            if state in members[:i]:
+                c.err(child(path, i), f"state {state!r} listed twice")
+        if name and len(found) == len(members):
+            out[name] = found
+    return out
+
+
 def _version(c: Checker, value: Any) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         c.err("version", "must be an integer of at least 1")
@@ -119,6 +142,7 @@ def _definition(c: Checker, doc: LocatedYaml) -> Definition | None:
     attribute_checks(c, types, states)
     recipient_attributes(c, types, [("create.notify", create.notify), *notified])
     migrations = _migrations(c, top.get("migrations"))
+    groups = _groups(c, top.get("groups"), states)
     if not (name and version and label and initial):
         return None
     return Definition(
@@ -132,6 +156,7 @@ def _definition(c: Checker, doc: LocatedYaml) -> Definition | None:
         source=doc.file,
         description=description,
         migrations=migrations,
+        groups=groups,
     )
 
 

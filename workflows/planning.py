@@ -25,6 +25,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from workflows.calendar import BusinessCalendar
+from workflows.placement import (
+    Book,
+    CustomerDays,
+    ProposedVisit,
+    book_of,
+    earliest_fit,
+    half_day,
+    place,
+    spread,
+)
 
 __all__ = [
     "DEFAULT_SLOTS",
@@ -37,7 +47,6 @@ __all__ = [
 ]
 
 DEFAULT_SLOTS: tuple[time, ...] = (time(9, 30), time(14, 30))
-HalfDay = tuple[date, str]  # (local date, "am" | "pm")
 WORKING_DAYS_A_YEAR = 250  # about: 365 days less weekends and the 13 days of public holidays
 
 # Why visits were not placed (Shortfall.reasons' keys)
@@ -51,13 +60,6 @@ def default_min_gap(quotas: Mapping[str, int]) -> int:
     so that the largest quota fits with room for holidays and busy visitors."""
     largest = max((int(q) for q in quotas.values()), default=0)
     return max(1, WORKING_DAYS_A_YEAR // max(largest, 1) // 2)
-
-
-@dataclass(frozen=True, slots=True)
-class ProposedVisit:
-    customer_id: int
-    planned_at: datetime  # aware, in the calendar's time zone
-    visitors: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +119,6 @@ class Plan:
         return out
 
 
-def half_day(moment: datetime, calendar: BusinessCalendar) -> HalfDay:
-    local = moment.astimezone(calendar.tz)
-    return local.date(), ("am" if local.hour < 12 else "pm")
-
-
 def find_clashes(
     bookings: Iterable[tuple[str, datetime]], calendar: BusinessCalendar
 ) -> list[Clash]:
@@ -148,50 +145,6 @@ def remaining_workdays(year: int, start: date, calendar: BusinessCalendar) -> li
     return out
 
 
-def _offsets(limit: int) -> Iterable[int]:
-    """0, +1, -1, +2, -2, ...: the target day first, then ever farther either side."""
-    yield 0
-    for step in range(1, limit + 1):
-        yield step
-        yield -step
-
-
-@dataclass
-class _Book:
-    """Who is busy when, and how loaded, while the plan is made."""
-
-    groups: list[list[str]]
-    max_per_day: int
-    busy: set[tuple[str, date, str]] = field(default_factory=set)
-    per_day: dict[tuple[str, date], int] = field(default_factory=lambda: defaultdict(int))
-    existing: dict[str, int] = field(default_factory=dict)
-    planned: dict[str, int] = field(default_factory=dict)
-
-    def load(self, name: str) -> int:
-        return self.existing.get(name, 0) + self.planned.get(name, 0)
-
-    def free(self, name: str, day: date, half: str) -> bool:
-        return (name, day, half) not in self.busy and self.per_day[(name, day)] < self.max_per_day
-
-    def take(self, names: Iterable[str], day: date, half: str, planned: bool = True) -> None:
-        for name in names:
-            self.busy.add((name, day, half))
-            self.per_day[(name, day)] += 1
-            if planned:
-                self.planned[name] = self.planned.get(name, 0) + 1
-
-
-@dataclass
-class _Customer:
-    """One customer's working-day positions taken (existing visits, then planned ones)."""
-
-    positions: list[int]
-    gap: int
-
-    def allows(self, position: int) -> bool:
-        return all(abs(position - p) >= max(self.gap, 1) for p in self.positions)
-
-
 def plan_year(
     year: int,
     customers: Sequence[tuple[int, str]],
@@ -216,18 +169,9 @@ def plan_year(
     visits of one customer) defaults to `default_min_gap(quotas)`; `max_per_day` caps a
     visitor's visits a day.
     """
-    if visitors_per_visit < 1:
-        raise ValueError("visitors_per_visit must be at least 1")
-    if not slots:
-        raise ValueError("at least one time slot is needed")
-    if max_per_day < 1:
-        raise ValueError("max_per_day must be at least 1")
     gap = default_min_gap(quotas) if min_gap is None else min_gap
-    if gap < 0:
-        raise ValueError("min_gap must not be negative")
     start = start or date(year, 1, 1)
-    if start.year != year:
-        raise ValueError(f"start {start} is not in {year}")
+    _check(year, start, slots, visitors_per_visit, gap, max_per_day)
     year_days = remaining_workdays(year, date(year, 1, 1), calendar)
     first = bisect_right(year_days, start - timedelta(days=1))  # index of the first day left
     days = year_days[first:]
@@ -235,28 +179,18 @@ def plan_year(
     def position(moment: datetime) -> int:  # working days from 1 January up to that day
         return bisect_right(year_days, moment.astimezone(calendar.tz).date())
 
-    book = _book(visitor_groups, max_per_day, bookings, start, year, calendar)
+    book = book_of(visitor_groups, max_per_day, bookings, start, year, calendar)
     taken = {
-        customer_id: _Customer(sorted(position(m) for m in existing.get(customer_id, ())), gap)
+        customer_id: CustomerDays(sorted(position(m) for m in existing.get(customer_id, ())), gap)
         for customer_id, _tier in customers
     }
-    wanted: list[tuple[float, int]] = []  # (target index in days, customer)
-    rows: dict[int, tuple[str, int, int, int, int]] = {}  # tier, quota, have, count, fits
-    for customer_id, tier in sorted(customers):
-        quota = int(quotas.get(tier, 0))
-        have = len(existing.get(customer_id, ()))
-        count = max(0, quota - have)
-        fitting = _fitting(taken[customer_id], first, len(days))
-        rows[customer_id] = (tier, quota, have, count, len(fitting))
-        wanted += [(t, customer_id) for t in _targets(count, fitting, len(days), gap)]
-    wanted.sort()
-
+    wanted, rows = _wanted(customers, quotas, existing, taken, first, len(days))
     visits: list[ProposedVisit] = []
     placed: dict[int, int] = defaultdict(int)
     for target, customer_id in wanted:
         proposal = None
         for crew in (visitors_per_visit, 1):  # a full crew if any day has one, else fewer
-            proposal = proposal or _place(
+            proposal = proposal or place(
                 round(target), taken[customer_id], customer_id, days, first, slots,
                 (visitors_per_visit, crew), book, calendar,
             )  # fmt: skip
@@ -267,49 +201,48 @@ def plan_year(
     return _result(year, start, visits, bookings, calendar, rows, placed, book, gap, len(days))
 
 
-def _book(
-    visitor_groups: Sequence[Sequence[str]],
-    max_per_day: int,
-    bookings: Sequence[tuple[str, datetime]],
-    start: date,
+def _check(
     year: int,
-    calendar: BusinessCalendar,
-) -> _Book:
-    groups = [sorted(set(g)) for g in visitor_groups if g]
-    book = _Book(groups, max_per_day, existing={name: 0 for g in groups for name in g})
-    for username, moment in bookings:
-        day, half = half_day(moment, calendar)
-        book.take([username], day, half, planned=False)
-        if username in book.existing and day >= start and day.year == year:
-            book.existing[username] += 1
-    return book
+    start: date,
+    slots: Sequence[time],
+    visitors_per_visit: int,
+    gap: int,
+    max_per_day: int,
+) -> None:
+    if visitors_per_visit < 1:
+        raise ValueError("visitors_per_visit must be at least 1")
+    if not slots:
+        raise ValueError("at least one time slot is needed")
+    if max_per_day < 1:
+        raise ValueError("max_per_day must be at least 1")
+    if gap < 0:
+        raise ValueError("min_gap must not be negative")
+    if start.year != year:
+        raise ValueError(f"start {start} is not in {year}")
 
 
-def _fitting(customer: _Customer, first: int, length: int) -> list[int]:
-    """The earliest packing of visits min_gap apart into the days left (indexes in them):
-    as many as can fit around the customer's existing visits."""
-    out: list[int] = []
-    probe = _Customer(list(customer.positions), customer.gap)
-    for index in range(length):
-        if probe.allows(first + index + 1):
-            out.append(index)
-            probe.positions.append(first + index + 1)
-    return out
-
-
-def _targets(count: int, fitting: list[int], length: int, gap: int) -> list[float]:
-    """Where the `count` visits (at most as many as fit) should go: evenly spread, or, when
-    the gap binds, min_gap apart centred in the days left, or the packing itself."""
-    count = min(count, len(fitting))
-    if count == 0:
-        return []
-    if count == len(fitting) and len(fitting) > 1:
-        return [float(i) for i in fitting]
-    spacing = length / count
-    if spacing >= gap:
-        return [(nth + 0.5) * spacing for nth in range(count)]
-    offset = (length - 1 - (count - 1) * gap) / 2
-    return [offset + nth * gap for nth in range(count)]
+def _wanted(
+    customers: Sequence[tuple[int, str]],
+    quotas: Mapping[str, int],
+    existing: Mapping[int, Sequence[datetime]],
+    taken: Mapping[int, CustomerDays],
+    first: int,
+    length: int,
+) -> tuple[list[tuple[float, int]], dict[int, tuple[str, int, int, int, int]]]:
+    """The visits to place as (target index in the days left, customer), in target order,
+    and per customer (tier, quota, visits it has, visits wanted, visits that fit)."""
+    wanted: list[tuple[float, int]] = []
+    rows: dict[int, tuple[str, int, int, int, int]] = {}
+    for customer_id, tier in sorted(customers):
+        quota = int(quotas.get(tier, 0))
+        have = len(existing.get(customer_id, ()))
+        count = max(0, quota - have)
+        days = taken[customer_id]
+        fitting = earliest_fit(days, first, length)
+        rows[customer_id] = (tier, quota, have, count, len(fitting))
+        wanted += [(t, customer_id) for t in spread(count, fitting, length, days.gap)]
+    wanted.sort()
+    return wanted, rows
 
 
 def _result(
@@ -320,7 +253,7 @@ def _result(
     calendar: BusinessCalendar,
     rows: Mapping[int, tuple[str, int, int, int, int]],
     placed: Mapping[int, int],
-    book: _Book,
+    book: Book,
     gap: int,
     length: int,
 ) -> Plan:
@@ -349,71 +282,3 @@ def _result(
         year, start, tuple(visits), tuple(find_clashes(bookings, calendar)), needs, unplaced,
         tuple(shortfalls), loads, gap, length,
     )  # fmt: skip
-
-
-def _place(
-    target: int,
-    customer: _Customer,
-    customer_id: int,
-    days: Sequence[date],
-    first: int,
-    slots: Sequence[time],
-    crew: tuple[int, int],
-    book: _Book,
-    calendar: BusinessCalendar,
-) -> ProposedVisit | None:
-    """The nearest slot to the target day that keeps the customer's gap and gets the visit
-    its visitors (`crew`: how many it asks for, and the fewest to accept; the least-loaded
-    of that day's slots); books it."""
-    per_visit, fewest = crew
-    best: tuple[tuple[int, ...], date, time, tuple[str, ...]] | None = None
-    for offset in _offsets(len(days)):
-        index = target + offset
-        if not 0 <= index < len(days) or not customer.allows(first + index + 1):
-            continue
-        day = days[index]
-        for slot in slots:
-            half = "am" if slot.hour < 12 else "pm"
-            chosen = _choose(book, per_visit, day, half)
-            if len(chosen) < fewest:
-                continue
-            key = (len(chosen) * -1, *sorted(book.load(n) for n in chosen))
-            if best is None or key < best[0]:
-                best = (key, day, slot, chosen)
-        if best is not None:
-            customer.positions.append(first + index + 1)
-            break
-    if best is None:
-        return None
-    _key, day, slot, chosen = best
-    book.take(chosen, day, "am" if slot.hour < 12 else "pm")
-    moment = datetime.combine(day, slot, tzinfo=calendar.tz)
-    return ProposedVisit(customer_id, moment, chosen)
-
-
-def _choose(book: _Book, per_visit: int, day: date, half: str) -> tuple[str, ...]:
-    """One least-loaded free visitor per group in order (the last group fills the rest).
-
-    The first group (marketing, who organise the visit) is required; other seats fall back
-    to any free visitor of another group.
-    """
-    groups = book.groups
-    chosen: list[str] = []
-
-    def free(group: Iterable[str]) -> list[str]:
-        names = [n for n in group if n not in chosen and book.free(n, day, half)]
-        return sorted(names, key=lambda n: (book.load(n), n))
-
-    if not groups:
-        return ()
-    for seat in range(per_visit):
-        group = groups[min(seat, len(groups) - 1)]
-        candidates = free(group)
-        if not candidates and seat > 0:
-            candidates = free(n for g in groups[1:] for n in g) or free(groups[0])
-        if not candidates:
-            if seat == 0:
-                return ()
-            break
-        chosen.append(candidates[0])
-    return tuple(chosen)

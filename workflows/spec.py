@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from workflows.calendar import Duration
+from workflows.durations import Duration
 
 ROLES: frozenset[str] = frozenset(
     {
@@ -189,6 +189,8 @@ class Definition:
     source: str = "<memory>"
     description: Label | None = None
     migrations: tuple[MigrationSpec, ...] = ()
+    # named sets of states the service counts by, e.g. took_place: visited, recorded, reported
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -207,6 +209,15 @@ class Definition:
             if t.trigger == trigger and state in t.sources:
                 return t
         return None
+
+    def group(self, name: str) -> tuple[str, ...]:
+        """The states of the group `name` (the definition's `groups:`), in declared order."""
+        try:
+            return self.groups[name]
+        except KeyError:
+            raise KeyError(
+                f"{self.name} version {self.version} declares no state group {name!r}"
+            ) from None
 
     def transitions_named(self, trigger: str) -> tuple[TransitionSpec, ...]:
         return tuple(t for t in self.transitions if t.trigger == trigger)

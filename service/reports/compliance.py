@@ -6,7 +6,8 @@ and of the condition that makes one an exception. The database counts them and p
 through the exceptions in a stable order, so a page costs what it shows, not the year;
 `stream` walks every exception in chunks for a download. An exception is
 `{"workflow", "id", "name", "reason", "at"}` with `reason` a code the page translates.
-Nothing here knows of Flask or of a request.
+Nothing here reads a request; the states of a visit that took place are the definition's
+(`service.core.groups`).
 """
 
 from __future__ import annotations
@@ -18,52 +19,22 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
-from service.core.statuses import DeadlineStatus
-from service.store.models import (
-    Customer,
-    Deadline,
-    Issue,
-    RectificationNotice,
-    TransitionEvent,
-    Visit,
+from service.core import groups
+from service.reports.compliance_sql import (
+    any_deadline_running,
+    c,
+    customer_name,
+    deadline_expired,
+    deadline_running,
+    exception_columns,
+    i,
+    last_event,
+    less_than_a_day,
+    n,
+    v,
 )
 from workflows.quotas import Quotas
-
-DONE = ("visited", "recorded", "reported")
-
-v, c, i, n = (
-    Visit.__table__,
-    Customer.__table__,
-    Issue.__table__,
-    RectificationNotice.__table__,
-)
-e, d = TransitionEvent.__table__, Deadline.__table__
-
-
-class less_than_a_day(FunctionElement[bool]):  # noqa: N801 (a SQL function)
-    """`less_than_a_day(earlier, later)`: `later` comes less than 24 hours after `earlier`
-    (or before it), to the microsecond."""
-
-    type = sa.Boolean()
-    inherit_cache = True
-
-
-@compiles(less_than_a_day)
-def _less_than_a_day_sqlite(element: less_than_a_day, compiler: Any, **kw: Any) -> str:
-    # Naive UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's format): a day later is the
-    # whole seconds moved by datetime() with the same fraction after them, compared as text.
-    # julianday() would round to milliseconds, and a fraction near a second could carry.
-    earlier, later = (compiler.process(x, **kw) for x in element.clauses)
-    return f"({later} < (datetime(substr({earlier}, 1, 19), '+1 day') || substr({earlier}, 20)))"
-
-
-@compiles(less_than_a_day, "postgresql")
-def _less_than_a_day_pg(element: less_than_a_day, compiler: Any, **kw: Any) -> str:
-    earlier, later = (compiler.process(x, **kw) for x in element.clauses)
-    return f"(({later}) - ({earlier}) < interval '24 hours')"
 
 
 @dataclass(frozen=True)
@@ -103,69 +74,6 @@ def as_of(end: datetime, now: datetime) -> datetime:
     return min(end, now)
 
 
-def _running(
-    workflow: str, instance_id: sa.ColumnElement[Any], kind: str, moment: datetime
-) -> sa.ColumnElement[bool]:
-    """The instance's deadline of `kind` is open and due after `moment`: the case is still
-    in progress, not late. The open deadlines due later are few, so a set of ids again."""
-    open_ = sa.select(d.c.instance_id).where(
-        d.c.workflow == workflow,
-        d.c.kind == kind,
-        d.c.status == DeadlineStatus.OPEN,
-        d.c.due_at > moment,
-    )
-    return instance_id.in_(open_)
-
-
-def _running_any(
-    workflow: str, instance_id: sa.ColumnElement[Any], moment: datetime
-) -> sa.ColumnElement[bool]:
-    """The instance has some deadline open and due after `moment`."""
-    open_ = sa.select(d.c.instance_id).where(
-        d.c.workflow == workflow, d.c.status == DeadlineStatus.OPEN, d.c.due_at > moment
-    )
-    return instance_id.in_(open_)
-
-
-def _expired(
-    workflow: str, instance_id: sa.ColumnElement[Any], kind: str
-) -> sa.ColumnElement[bool]:
-    """The instance's deadline of `kind` fired (the deadlines table or the audit trail).
-    A set of ids rather than two correlated lookups per case: the fired ones are few."""
-    fired = sa.select(d.c.instance_id).where(
-        d.c.workflow == workflow, d.c.kind == kind, d.c.status == DeadlineStatus.FIRED
-    )
-    expired = sa.select(e.c.instance_id).where(
-        e.c.workflow == workflow, e.c.trigger == f"expire:{kind}"
-    )
-    return instance_id.in_(sa.union(fired, expired))
-
-
-def _last_event(workflow: str, instance_id: Any, trigger: str) -> Any:
-    return (
-        sa.select(sa.func.max(e.c.at))
-        .where(e.c.workflow == workflow, e.c.instance_id == instance_id, e.c.trigger == trigger)
-        .scalar_subquery()
-    )
-
-
-def _customer_name(customer_id: Any) -> Any:
-    """The customer's name, looked up for the rows shown only: visits.customer_id is a
-    required foreign key, so a join would drop no case, and it would cost one lookup for
-    every case counted."""
-    return sa.select(c.c.name).where(c.c.id == customer_id).scalar_subquery()
-
-
-def _columns(id_: Any, name: Any, reason: Any, at: Any) -> tuple[sa.ColumnElement[Any], ...]:
-    reason = sa.literal(reason, sa.String) if isinstance(reason, str) else reason
-    return (
-        id_.label("id"),
-        name.label("name"),
-        reason.label("reason"),
-        (sa.null() if at is None else at).label("at"),
-    )
-
-
 def required_visits(quotas: Quotas, start: datetime, end: datetime) -> dict[str, int]:
     """Per tier, the visits one of its customers owes in [start, end) (only the tiers owing
     some): its quota's visits falling due at the month-ends in the period (workflows.quotas)."""
@@ -185,7 +93,7 @@ def visit_frequency(start: datetime, end: datetime, quotas: Quotas, moment: date
     due = required_visits(quotas, start, min(end, moment))
     done = (
         sa.select(v.c.customer_id, sa.func.count().label("n"))
-        .where(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(DONE))
+        .where(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(groups.took_place()))
         .group_by(v.c.customer_id)
         .subquery()
     )
@@ -204,7 +112,7 @@ def visit_frequency(start: datetime, end: datetime, quotas: Quotas, moment: date
         exception=exception,
         progress=progress,
         columns=(
-            *_columns(c.c.id, c.c.name, "below_quota", None),
+            *exception_columns(c.c.id, c.c.name, "below_quota", None),
             count.label("done"),
             sa.case((behind, due_now), else_=required).label("required"),
             c.c.tier.label("tier"),
@@ -221,7 +129,9 @@ def planned_ahead(start: datetime, end: datetime, moment: datetime) -> Cases:
         source=v,
         where=sa.and_(v.c.planned_at >= start, v.c.planned_at < end, v.c.state != "cancelled"),
         exception=less_than_a_day(v.c.created_at, v.c.planned_at),
-        columns=_columns(v.c.id, _customer_name(v.c.customer_id), "planned_late", v.c.planned_at),
+        columns=exception_columns(
+            v.c.id, customer_name(v.c.customer_id), "planned_late", v.c.planned_at
+        ),
         order=(v.c.planned_at, v.c.id),
     )
 
@@ -229,17 +139,23 @@ def planned_ahead(start: datetime, end: datetime, moment: datetime) -> Cases:
 def records_on_time(start: datetime, end: datetime, moment: datetime) -> Cases:
     """4(三): a visit carried out has its record submitted before the record deadline fired;
     one still waiting for its record while that deadline runs is in progress."""
-    expired = _expired("visit", v.c.id, "record")
+    expired = deadline_expired("visit", v.c.id, "record")
     return Cases(
         clause="4(三)",
         workflow="visit",
         source=v,
-        where=sa.and_(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(DONE)),
+        where=sa.and_(
+            v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(groups.took_place())
+        ),
         exception=expired,
         progress=sa.and_(
-            v.c.state == "visited", sa.not_(expired), _running("visit", v.c.id, "record", moment)
+            v.c.state == "visited",
+            sa.not_(expired),
+            deadline_running("visit", v.c.id, "record", moment),
         ),
-        columns=_columns(v.c.id, _customer_name(v.c.customer_id), "record_late", v.c.planned_at),
+        columns=exception_columns(
+            v.c.id, customer_name(v.c.customer_id), "record_late", v.c.planned_at
+        ),
         order=(v.c.planned_at, v.c.id),
     )
 
@@ -248,8 +164,10 @@ def reports_made(start: datetime, end: datetime, moment: datetime) -> Cases:
     """5(一): a recorded visit has its report, made before the report deadline fired; one
     unreported while its report deadline runs past the report's moment is in progress."""
     unreported = v.c.state != "reported"
-    expired = _expired("visit", v.c.id, "report")
-    running = sa.and_(unreported, sa.not_(expired), _running("visit", v.c.id, "report", moment))
+    expired = deadline_expired("visit", v.c.id, "report")
+    running = sa.and_(
+        unreported, sa.not_(expired), deadline_running("visit", v.c.id, "report", moment)
+    )
     return Cases(
         clause="5(一)",
         workflow="visit",
@@ -261,9 +179,9 @@ def reports_made(start: datetime, end: datetime, moment: datetime) -> Cases:
         ),
         exception=sa.and_(sa.or_(unreported, expired), sa.not_(running)),
         progress=running,
-        columns=_columns(
+        columns=exception_columns(
             v.c.id,
-            _customer_name(v.c.customer_id),
+            customer_name(v.c.customer_id),
             sa.case((unreported, "no_report"), else_="report_late"),
             v.c.planned_at,
         ),
@@ -280,11 +198,11 @@ def ledger_closed(start: datetime, end: datetime, moment: datetime) -> Cases:
         open_,
         sa.or_(
             i.c.due_at > moment,
-            sa.and_(i.c.due_at.is_(None), _running_any("issue", i.c.id, moment)),
+            sa.and_(i.c.due_at.is_(None), any_deadline_running("issue", i.c.id, moment)),
         ),
     )
     # a NULL comparison (no deadline, never resolved) is no exception, as in Python
-    late = _last_event("issue", i.c.id, "resolve") > i.c.due_at
+    late = last_event("issue", i.c.id, "resolve") > i.c.due_at
     return Cases(
         clause="5(一)3",
         workflow="issue",
@@ -292,7 +210,7 @@ def ledger_closed(start: datetime, end: datetime, moment: datetime) -> Cases:
         where=sa.and_(i.c.created_at >= start, i.c.created_at < end),
         exception=sa.and_(sa.or_(open_, late), sa.not_(running)),
         progress=running,
-        columns=_columns(
+        columns=exception_columns(
             i.c.id,
             i.c.title,
             sa.case((open_, "not_confirmed"), else_="resolved_late"),
@@ -307,7 +225,7 @@ def notices_handled(start: datetime, end: datetime, moment: datetime) -> Cases:
     unverified and due after the report's moment is in progress."""
     unverified = n.c.state != "verified"
     running = sa.and_(unverified, n.c.due_at > moment)
-    late = _last_event("rectification", n.c.id, "verify") > n.c.due_at
+    late = last_event("rectification", n.c.id, "verify") > n.c.due_at
     return Cases(
         clause="7(一)3",
         workflow="rectification",
@@ -315,7 +233,7 @@ def notices_handled(start: datetime, end: datetime, moment: datetime) -> Cases:
         where=sa.and_(n.c.due_at >= start, n.c.due_at < end),
         exception=sa.and_(sa.or_(unverified, late), sa.not_(running)),
         progress=running,
-        columns=_columns(
+        columns=exception_columns(
             n.c.id,
             n.c.department,
             sa.case((unverified, "not_verified"), else_="verified_late"),

@@ -22,6 +22,7 @@ from service.core.statuses import DeadlineStatus
 from service.store.db import db
 from service.store.kinds import Kind
 from service.store.models import Deadline, NoticeItem, OutboxMessage, TransitionEvent, VisitVisitor
+from service.store.paging import page_rows
 
 _WRITING = contextvars.ContextVar("visitflow_writing", default=False)
 _QUEUE_KEY = "visitflow.sqlite_writers"
@@ -363,13 +364,5 @@ def current_deadlines(
 
 def history(workflow: str, instance_id: int, page: int, per_page: int) -> tuple[list[Any], int]:
     where = (events_t.c.workflow == workflow, events_t.c.instance_id == instance_id)
-    conn = connection()
-    total = conn.execute(sa.select(sa.func.count()).select_from(events_t).where(*where)).scalar()
-    rows = conn.execute(
-        sa.select(events_t)
-        .where(*where)
-        .order_by(events_t.c.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).mappings()
-    return [dict(r) for r in rows], int(total or 0)
+    query = sa.select(events_t).where(*where).order_by(events_t.c.id)
+    return page_rows(connection(), query, page, per_page)

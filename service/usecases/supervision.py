@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from service.core import context, labels
+from service.core import context, groups, labels
 from service.core.statuses import DeadlineStatus
 from service.core.texts import Text, msg
 from service.store import repository as repo
@@ -23,7 +23,6 @@ from service.store.models import Customer, Deadline, Finding, Issue, Visit
 from service.usecases import deadlines
 
 findings_t = Finding.__table__
-DONE = ("visited", "recorded", "reported")
 
 
 def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
@@ -35,7 +34,11 @@ def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
     c, v = Customer.__table__, Visit.__table__
     done = (
         sa.select(v.c.customer_id, sa.func.count().label("done"))
-        .where(v.c.state.in_(DONE), v.c.planned_at >= year_start, v.c.planned_at < year_end)
+        .where(
+            v.c.state.in_(groups.took_place()),
+            v.c.planned_at >= year_start,
+            v.c.planned_at < year_end,
+        )
         .group_by(v.c.customer_id)
         .subquery()
     )

@@ -127,6 +127,14 @@ def test_visit_main_path_runs_planned_to_reported(visit: Definition) -> None:
     assert path == ["planned", "prepared", "visited", "recorded", "reported"]
 
 
+def test_a_visit_took_place_once_visited_until_reported(visit: Definition) -> None:
+    assert visit.group("took_place") == ("visited", "recorded", "reported")
+
+
+def test_an_issue_is_solved_once_resolved_confirmed_or_not(issue: Definition) -> None:
+    assert issue.group("solved") == ("resolved", "customer_confirmed")
+
+
 def test_visit_ends_only_in_reported_or_cancelled(visit: Definition) -> None:
     assert {s.name for s in visit.states.values() if s.final} == {"reported", "cancelled"}
 

@@ -137,8 +137,8 @@ def test_unknown_top_level_key() -> None:
         problem(
             line_of(text, "colour"),
             "colour",
-            "unknown key (expected one of create, description, initial, label, migrations,"
-            " name, states, transitions, version)",
+            "unknown key (expected one of create, description, groups, initial, label,"
+            " migrations, name, states, transitions, version)",
         )
     ]
 
@@ -693,3 +693,56 @@ def test_check_dir_on_a_folder_without_definitions(tmp_path: Path) -> None:
     definitions, problems = check_dir(tmp_path)
     assert definitions == []
     assert [p.message for p in problems] == ["no definition files (*.yaml)"]
+
+
+# -- state groups -------------------------------------------------------------------------
+
+
+def test_a_state_group_loads_in_declared_order() -> None:
+    d = load_text(BASE + "groups:\n  settled: [done, draft]\n", FILE)
+    assert d.groups == {"settled": ("done", "draft")}
+    assert d.group("settled") == ("done", "draft")
+
+
+def test_a_definition_without_groups_has_none() -> None:
+    d = load_text(BASE, FILE)
+    assert d.groups == {}
+    with pytest.raises(KeyError, match="t version 1 declares no state group 'settled'"):
+        d.group("settled")
+
+
+def test_a_state_group_naming_an_unknown_state() -> None:
+    text = BASE + "groups:\n  settled: [done, finished]\n"
+    assert problems_of(text) == [
+        problem(
+            line_of(text, "settled"),
+            "groups.settled[1]",
+            f"unknown state 'finished' (known: {known(['draft', 'done'])})",
+        )
+    ]
+
+
+def test_a_state_group_must_list_states() -> None:
+    for bad in ("[]", "done", "{done: 1}"):
+        text = BASE + f"groups:\n  settled: {bad}\n"
+        assert problems_of(text) == [
+            problem(
+                line_of(text, "settled"), "groups.settled", "must be a non-empty list of states"
+            )
+        ], bad
+
+
+def test_a_state_listed_twice_in_a_group() -> None:
+    text = BASE + "groups:\n  settled: [done, done]\n"
+    assert problems_of(text) == [
+        problem(line_of(text, "settled"), "groups.settled[1]", "state 'done' listed twice")
+    ]
+
+
+def test_groups_must_be_a_mapping_of_names() -> None:
+    text = BASE + "groups: [done]\n"
+    assert problems_of(text) == [problem(line_of(text, "groups"), "groups", "must be a mapping")]
+    text = BASE + "groups:\n  Settled: [done]\n"
+    assert problems_of(text) == [
+        problem(line_of(text, "Settled"), "groups.Settled", "must be a lower_snake_case name")
+    ]

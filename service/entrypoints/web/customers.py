@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from service.core import labels, roles, runtime
+from service.core import groups, labels, roles, runtime
 from service.core.errors import InvalidRequest
 from service.entrypoints.web.auth import login_required, web_actor
 from service.entrypoints.web.common import (
@@ -35,8 +35,6 @@ from service.usecases import customers as use_cases
 from service.usecases import reviews
 from service.usecases.customers import ADMIN_REASON, CRITERIA, TIERS
 from workflows.quotas import Quotas
-
-DONE = ("visited", "recorded", "reported")  # as supervision's plan-execution check counts
 
 
 def tier_labels() -> dict[str, str]:
@@ -64,7 +62,7 @@ def done_this_year() -> dict[int, int]:
     rows = repo.connection().execute(
         sa.select(v.c.customer_id, sa.func.count())
         .where(
-            v.c.state.in_(DONE),
+            v.c.state.in_(groups.took_place()),
             v.c.planned_at >= datetime(year, 1, 1, tzinfo=zone),
             v.c.planned_at < datetime(year + 1, 1, 1, tzinfo=zone),
         )

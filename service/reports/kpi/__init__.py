@@ -5,7 +5,7 @@
   visits due at month-ends: `workflows.quotas`), a whole number, times the tier's customers;
   by department (of the visitors) and by person (visitor) against the visits they had
   planned in the period;
-- issues raised in the period: the share resolved (resolved or customer_confirmed), and of
+- issues raised in the period: the share solved (resolved or customer_confirmed), and of
   the resolved ones with a deadline the share whose last `resolve` event came by `due_at`;
 - satisfaction: the ratings of issue confirmations (`confirm` events in the period) and of
   customer surveys (surveyed in the period), 1-5;
@@ -26,8 +26,6 @@ rows are the truth; the tallies only make a year cost a few tens of thousands of
 from service.reports.kpi.counting import (
     DATE_MEASURES,
     DAY,
-    DONE,
-    RESOLVED,
     Counts,
     count_dates,
     count_moments,
@@ -45,8 +43,6 @@ from service.reports.kpi.tallies import count_day, counts, refresh
 __all__ = [
     "DATE_MEASURES",
     "DAY",
-    "DONE",
-    "RESOLVED",
     "Counts",
     "cooperation",
     "count_dates",

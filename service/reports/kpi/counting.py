@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from service.core import groups
 from service.store.models import (
     CooperationVolume,
     Customer,
@@ -22,8 +23,6 @@ from service.store.models import (
     VisitVisitor,
 )
 
-DONE = ("visited", "recorded", "reported")
-RESOLVED = ("resolved", "customer_confirmed")
 DAY = timedelta(days=1)
 # Counts anchored at a date (a volume's period_start) rather than at a moment.
 DATE_MEASURES = ("new_projects", "new_areas", "new_business")
@@ -68,16 +67,23 @@ def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
 # -- counting from the rows ------------------------------------------------------------
 def count_moments(conn: Connection, lo: datetime, hi: datetime) -> Counts:
     """The counts anchored at a moment in [lo, hi), from the rows themselves."""
+    took_place = Visit.__table__.c.state.in_(groups.took_place())
+    out: Counts = Counter()
+    for part in (
+        _visits(conn, lo, hi, took_place),
+        _issues(conn, lo, hi),
+        _ratings(conn, lo, hi),
+        _volumes(conn, lo, hi, took_place),
+    ):
+        out.update(part)  # unlike +, keeps the zero counts
+    return out
+
+
+def _visits(conn: Connection, lo: datetime, hi: datetime, done: sa.ColumnElement[bool]) -> Counts:
+    """Visits done by tier; planned and done by person (visitor) and by department."""
     v, c, vv, u = (Visit.__table__, Customer.__table__, VisitVisitor.__table__, User.__table__)
-    i, e, s, cv = (
-        Issue.__table__,
-        TransitionEvent.__table__,
-        CustomerSurvey.__table__,
-        CooperationVolume.__table__,
-    )
     out: Counts = Counter()
     in_period = sa.and_(v.c.planned_at >= lo, v.c.planned_at < hi)
-    done = v.c.state.in_(DONE)
     for tier, n in conn.execute(
         sa.select(c.c.tier, sa.func.count())
         .select_from(v.join(c, c.c.id == v.c.customer_id))
@@ -106,8 +112,13 @@ def count_moments(conn: Connection, lo: datetime, hi: datetime) -> Counts:
     ):
         out["planned_department", dept] += n
         out["done_department", dept] += d or 0
+    return out
 
-    resolved = i.c.state.in_(RESOLVED)
+
+def _issues(conn: Connection, lo: datetime, hi: datetime) -> Counts:
+    """Issues raised; of them resolved, resolved with a deadline, resolved by it."""
+    i, e = Issue.__table__, TransitionEvent.__table__
+    resolved = i.c.state.in_(groups.solved())
     with_due = sa.and_(resolved, i.c.due_at.is_not(None))
     resolved_at = (
         sa.select(sa.func.max(e.c.at))
@@ -122,11 +133,18 @@ def count_moments(conn: Connection, lo: datetime, hi: datetime) -> Counts:
             sa.func.sum(sa.case((sa.and_(with_due, resolved_at <= i.c.due_at), 1), else_=0)),
         ).where(i.c.created_at >= lo, i.c.created_at < hi)
     ).one()
+    out: Counts = Counter()
     out["raised", ""] += raised
     out["resolved", ""] += n_resolved or 0
     out["resolved_with_deadline", ""] += n_due or 0
     out["on_time", ""] += on_time or 0
+    return out
 
+
+def _ratings(conn: Connection, lo: datetime, hi: datetime) -> Counts:
+    """The satisfaction ratings of issue confirmations and of customer surveys."""
+    e, s = TransitionEvent.__table__, CustomerSurvey.__table__
+    out: Counts = Counter()
     rating = e.c.data["satisfaction"].as_integer()
     n, total = conn.execute(
         sa.select(sa.func.count(rating), sa.func.sum(rating)).where(
@@ -142,7 +160,14 @@ def count_moments(conn: Connection, lo: datetime, hi: datetime) -> Counts:
     ).one()
     out["surveys", ""] += n
     out["survey_points", ""] += total or 0
+    return out
 
+
+def _volumes(conn: Connection, lo: datetime, hi: datetime, done: sa.ColumnElement[bool]) -> Counts:
+    """The cooperation volumes before and after each visit done, where both are known."""
+    v, cv = Visit.__table__, CooperationVolume.__table__
+    out: Counts = Counter()
+    in_period = sa.and_(v.c.planned_at >= lo, v.c.planned_at < hi)
     day = utc_date(v.c.planned_at)
     same = cv.c.customer_id == v.c.customer_id
     amount = sa.type_coerce(cv.c.amount, sa.Float)  # summed in cents: no Decimal per row
