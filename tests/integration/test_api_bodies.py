@@ -132,3 +132,61 @@ def test_the_admins_refusals_are_documented_in_the_error_shape(doc: dict[str, An
     assert {"204", "401", "403", "404"} <= set(op["responses"])
     error = op["responses"]["403"]["content"]["application/json"]["schema"]
     assert set(ref(doc, error)["properties"]) == {"code", "status", "message", "errors"}
+
+
+# -- surveys and cooperation volumes ---------------------------------------------------------
+def survey(world: World, **over: Any) -> dict[str, Any]:
+    row = {"customer_id": world.customers["Acme"], "surveyed_at": "2026-05-01T10:00:00+08:00"}
+    return {**row, "score": 4, **over}
+
+
+def test_one_survey_object_is_a_list_of_one(world: World) -> None:
+    r = world.post("/api/v1/customer-surveys", "mary", survey(world))
+    assert (r.status_code, r.get_json()) == (201, {"recorded": 1})
+    assert world.count("customer_surveys") == 1
+
+
+def test_a_bad_row_is_422_under_its_index_and_writes_nothing(world: World) -> None:
+    r = world.post("/api/v1/customer-surveys", "mary", [survey(world), survey(world, score=6)])
+    body = assert_error(r, 422, "invalid_request")
+    assert list(body["errors"]) == ["1"] and list(body["errors"]["1"]) == ["score"]
+    assert world.count("customer_surveys") == 0
+
+
+@pytest.mark.parametrize("rows", [[], "x", 3])
+def test_rows_that_are_no_list_of_objects_are_422_on_schema(world: World, rows: Any) -> None:
+    body = assert_error(
+        world.post("/api/v1/customer-surveys", "mary", rows), 422, "invalid_request"
+    )
+    assert list(body["errors"]) == ["_schema"]
+    assert world.count("customer_surveys") == 0
+
+
+def test_an_unknown_customer_comes_before_forbidden(world: World) -> None:
+    r = world.post("/api/v1/customer-surveys", "tom", survey(world, customer_id=9999))
+    body = assert_error(r, 422, "invalid_request")
+    assert body["errors"] == {"customer_id": ["no customer 9999"]}
+
+
+def test_malformed_rows_are_400_before_forbidden(world: World) -> None:
+    r = raw_post(world, "/api/v1/cooperation-volumes", "[{", "tom")
+    assert_error(r, 400, "bad_request")
+
+
+def test_row_bodies_are_documented_as_lists_of_the_row_schema(doc: dict[str, Any]) -> None:
+    for path, item, status in (
+        ("/api/v1/customer-surveys", "SurveyRows", "201"),
+        ("/api/v1/cooperation-volumes", "VolumeRows", "200"),
+    ):
+        op = doc["paths"][path]["post"]
+        body = op["requestBody"]["content"]["application/json"]["schema"]
+        assert body["type"] == "array" and body["items"]["$ref"].endswith(f"/{item}")
+        assert "$ref" in op["responses"][status]["content"]["application/json"]["schema"]
+
+
+def test_the_figures_reply_is_documented(doc: dict[str, Any]) -> None:
+    op = doc["paths"]["/api/v1/kpi"]["get"]
+    figures = ref(doc, op["responses"]["200"]["content"]["application/json"]["schema"])
+    assert {"from", "to", "plan_completion", "issues"} <= set(figures["properties"])
+    csv = doc["paths"]["/api/v1/kpi/export.csv"]["get"]["responses"]["200"]
+    assert "text/csv" in csv["content"]
