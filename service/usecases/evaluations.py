@@ -21,6 +21,7 @@ from service.core.texts import msg
 from service.reports import kpi
 from service.store import repository as repo
 from service.store.models import Evaluation
+from service.store.paging import page_rows
 from service.usecases import handlers
 from workflows import Actor
 
@@ -99,14 +100,10 @@ def list_evaluations(
     conn: Connection, page: int, per_page: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Evaluations, latest period first."""
-    total = conn.execute(sa.select(sa.func.count()).select_from(evaluations_t)).scalar()
-    rows = conn.execute(
-        sa.select(evaluations_t)
-        .order_by(evaluations_t.c.period_start.desc(), evaluations_t.c.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).mappings()
-    return [dict(r) for r in rows], int(total or 0)
+    query = sa.select(evaluations_t).order_by(
+        evaluations_t.c.period_start.desc(), evaluations_t.c.id.desc()
+    )
+    return page_rows(conn, query, page, per_page)
 
 
 def get_evaluation(conn: Connection, evaluation_id: int) -> dict[str, Any] | None:

@@ -24,6 +24,7 @@ from service.store import repository as repo
 from service.store import visibility
 from service.store.kinds import ISSUE, VISIT
 from service.store.models import FeedbackMeeting, FeedbackMeetingIssue, Issue, User
+from service.store.paging import page_rows
 from service.usecases import handlers
 from workflows import Actor, WorkflowError
 
@@ -222,19 +223,16 @@ def list_meetings(
     clause = visible_clause(actor)
     if clause is not None:
         where.append(clause)
-    total = conn.execute(sa.select(sa.func.count()).select_from(meetings_t).where(*where)).scalar()
-    rows = conn.execute(
+    query = (
         sa.select(meetings_t)
         .where(*where)
         .order_by(meetings_t.c.held_at.desc(), meetings_t.c.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).mappings()
-    meetings = [dict(r) for r in rows]
+    )
+    meetings, total = page_rows(conn, query, page, per_page)
     issue_ids = _issue_ids(conn, [m["id"] for m in meetings], actor)
     for m in meetings:
         m["issue_ids"] = issue_ids[m["id"]]
-    return meetings, int(total or 0)
+    return meetings, total
 
 
 def get_meeting(conn: Connection, meeting_id: int, actor: Actor) -> dict[str, Any] | None:

@@ -81,17 +81,9 @@ def search(
         where.append(TierReview.decision.is_not(None))
     elif decision is not None:
         where.append(TierReview.decision == decision)
-    total = db.session.execute(
-        sa.select(sa.func.count()).select_from(TierReview).where(*where)
-    ).scalar()
-    rows = db.session.execute(
-        sa.select(TierReview)
-        .where(*where)
-        .order_by(TierReview.id)
-        .limit(per_page)
-        .offset((page_no - 1) * per_page)
-    ).scalars()
-    return list(rows), int(total or 0)
+    query = sa.select(TierReview).where(*where).order_by(TierReview.id)
+    found = db.paginate(query, page=page_no, per_page=per_page, error_out=False)
+    return list(found.items), int(found.total or 0)
 
 
 def history(customer_id: int) -> list[CustomerTierHistory]:

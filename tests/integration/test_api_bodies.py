@@ -190,3 +190,59 @@ def test_the_figures_reply_is_documented(doc: dict[str, Any]) -> None:
     assert {"from", "to", "plan_completion", "issues"} <= set(figures["properties"])
     csv = doc["paths"]["/api/v1/kpi/export.csv"]["get"]["responses"]["200"]
     assert "text/csv" in csv["content"]
+
+
+# -- customers, tier reviews, meetings, evaluations ------------------------------------------
+POSTS = [
+    ("/api/v1/customers", "customers"),
+    ("/api/v1/tier-reviews", "tier_reviews"),
+    ("/api/v1/feedback-meetings", "feedback_meetings"),
+    ("/api/v1/evaluations", "evaluations"),
+]
+
+
+@pytest.mark.parametrize(("path", "table"), POSTS)
+def test_their_malformed_json_is_400_and_not_an_object_422(
+    world: World, path: str, table: str
+) -> None:
+    before = world.count(table)
+    assert_error(raw_post(world, path, "{", "mike"), 400, "bad_request")
+    body = assert_error(world.post(path, "mike", [1]), 422, "invalid_request")
+    assert list(body["errors"]) == ["_schema"]
+    assert world.count(table) == before
+
+
+def test_patching_an_unknown_customer_is_404_whatever_the_body(world: World) -> None:
+    r = world.client.patch(
+        "/api/v1/customers/9999", json={"tier": "nonsense"}, headers=world.auth("mary")
+    )
+    assert_error(r, 404, "not_found")
+
+
+def test_deciding_an_unknown_review_is_404_whatever_the_body(world: World) -> None:
+    r = raw_post(world, "/api/v1/tier-reviews/9999/decision", "{oops", "boss")
+    assert_error(r, 404, "not_found")
+
+
+def test_customer_fields_are_422_per_field_before_forbidden(world: World) -> None:
+    before = world.count("customers")
+    r = world.post("/api/v1/customers", "tom", {"name": "", "tier": "gold"})
+    body = assert_error(r, 422, "invalid_request")
+    assert set(body["errors"]) == {"name", "tier"}
+    assert world.count("customers") == before
+
+
+def test_customers_page_in_the_envelope(world: World) -> None:
+    total = world.count("customers")
+    r = world.get("/api/v1/customers?per_page=1&page=2", "mary")
+    body = r.get_json()
+    assert (body["total"], body["page"], body["per_page"], len(body["items"])) == (total, 2, 1, 1)
+
+
+def test_a_patch_documents_no_required_field(doc: dict[str, Any]) -> None:
+    patch = doc["paths"]["/api/v1/customers/{customer_id}"]["patch"]
+    schema = ref(doc, patch["requestBody"]["content"]["application/json"]["schema"])
+    assert "required" not in schema and "name" in schema["properties"]
+    post = doc["paths"]["/api/v1/customers"]["post"]
+    created = ref(doc, post["requestBody"]["content"]["application/json"]["schema"])
+    assert {"name", "tier"} <= set(created["required"])

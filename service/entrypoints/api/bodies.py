@@ -19,6 +19,7 @@ from webargs.flaskparser import FlaskParser
 
 from service.core.errors import InvalidRequest
 from service.entrypoints.api.common import json_body, page, paging
+from service.store.db import db
 
 NOT_AN_OBJECT = "the body must be a JSON object"
 View = TypeVar("View", bound=Callable[..., Any])
@@ -91,6 +92,16 @@ def rule(check: Callable[[Any], object]) -> Callable[[Any], None]:
             raise ma.ValidationError([m for ms in err.errors.values() for m in ms]) from None
 
     return validate
+
+
+def entities(query: Any) -> Callable[[int, int], tuple[list[Any], int]]:
+    """A `listed` fetch of the ORM entities `query` selects, in its order (`db.paginate`)."""
+
+    def fetch(page_no: int, per_page: int) -> tuple[list[Any], int]:
+        found = db.paginate(query, page=page_no, per_page=per_page, error_out=False)
+        return list(found.items), int(found.total or 0)
+
+    return fetch
 
 
 def listed(

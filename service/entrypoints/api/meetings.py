@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from service.core.errors import NotFound
-from service.entrypoints.api.common import PageArgs, json_body, page, page_schema, paging
+from service.core.texts import msg
+from service.entrypoints.api.bodies import Blueprint, listed
+from service.entrypoints.api.common import PageArgs, page_schema
 from service.entrypoints.auth import current_actor
 from service.store import repository as repo
 from service.usecases import handlers
@@ -51,6 +52,14 @@ class MeetingListArgs(PageArgs):
     visit_id = fields.Integer()
 
 
+class MeetingIn(MeetingInSchema):
+    invalid_message = msg("invalid feedback meeting fields")
+
+
+class EvaluationIn(EvaluationInSchema):
+    invalid_message = "invalid evaluation fields"
+
+
 class EvaluationSchema(Schema):
     id = fields.Integer()
     period_start = fields.Date()
@@ -81,21 +90,18 @@ class Meetings(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Feedback meetings, latest first, optionally of one visit: those of the visits the
         caller may see (technical and after-sales staff: the visits they go on)."""
-        page_no, per_page = paging(args)
-        items, total = list_meetings(
-            repo.connection(), args.get("visit_id"), page_no, per_page, current_actor()
-        )
-        return page(items, total, page_no, per_page)
+        visit_id, actor = args.get("visit_id"), current_actor()
+        return listed(lambda p, n: list_meetings(repo.connection(), visit_id, p, n, actor), args)
 
-    @blp.doc(requestBody={"content": {"application/json": {"schema": MeetingInSchema}}})
+    @blp.arguments(MeetingIn, as_kwargs=False)
     @blp.response(201, MeetingSchema)
-    def post(self) -> dict[str, Any]:
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record a feedback meeting (marketing) and assign the issues it assigned, each
         through the issue's `assign` transition, in one transaction: if anything is refused
         (the meeting's fields, the role, or one assignment), that error is returned and
         nothing is written."""
         try:
-            return record_meeting(json_body(), _context())
+            return record_meeting(body, _context())
         except AssignmentRefused as refused:
             raise refused.error from None
 
@@ -120,16 +126,14 @@ class Evaluations(MethodView):
         """Half-yearly evaluations, latest period first (the KPI readers: marketing,
         management, supervision, admin; 403 for the others)."""
         check_reader(current_actor())
-        page_no, per_page = paging(args)
-        items, total = list_evaluations(repo.connection(), page_no, per_page)
-        return page(items, total, page_no, per_page)
+        return listed(lambda p, n: list_evaluations(repo.connection(), p, n), args)
 
-    @blp.doc(requestBody={"content": {"application/json": {"schema": EvaluationInSchema}}})
+    @blp.arguments(EvaluationIn, as_kwargs=False)
     @blp.response(201, EvaluationSchema)
-    def post(self) -> dict[str, Any]:
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record a half-yearly evaluation (marketing manager, management), with the
         period's KPIs taken as a snapshot."""
-        return record_evaluation(json_body(), _context())
+        return record_evaluation(body, _context())
 
 
 @blp.route("/evaluations/<int:evaluation_id>")
