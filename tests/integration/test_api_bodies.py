@@ -246,3 +246,18 @@ def test_a_patch_documents_no_required_field(doc: dict[str, Any]) -> None:
     post = doc["paths"]["/api/v1/customers"]["post"]
     created = ref(doc, post["requestBody"]["content"]["application/json"]["schema"])
     assert {"name", "tier"} <= set(created["required"])
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "statuses"),
+    [
+        ("/api/v1/customers/{customer_id}", "patch", {"200", "401", "403", "404", "422"}),
+        ("/api/v1/tier-reviews/{review_id}/decision", "post", {"200", "403", "404", "409"}),
+        ("/api/v1/feedback-meetings", "post", {"201", "401", "403", "404", "409", "422"}),
+        ("/api/v1/kpi", "get", {"200", "401", "403", "422"}),
+    ],
+)
+def test_refusals_are_documented(
+    doc: dict[str, Any], path: str, method: str, statuses: set[str]
+) -> None:
+    assert statuses <= set(doc["paths"][path][method]["responses"])

@@ -10,8 +10,8 @@ from flask import Response
 from marshmallow import Schema, fields
 
 from service.core.errors import Forbidden
-from service.entrypoints.api.bodies import listed
-from service.entrypoints.api.common import ErrorSchema, PageArgs, page_schema
+from service.entrypoints.api.bodies import listed, refusals
+from service.entrypoints.api.common import PageArgs, page_schema
 from service.entrypoints.auth import current_actor
 
 
@@ -37,23 +37,17 @@ class SecretOnce(Schema):
     secret = fields.String(metadata={"description": "only in the answer that creates it"})
 
 
+ADMIN_REFUSALS = {
+    401: "missing or bad token",
+    403: "not an admin",
+    404: "unknown",
+    409: "a conflict: the name is taken, or the subscription is not active",
+}
+
+
 def alt_errors(blp: Any, *statuses: int) -> Callable[[Any], Any]:
     """Document the admins' refusals (401, 403, and `statuses`) in the one error shape."""
-    descriptions = {
-        401: "missing or bad token",
-        403: "not an admin",
-        404: "unknown",
-        409: "a conflict",
-    }
-
-    def decorate(view: Any) -> Any:
-        for status in (401, 403, *statuses):
-            view = blp.alt_response(status, schema=ErrorSchema, description=descriptions[status])(
-                view
-            )
-        return view
-
-    return decorate
+    return refusals(blp, {s: ADMIN_REFUSALS[s] for s in (401, 403, *statuses)})
 
 
 class Cases(Protocol):

@@ -18,10 +18,11 @@ import marshmallow as ma
 from webargs.flaskparser import FlaskParser
 
 from service.core.errors import InvalidRequest
-from service.entrypoints.api.common import json_body, page, paging
+from service.entrypoints.api.common import ErrorSchema, json_body, page, paging
 from service.store.db import db
 
 NOT_AN_OBJECT = "the body must be a JSON object"
+TOKEN = {401: "missing or bad token"}
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -77,6 +78,17 @@ def before_body(check: Callable[..., object]) -> Callable[[View], View]:
             return view(*args, **kwargs)
 
         return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+def refusals(blp: Any, described: Mapping[int, str]) -> Callable[[View], View]:
+    """Document a view's refusals, `{status: what it means}`, in the one error shape."""
+
+    def decorate(view: View) -> View:
+        for status, description in described.items():
+            view = blp.alt_response(status, schema=ErrorSchema, description=description)(view)
+        return view
 
     return decorate
 

@@ -9,7 +9,14 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from service.core.errors import NotFound
-from service.entrypoints.api.bodies import Blueprint, before_body, entities, listed
+from service.entrypoints.api.bodies import (
+    TOKEN,
+    Blueprint,
+    before_body,
+    entities,
+    listed,
+    refusals,
+)
 from service.entrypoints.api.common import PageArgs, page_schema
 from service.entrypoints.auth import current_actor
 from service.store.db import db
@@ -57,6 +64,7 @@ def known_customer(customer_id: int) -> Customer:
 class Customers(MethodView):
     @blp.arguments(CustomerListArgs, location="query", as_kwargs=False)
     @blp.response(200, CustomerPage)
+    @refusals(blp, TOKEN)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Key customers, filtered by tier, region or industry."""
         filters = {k: v for k, v in args.items() if k not in ("page", "per_page")}
@@ -65,6 +73,7 @@ class Customers(MethodView):
 
     @blp.arguments(CustomerIn, as_kwargs=False)
     @blp.response(201, CustomerSchema)
+    @refusals(blp, {**TOKEN, 403: "only marketing adds key customers"})
     def post(self, body: dict[str, Any]) -> Customer:
         """Add a key customer (marketing)."""
         return customers.add(body, current_actor())  # 400 and 422 come before 403
@@ -73,6 +82,7 @@ class Customers(MethodView):
 @blp.route("/customers/<int:customer_id>")
 class CustomerItem(MethodView):
     @blp.response(200, CustomerSchema)
+    @refusals(blp, {**TOKEN, 404: "no such customer"})
     def get(self, customer_id: int) -> Customer:
         """One key customer."""
         return known_customer(customer_id)
@@ -80,6 +90,7 @@ class CustomerItem(MethodView):
     @before_body(known_customer)  # an unknown customer is 404 whatever the body
     @blp.arguments(CustomerChanges, as_kwargs=False)
     @blp.response(200, CustomerSchema)
+    @refusals(blp, {**TOKEN, 403: "the role may not edit", 404: "no such customer"})
     def patch(self, changes: dict[str, Any], customer_id: int) -> Customer:
         """Update some fields of a key customer (marketing; admin).
 
@@ -93,6 +104,7 @@ class CustomerItem(MethodView):
 class Departments(MethodView):
     @blp.arguments(PageArgs, location="query", as_kwargs=False)
     @blp.response(200, DepartmentPage)
+    @refusals(blp, TOKEN)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Departments by code, with their managers."""
         return listed(entities(sa.select(Department).order_by(Department.code)), args)
