@@ -62,17 +62,19 @@ class AttemptOut(Schema):
     duration_ms = fields.Float(required=True)
 
 
-class DeliveryOut(Schema):
-    id = fields.Integer(required=True)
-    subscription_id = fields.Integer(required=True)
-    event_id = fields.String(required=True)
-    type = fields.String(required=True)
-    status = fields.String(required=True)
-    created_at = fields.String(required=True)
-    delivered_at = fields.String(allow_none=True)
-    next_attempt_at = fields.String(allow_none=True)
-    attempts = fields.List(fields.Nested(AttemptOut), required=True)
-    event = fields.Dict(required=True, metadata={"description": "the payload sent"})
+REQUIRED: dict[str, Any] = {"required": True}
+DeliveryOut = Schema.from_dict(
+    {
+        "id": fields.Integer(**REQUIRED),
+        "subscription_id": fields.Integer(**REQUIRED),
+        **{name: fields.String(**REQUIRED) for name in ("event_id", "type", "status")},
+        "created_at": fields.String(**REQUIRED),
+        **{name: fields.String(allow_none=True) for name in ("delivered_at", "next_attempt_at")},
+        "attempts": fields.List(fields.Nested(AttemptOut), **REQUIRED),
+        "event": fields.Dict(**REQUIRED, metadata={"description": "the payload sent"}),
+    },
+    name="DeliveryOut",
+)
 
 
 DeliveryPage = page_schema(DeliveryOut, "DeliveryPage")
