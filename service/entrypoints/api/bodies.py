@@ -17,13 +17,15 @@ import flask_smorest
 import marshmallow as ma
 from webargs.flaskparser import FlaskParser
 
-from service.core.errors import InvalidRequest
+from service.core.errors import InvalidRequest, NotFound
 from service.entrypoints.api.common import ErrorSchema, json_body, page, paging
 from service.store.db import db
 
 NOT_AN_OBJECT = "the body must be a JSON object"
 TOKEN = {401: "missing or bad token"}
 View = TypeVar("View", bound=Callable[..., Any])
+S = TypeVar("S", bound=ma.Schema)
+T = TypeVar("T")
 
 
 class BodyParser(FlaskParser):
@@ -65,6 +67,19 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     """A flask-smorest blueprint whose JSON bodies answer in the contract's order and words."""
 
     ARGUMENTS_PARSER = BodyParser()
+
+
+def worded(schema: type[S], message: Any, name: str) -> type[S]:
+    """`schema` (a use case's) answering its field errors with the use case's `message`, as
+    the OpenAPI schema `name`."""
+    return type(name, (schema,), {"invalid_message": message})
+
+
+def found(value: T | None, message: str) -> T:
+    """`value`, or 404 with `message` when the lookup found nothing."""
+    if value is None:
+        raise NotFound(message)
+    return value
 
 
 def before_body(check: Callable[..., object]) -> Callable[[View], View]:

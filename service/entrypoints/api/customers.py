@@ -8,14 +8,15 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service.core.errors import NotFound
 from service.entrypoints.api.bodies import (
     TOKEN,
     Blueprint,
     before_body,
     entities,
+    found,
     listed,
     refusals,
+    worded,
 )
 from service.entrypoints.api.common import PageArgs, page_schema
 from service.entrypoints.auth import current_actor
@@ -31,12 +32,13 @@ class CustomerListArgs(PageArgs):
     industry = fields.String()
 
 
-class CustomerIn(CustomerSchema):
-    invalid_message = "invalid customer fields"
+CustomerIn = worded(CustomerSchema, "invalid customer fields", "CustomerIn")
 
 
-class CustomerChanges(CustomerIn):
+class CustomerChanges(CustomerSchema):
     """Some of a customer's fields (a PATCH)."""
+
+    invalid_message = "invalid customer fields"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(partial=True, **kwargs)
@@ -54,10 +56,7 @@ DepartmentPage = page_schema(DepartmentSchema, "DepartmentPage")
 
 
 def known_customer(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"no customer {customer_id}")
-    return customer
+    return found(db.session.get(Customer, customer_id), f"no customer {customer_id}")
 
 
 @blp.route("/customers")

@@ -12,9 +12,8 @@ from flask import g
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from service.core.errors import NotFound
 from service.core.texts import msg
-from service.entrypoints.api.bodies import TOKEN, Blueprint, listed, refusals
+from service.entrypoints.api.bodies import TOKEN, Blueprint, found, listed, refusals, worded
 from service.entrypoints.api.common import PageArgs, page_schema
 from service.entrypoints.auth import current_actor
 from service.store import repository as repo
@@ -52,12 +51,8 @@ class MeetingListArgs(PageArgs):
     visit_id = fields.Integer()
 
 
-class MeetingIn(MeetingInSchema):
-    invalid_message = msg("invalid feedback meeting fields")
-
-
-class EvaluationIn(EvaluationInSchema):
-    invalid_message = "invalid evaluation fields"
+MeetingIn = worded(MeetingInSchema, msg("invalid feedback meeting fields"), "MeetingIn")
+EvaluationIn = worded(EvaluationInSchema, "invalid evaluation fields", "EvaluationIn")
 
 
 class EvaluationSchema(Schema):
@@ -121,9 +116,7 @@ class MeetingItem(MethodView):
         """One feedback meeting with the issues assigned in it; 404 if its visit is not
         visible to the caller."""
         meeting = get_meeting(repo.connection(), meeting_id, current_actor())
-        if meeting is None:
-            raise NotFound(f"no feedback meeting {meeting_id}")
-        return meeting
+        return found(meeting, f"no feedback meeting {meeting_id}")
 
 
 @blp.route("/evaluations")
@@ -153,8 +146,8 @@ class EvaluationItem(MethodView):
     def get(self, evaluation_id: int) -> dict[str, Any]:
         """One evaluation record (the KPI readers; an unknown one is 404 before the role's
         403)."""
-        evaluation = get_evaluation(repo.connection(), evaluation_id)
-        if evaluation is None:
-            raise NotFound(f"no evaluation {evaluation_id}")
+        evaluation = found(
+            get_evaluation(repo.connection(), evaluation_id), f"no evaluation {evaluation_id}"
+        )
         check_reader(current_actor())
         return evaluation

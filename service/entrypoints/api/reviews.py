@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service.entrypoints.api.bodies import TOKEN, Blueprint, before_body, listed, refusals
+from service.entrypoints.api.bodies import TOKEN, Blueprint, before_body, listed, refusals, worded
 from service.entrypoints.api.common import PageArgs, page_schema
 from service.entrypoints.auth import current_actor
 from service.store.models import TierReview
@@ -38,12 +38,8 @@ class ReviewListArgs(PageArgs):
     customer_id = fields.Integer()
 
 
-class ProposalsIn(ProposalsSchema):
-    invalid_message = "invalid tier review fields"
-
-
-class DecisionIn(DecisionSchema):
-    invalid_message = "invalid decision fields"
+ProposalsIn = worded(ProposalsSchema, "invalid tier review fields", "ProposalsIn")
+DecisionIn = worded(DecisionSchema, "invalid decision fields", "DecisionIn")
 
 
 class TierChangeSchema(Schema):
