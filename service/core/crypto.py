@@ -15,7 +15,8 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+
+from service.core import context
 
 INFO = b"visitflow webhook secrets v1"
 
@@ -38,7 +39,7 @@ def _fernet(secret_key: str, fallbacks: tuple[str, ...]) -> MultiFernet:
 
 
 def _current() -> MultiFernet:
-    config = current_app.config
+    config = context.config()
     return _fernet(str(config["SECRET_KEY"]), tuple(config.get("SECRET_KEY_FALLBACKS") or ()))
 
 

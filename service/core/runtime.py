@@ -1,30 +1,33 @@
-"""Per-app singletons the handlers need: the workflow registry and the clock."""
+"""Each app's context (`core.context`): built once per app, read by the entry points."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask
 
+from service.core import context
+from service.core.context import AppContext, Clock
 from workflows import BusinessCalendar, Registry
 from workflows.quotas import Quotas
 
-REGISTRY = "visitflow.registry"
-CLOCK = "visitflow.clock"
-COMMITTED = "visitflow.committed"
+CONTEXT = "visitflow.context"
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[REGISTRY] = _load(
+    """The app's context; the app factory makes it current in each app context."""
+    registry = _load(
         app.config["DEFINITIONS_DIR"],
         app.config.get("CALENDAR_FILE"),
         app.config["TIMEZONE"],
         float(app.config["CLOCK_SKEW_SECONDS"]),
     )
-    app.extensions.setdefault(CLOCK, lambda: datetime.now(UTC))
+    app.extensions[CONTEXT] = AppContext(
+        registry=registry, config=app.config, clock=Clock(), state=app.extensions, host=app
+    )
 
 
 @cache
@@ -40,37 +43,37 @@ def _load(
     return Registry.from_dir(definitions_dir, calendar, timedelta(seconds=skew_seconds))
 
 
-def registry() -> Registry:
-    return registry_of(current_app)
+def context_of(app: Flask) -> AppContext:
+    found: AppContext = app.extensions[CONTEXT]
+    return found
 
 
 def registry_of(app: Flask) -> Registry:
-    reg: Registry = app.extensions[REGISTRY]
-    return reg
-
-
-def quotas() -> Quotas:
-    """Policy's yearly tier quotas, due by the calendar's months in its time zone: what
-    every target (KPIs, supervision, compliance, customer pages) is counted from."""
-    return Quotas(dict(current_app.config["POLICY"]["visit_quotas"]), registry().calendar.tz)
-
-
-def now() -> datetime:
-    clock: Callable[[], datetime] = current_app.extensions[CLOCK]
-    return clock()
+    return context_of(app).registry
 
 
 def set_clock(app: Flask, clock: Callable[[], datetime]) -> None:
     """Tests and benchmarks control time through this."""
-    app.extensions[CLOCK] = clock
+    context_of(app).clock.set(clock)
 
 
 def on_commit(app: Flask, hook: Callable[[], None]) -> None:
     """Run `hook` after each use case's commit (the jobs layer wakes the outbox with it)."""
-    app.extensions.setdefault(COMMITTED, []).append(hook)
+    context_of(app).after_commit.append(hook)
+
+
+# the current context's parts, for the entry points
+def registry() -> Registry:
+    return context.registry()
+
+
+def quotas() -> Quotas:
+    return context.current().quotas()
+
+
+def now() -> datetime:
+    return context.now()
 
 
 def committed() -> None:
-    """Called by a use case after a commit that wrote outbox rows."""
-    for hook in current_app.extensions.get(COMMITTED, ()):
-        hook()
+    context.committed()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
+from contextvars import Token
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
+from flask.ctx import AppContext as FlaskAppContext
 
-from service.core import config, runtime
+from service.core import config, context, runtime
 from service.entrypoints import errors, web
 from service.entrypoints.api import rest_api
 from service.jobs import outbox
@@ -23,10 +25,36 @@ PUBLIC_ENDPOINTS = frozenset(
 )
 
 
+class _BoundAppContext(FlaskAppContext):
+    """Flask's app context that also makes the app's use-case context current: requests,
+    CLI commands and RQ jobs all run inside one."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        self._context_tokens: list[Token[context.AppContext]] = []
+
+    def push(self) -> None:
+        super().push()
+        self._context_tokens.append(context.bind(runtime.context_of(self.app)))
+
+    def pop(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().pop(*args, **kwargs)  # teardown still sees the context
+        finally:
+            context.unbind(self._context_tokens.pop())
+
+
+class VisitFlow(Flask):
+    """The service's Flask app: its app contexts bind its use-case context."""
+
+    def app_context(self) -> FlaskAppContext:
+        return _BoundAppContext(self)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # INSTANCE_PATH: another instance folder (database, Redis, secret, mailbox) than ./instance
     instance = os.environ.get("INSTANCE_PATH") or None
-    app = Flask("service", instance_path=instance, instance_relative_config=True)
+    app = VisitFlow("service", instance_path=instance, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
     app.config.from_prefixed_env("VISITFLOW")  # VISITFLOW_<SETTING>=<JSON>: any other setting
@@ -34,11 +62,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     config.derive(app.config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    runtime.init_app(app)  # first: every app context from here on binds the app's context
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parents[2] / "migrations"))
     repository.configure_engine(app)
-    runtime.init_app(app)
     outbox.init_app(app)  # a use case's commit wakes the outbox
     official_calendar.init_app(app)  # every request follows the loaded official holidays
     rest_api.init_app(app)

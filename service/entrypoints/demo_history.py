@@ -14,9 +14,8 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
-from service.core import runtime
+from service.core import context, runtime
 from service.store.db import db
 from service.store.kinds import ISSUE, VISIT, Kind
 from service.store.models import Notification, OutboxMessage
@@ -194,10 +193,10 @@ def _quiet_the_past() -> None:
 @contextmanager
 def clock_at(moment: datetime) -> Iterator[None]:
     """The app's clock at `moment` for what is done inside: the demo's past, lived in order."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    saved = app.extensions[runtime.CLOCK]
-    runtime.set_clock(app, lambda: moment)
+    clock = context.current().clock
+    saved = clock.source
+    clock.set(lambda: moment)
     try:
         yield
     finally:
-        runtime.set_clock(app, saved)
+        clock.set(saved)

@@ -23,9 +23,8 @@ from typing import Any
 
 import requests
 import sqlalchemy as sa
-from flask import current_app
 
-from service.core import crypto, runtime, signing
+from service.core import context, crypto, signing
 from service.core.statuses import DeliveryStatus
 from service.jobs import outbox
 from service.store import repository as repo
@@ -39,7 +38,7 @@ BATCH = 100
 
 def setting(name: str) -> float:
     """WEBHOOK_TIMEOUT, WEBHOOK_RETRY_BASE_SECONDS and the like (service/core/config.py)."""
-    return float(current_app.config[name])
+    return float(context.config()[name])
 
 
 def backoff(failures: int) -> float:
@@ -107,7 +106,7 @@ def deliver_due(subscription_id: int) -> int:
 
 def _claim(subscription_id: int) -> tuple[Receiver | None, list[tuple[int, int, Any]]]:
     """Lease the due pending deliveries of an active subscription that is not backing off."""
-    now = runtime.now()
+    now = context.now()
     s = subscriptions_t
     with repo.writing() as conn:
         sub = conn.execute(sa.select(s).where(s.c.id == subscription_id)).first()
@@ -166,7 +165,7 @@ def _post(target: Receiver, delivery_id: int, attempts: int, payload: Any) -> At
         "X-VisitFlow-Event": str(payload.get("type")),
         "X-VisitFlow-Delivery": str(delivery_id),
     }
-    at = runtime.now()
+    at = context.now()
     started = time.perf_counter()
     status: int | None = None
     error: str | None = None
@@ -190,72 +189,85 @@ def _post(target: Receiver, delivery_id: int, attempts: int, payload: Any) -> At
 
 def _record(target: Receiver, results: list[Attempt], unsent: list[int]) -> None:
     """Log the attempts, settle the deliveries and the subscription's circuit, in one go."""
-    now = runtime.now()
-    s, d = subscriptions_t, deliveries_t
-    max_attempts = int(setting("WEBHOOK_MAX_ATTEMPTS"))
-    disable_after = int(setting("WEBHOOK_DISABLE_AFTER"))
-    wake = False
+    now = context.now()
     with repo.writing() as conn:
-        if results:
-            conn.execute(
-                attempts_t.insert(),
-                [
-                    {
-                        "delivery_id": r.delivery_id,
-                        "at": r.at,
-                        "status_code": r.status_code,
-                        "error": r.error,
-                        "duration_ms": r.duration_ms,
-                    }
-                    for r in results
-                ],
-            )
-        ok = [r.delivery_id for r in results if r.ok]
-        if ok:
-            conn.execute(
-                d.update()
-                .where(d.c.id.in_(ok))
-                .values(
-                    status=DeliveryStatus.DELIVERED,
-                    attempts=d.c.attempts + 1,
-                    delivered_at=now,
-                    next_attempt_at=None,
-                )
-            )
+        _log_attempts(conn, results)
+        _mark_delivered(conn, [r.delivery_id for r in results if r.ok], now)
         failed = next((r for r in results if not r.ok), None)
         if failed is None:
+            s = subscriptions_t
             conn.execute(s.update().where(s.c.id == target.id).values(failures=0, retry_at=None))
             return
-        failures = conn.execute(
-            s.update()
-            .where(s.c.id == target.id)
-            .values(failures=s.c.failures + 1)
-            .returning(s.c.failures)
-        ).scalar_one()
-        retry_at = now + timedelta(seconds=backoff(failures))
-        own_retry = now + timedelta(seconds=backoff(failed.attempts + 1))
-        gave_up = failed.attempts + 1 >= max_attempts
-        conn.execute(
-            d.update()
-            .where(d.c.id == failed.delivery_id)
-            .values(
-                status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
-                attempts=d.c.attempts + 1,
-                next_attempt_at=None if gave_up else max(own_retry, retry_at),
-            )
-        )
-        _release(conn, unsent, retry_at)
-        if failures >= disable_after:
-            conn.execute(
-                s.update().where(s.c.id == target.id).values(active=False, disabled_at=now)
-            )
-            wake = _notify_disabled(conn, target, failures, failed, now) > 0
-        else:
-            conn.execute(s.update().where(s.c.id == target.id).values(retry_at=retry_at))
+        retry_at, disabled, wake = _settle_failure(conn, target, failed, unsent, now)
     if wake:
         outbox.wake()
-    elif failures < disable_after:
+    elif not disabled:
         _schedule(target.id, retry_at, now)
+
+
+def _log_attempts(conn: Any, results: list[Attempt]) -> None:
+    if results:
+        conn.execute(
+            attempts_t.insert(),
+            [
+                {
+                    "delivery_id": r.delivery_id,
+                    "at": r.at,
+                    "status_code": r.status_code,
+                    "error": r.error,
+                    "duration_ms": r.duration_ms,
+                }
+                for r in results
+            ],
+        )
+
+
+def _mark_delivered(conn: Any, delivery_ids: list[int], now: datetime) -> None:
+    if delivery_ids:
+        d = deliveries_t
+        conn.execute(
+            d.update()
+            .where(d.c.id.in_(delivery_ids))
+            .values(
+                status=DeliveryStatus.DELIVERED,
+                attempts=d.c.attempts + 1,
+                delivered_at=now,
+                next_attempt_at=None,
+            )
+        )
+
+
+def _settle_failure(
+    conn: Any, target: Receiver, failed: Attempt, unsent: list[int], now: datetime
+) -> tuple[datetime, bool, bool]:
+    """One more failure of the subscription: the failed delivery retried later (or given up),
+    the unsent ones released, the circuit opened past its limit. Returns when to retry,
+    whether the subscription is now disabled, and whether its owners were told so."""
+    s, d = subscriptions_t, deliveries_t
+    failures = conn.execute(
+        s.update()
+        .where(s.c.id == target.id)
+        .values(failures=s.c.failures + 1)
+        .returning(s.c.failures)
+    ).scalar_one()
+    retry_at = now + timedelta(seconds=backoff(failures))
+    own_retry = now + timedelta(seconds=backoff(failed.attempts + 1))
+    gave_up = failed.attempts + 1 >= int(setting("WEBHOOK_MAX_ATTEMPTS"))
+    conn.execute(
+        d.update()
+        .where(d.c.id == failed.delivery_id)
+        .values(
+            status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
+            attempts=d.c.attempts + 1,
+            next_attempt_at=None if gave_up else max(own_retry, retry_at),
+        )
+    )
+    _release(conn, unsent, retry_at)
+    if failures < int(setting("WEBHOOK_DISABLE_AFTER")):
+        conn.execute(s.update().where(s.c.id == target.id).values(retry_at=retry_at))
+        return retry_at, False, False
+    conn.execute(s.update().where(s.c.id == target.id).values(active=False, disabled_at=now))
+    return retry_at, True, _notify_disabled(conn, target, failures, failed, now) > 0
 
 
 def _release(conn: Any, delivery_ids: list[int], when: datetime) -> None:

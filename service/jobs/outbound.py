@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.core import runtime
+from service.core import context
 from service.core.statuses import DeliveryStatus
 from service.jobs.delivery import deliver_due, schedule_now
 from service.store import repository as repo
@@ -44,7 +44,7 @@ def event_of(outbox_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
 # -- fan-out ---------------------------------------------------------------------------
 def deliver_events(outbox_ids: Sequence[int]) -> dict[str, int]:
     """Deliveries for the events of these outbox rows (each row once), then send them."""
-    now = runtime.now()
+    now = context.now()
     t, s = outbox_t, subscriptions_t
     with repo.writing() as conn:
         claimed = conn.execute(
@@ -89,7 +89,7 @@ def deliver_events(outbox_ids: Sequence[int]) -> dict[str, int]:
 def redeliver(delivery_id: int) -> bool:
     """Send a delivery again now, whatever became of it; False if its subscription is not
     active (enable it first)."""
-    now = runtime.now()
+    now = context.now()
     d, s = deliveries_t, subscriptions_t
     with repo.writing() as conn:
         row = conn.execute(
@@ -114,7 +114,7 @@ def repair(grace: timedelta = timedelta(seconds=30)) -> int:
     """What Redis lost or a worker left: transition rows handed to RQ but never fanned out,
     leases of workers that died mid-send, due deliveries whose job is gone. Returns how many
     subscriptions had deliveries to send."""
-    now = runtime.now()
+    now = context.now()
     o, d, s = outbox_t, deliveries_t, subscriptions_t
     with repo.writing() as conn:
         lost_events = (

@@ -17,10 +17,10 @@ from typing import Any
 
 import redis
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from rq import Queue, Retry
 
-from service.core import runtime
+from service.core import context, runtime
 from service.store import repository as repo
 from service.store.db import db
 from service.store.models import Subscription
@@ -32,7 +32,7 @@ outbox_t = repo.outbox_t
 
 def queue(app: Flask | None = None, deadlines: bool = False) -> Queue:
     """The default queue, or the deadlines queue that workers take first."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app = app or context.current().host
     name = app.config["RQ_QUEUE"] + ("-deadlines" if deadlines else "")
     return Queue(name, connection=get_redis(app))
 
@@ -118,13 +118,13 @@ def dispatch_pending(limit: int = 500) -> int:
         conn.execute(
             outbox_t.update()
             .where(outbox_t.c.id.in_([r.id for r in rows]))
-            .values(sent_at=runtime.now())
+            .values(sent_at=context.now())
         )
         if unheard:  # an undelivered transition row is one whose job may have been lost
             conn.execute(
                 outbox_t.update()
                 .where(outbox_t.c.id.in_(unheard))
-                .values(delivered_at=runtime.now())
+                .values(delivered_at=context.now())
             )
     return len(rows)
 
@@ -173,8 +173,8 @@ def wake() -> None:
     By default the worker's dispatcher polls the outbox, so that web requests never wait on
     Redis; with OUTBOX_DISPATCH = "inline" (tests, scripts) the rows are sent at once.
     """
-    if current_app.config["OUTBOX_DISPATCH"] == "inline":
-        dispatch_all(current_app._get_current_object(), wait=True)  # type: ignore[attr-defined]
+    if context.config()["OUTBOX_DISPATCH"] == "inline":
+        dispatch_all(context.current().host, wait=True)
 
 
 def dispatch_all(app: Flask, wait: bool = False) -> int:

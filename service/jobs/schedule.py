@@ -13,9 +13,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import redis
-from flask import current_app
 
-from service.core import runtime
+from service.core import context
 
 LAST_RUN_KEY = "visitflow:supervision:last-run"
 
@@ -31,11 +30,11 @@ def at_time(value: str) -> time:
 
 def next_run(last: datetime, config: Any | None = None) -> datetime:
     """The first scheduled run after `last`."""
-    config = config if config is not None else current_app.config
+    config = config if config is not None else context.config()
     interval = int(config.get("SUPERVISION_INTERVAL") or 0)
     if interval > 0:
         return last + timedelta(seconds=interval)
-    calendar = runtime.registry().calendar
+    calendar = context.registry().calendar
     clock = at_time(config.get("SUPERVISION_AT") or "08:00")
     day = last.astimezone(calendar.tz).date()
     while True:
@@ -48,7 +47,7 @@ def next_run(last: datetime, config: Any | None = None) -> datetime:
 def claim(conn: redis.Redis, now: datetime | None = None) -> datetime | None:
     """The last run, if a run is due at `now` and this caller is the one to make it (the last
     run is then `now`); None otherwise. With no last run recorded, records `now`."""
-    now = now or runtime.now()
+    now = now or context.now()
     with conn.pipeline() as pipe:
         try:
             pipe.watch(LAST_RUN_KEY)

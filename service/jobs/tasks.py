@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 
-from service.core import runtime
+from service.core import context
 from service.core.statuses import DeadlineStatus
 from service.jobs import delivery, mail, outbound, outbox, schedule
 from service.reports import kpi
@@ -43,13 +43,13 @@ def bind(app: Flask) -> None:
 def _app_context() -> Iterator[None]:
     """The worker's app unless one is active already; its business calendar brought to the
     official holidays loaded in the database."""
-    if has_app_context():
-        context: Any = _NullContext()
+    if context.current_or_none() is not None:
+        app_context: Any = _NullContext()
     elif _app is None:
         raise RuntimeError("jobs run in an app: the worker binds its own (tasks.bind)")
     else:
-        context = _app.app_context()
-    with context:
+        app_context = _app.app_context()
+    with app_context:
         official_calendar.sync()
         yield
 
@@ -64,7 +64,7 @@ class _NullContext:
 
 def _early(second: int, func: str, kind: str) -> bool:
     """True (and the tick rescheduled) if the job runs long before its second."""
-    if second - runtime.now().timestamp() <= EARLY_WAIT_LIMIT:
+    if second - context.now().timestamp() <= EARLY_WAIT_LIMIT:
         return False
     outbox.schedule(
         outbox.queue(deadlines=True),
@@ -84,7 +84,7 @@ def _until_end_of(second: int, act: Any, next_due: Any) -> None:
         upcoming = next_due(end)
         if upcoming is None:
             return
-        time.sleep(max(0.0, (upcoming - runtime.now()).total_seconds()))
+        time.sleep(max(0.0, (upcoming - context.now()).total_seconds()))
 
 
 def fire_deadlines(second: int) -> dict[str, Any]:
@@ -118,7 +118,7 @@ def send_reminders(second: int) -> dict[str, Any]:
 def reconcile() -> dict[str, Any]:
     """Repair what Redis lost: send the outbox, fire what is past due, reschedule the rest."""
     with _app_context():
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = context.current().host
         sent = outbox.dispatch_all(app)
         report = deadlines.fire_all_due()
         reminders = deadlines.remind_due()
@@ -138,7 +138,7 @@ def reconcile() -> dict[str, Any]:
 def reschedule_lost(horizon: timedelta = timedelta(hours=6)) -> int:
     """Ticks of open deadlines due soon whose RQ job no longer exists (Redis flushed)."""
     t = repo.deadlines_t
-    now = runtime.now()
+    now = context.now()
     rows = db.session.execute(
         sa.select(t.c.due_at, t.c.remind_at, t.c.reminded_at)
         .where(t.c.status == DeadlineStatus.OPEN, t.c.due_at <= now + horizon)
@@ -170,7 +170,7 @@ def send_emails(outbox_ids: list[int]) -> dict[str, int]:
     """Deliver queued emails, each at most once: a row is claimed before it is sent (and
     released again if sending fails, for RQ's retry); SMTP never holds the database."""
     with _app_context():
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = context.current().host
         t = repo.outbox_t
         sent = 0
         failed: list[str] = []
@@ -215,7 +215,7 @@ def resend_stale_emails(
             .where(
                 t.c.topic == "email",
                 t.c.sent_at.is_not(None),
-                t.c.sent_at < runtime.now() - older_than,
+                t.c.sent_at < context.now() - older_than,
                 t.c.delivered_at.is_(None),
                 t.c.attempts < max_attempts,
             )
@@ -259,7 +259,7 @@ def supervise_when_due() -> dict[str, Any]:
     """The cron thread's tick: the supervision checks if their schedule says they are due
     (service/jobs/schedule.py); a worker's start alone never runs them."""
     with _app_context():
-        conn = get_redis(current_app._get_current_object())  # type: ignore[attr-defined]
+        conn = get_redis(context.current().host)
         last = schedule.claim(conn)
         if last is None:
             return {"due": False}

@@ -32,8 +32,7 @@ from typing import IO, Any, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-
+from service.core import context
 from service.core.texts import LANGUAGES, Text, render
 
 FORMATS = {"integer": "0", "rate": "0.0%", "datetime": "yyyy-mm-dd hh:mm", "date": "yyyy-mm-dd"}
@@ -75,7 +74,7 @@ def language(asked: str | None, default: str) -> str:
 
 # -- cells -----------------------------------------------------------------------------
 def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
+    return ZoneInfo(context.config()["TIMEZONE"])
 
 
 def local(value: Any) -> datetime | None:

@@ -11,7 +11,8 @@ import threading
 from typing import Any
 
 from cachetools import TTLCache
-from flask import current_app
+
+from service.core import context
 
 _EXTENSION = "visitflow.caches"
 
@@ -42,9 +43,9 @@ class Lookups:
 
 def lookups(name: str, maxsize: int) -> Lookups:
     """The current app's cache `name`, created on first use."""
-    caches: dict[str, Lookups] = current_app.extensions.setdefault(_EXTENSION, {})
+    caches: dict[str, Lookups] = context.current().state.setdefault(_EXTENSION, {})
     found = caches.get(name)
     if found is None:
-        ttl = float(current_app.config["AUTH_CACHE_SECONDS"])
+        ttl = float(context.config()["AUTH_CACHE_SECONDS"])
         found = caches.setdefault(name, Lookups(maxsize, ttl))
     return found

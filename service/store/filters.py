@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from service.core import runtime
+from service.core import context
 from service.core.statuses import DeadlineStatus
 from service.store import repository as repo
 from service.store.kinds import ISSUE, RECTIFICATION, VISIT, Kind
@@ -67,7 +67,7 @@ class Moment(fields.String):
         return moment
 
     def _day(self, day: date) -> datetime:
-        tz = runtime.registry().calendar.tz
+        tz = context.registry().calendar.tz
         if self.end_of_day:
             return datetime.combine(day + timedelta(days=1), time.min, tz) - timedelta(
                 microseconds=1
@@ -95,7 +95,7 @@ def _known(values: Any, message: str) -> Any:
 
 
 def _states(kind: Kind) -> set[str]:
-    reg = runtime.registry()
+    reg = context.registry()
     return {
         s for v in reg.versions(kind.workflow) for s in reg.get(kind.workflow, v).definition.states
     }
@@ -103,7 +103,7 @@ def _states(kind: Kind) -> set[str]:
 
 def _choices(kind: Kind, name: str) -> set[str]:
     spec = next(
-        s for s in runtime.registry().get(kind.workflow).definition.create.fields if s.name == name
+        s for s in context.registry().get(kind.workflow).definition.create.fields if s.name == name
     )
     return {c.value for c in spec.choices}
 
@@ -201,6 +201,6 @@ def _overdue(kind: Kind) -> sa.ColumnElement[bool]:
         dl.c.instance_id == t.c.id,
         dl.c.state == t.c.state,
         dl.c.status.in_((DeadlineStatus.OPEN, DeadlineStatus.FIRED)),
-        dl.c.due_at <= runtime.now(),
+        dl.c.due_at <= context.now(),
     )
     return sa.or_(t.c.overdue, past_due)

@@ -13,10 +13,11 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from service.core import context
 from service.core.statuses import DeadlineStatus
 from service.store.db import db
 from service.store.kinds import Kind
@@ -99,12 +100,20 @@ def writing() -> Iterator[Connection]:
     It does not go through the ORM session (whose bookkeeping costs more than the SQL on
     this path); reads that must see the write's result use the connection it yields.
     """
+    with write_connection() as conn, conn.begin():
+        yield conn
+
+
+@contextmanager
+def write_connection() -> Iterator[Connection]:
+    """A connection of its own whose transactions write (BEGIN IMMEDIATE on SQLite), its
+    turn taken in the writers' queue; the caller begins and ends the transaction."""
     if db.session.registry.has() and db.session().in_transaction():
         db.session.rollback()  # so that the session's next read sees this write
-    queue: _WriterQueue | None = current_app.extensions.get(_QUEUE_KEY)
+    queue: _WriterQueue | None = context.current().state.get(_QUEUE_KEY)
     token = _WRITING.set(True)
     try:
-        with queue.turn() if queue else nullcontext(), db.engine.begin() as conn:
+        with queue.turn() if queue else nullcontext(), db.engine.connect() as conn:
             yield conn
     finally:
         _WRITING.reset(token)

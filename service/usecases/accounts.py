@@ -10,9 +10,9 @@ import secrets
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from service.core import context
 from service.core.errors import Conflict, InvalidRequest, Unauthorized
 from service.store.db import db
 from service.store.models import ApiToken, Department, User
@@ -26,7 +26,8 @@ def hash_token(token: str) -> str:
 
 def hash_password(password: str) -> str:
     # Tests set a cheap method; real deployments keep werkzeug's default (scrypt).
-    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    bound = context.current_or_none()
+    method = bound.config.get("PASSWORD_HASH_METHOD") if bound else None
     return (
         generate_password_hash(password, method=method)
         if method

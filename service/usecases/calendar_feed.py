@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from icalendar import Calendar, Event
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from service.core import runtime
+from service.core import context
 from service.store import repository as repo
 from service.store.models import Customer, User, Visit, VisitVisitor
 
@@ -26,7 +25,7 @@ VISIT_LENGTH = timedelta(hours=2)  # a visit's planned time has no end: show two
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+    return URLSafeSerializer(context.config()["SECRET_KEY"], salt=SALT)
 
 
 def token_for(username: str) -> str:
@@ -50,7 +49,7 @@ def username_for(token: str) -> str | None:
 
 def feed(username: str, base_url: str) -> bytes:
     """The user's visits (as a visitor) from 90 days back to a year ahead."""
-    now = runtime.now()
+    now = context.now()
     v, vv, c = Visit.__table__, VisitVisitor.__table__, Customer.__table__
     rows = (
         repo.connection()

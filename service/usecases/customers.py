@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service.core import roles, runtime
+from service.core import context, roles
 from service.core.errors import Forbidden, InvalidRequest, NotFound
 from service.core.texts import msg
 from service.store.db import db
@@ -108,7 +108,7 @@ def edit(customer_id: int, payload: Any, actor: Actor) -> Customer:
                 customer_id=customer.id,
                 from_tier=customer.tier,
                 to_tier=new_tier,
-                changed_at=runtime.now(),
+                changed_at=context.now(),
                 changed_by=actor.username,
                 review_id=None,
                 reason=ADMIN_REASON,

@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.engine import Connection
 
-from service.core import runtime
+from service.core import context
 from service.core.statuses import DeadlineStatus
 from service.core.texts import Text, msg
 from service.store import repository as repo
@@ -62,21 +61,21 @@ def _due_query(conn: Connection, now: datetime, limit: int, reminders: bool) -> 
 
 def fire_due(now: datetime | None = None, limit: int | None = None) -> Report:
     """Fire up to `limit` open deadlines past due, oldest first, in one transaction."""
-    now = now or runtime.now()
-    limit = limit or current_app.config["DEADLINE_BATCH"]
+    now = now or context.now()
+    limit = limit or context.config()["DEADLINE_BATCH"]
     report = Report()
     with repo.writing() as conn:
         for d in conn.execute(_due_query(conn, now, limit, reminders=False)).mappings().all():
             _fire_one(conn, dict(d), now, report)
     if report.fired:
-        runtime.committed()
+        context.committed()
     return report
 
 
 def fire_all_due(now: datetime | None = None) -> Report:
     """Fire batch after batch until nothing is past due."""
     total = Report()
-    limit = current_app.config["DEADLINE_BATCH"]
+    limit = context.config()["DEADLINE_BATCH"]
     while True:
         report = fire_due(now, limit)
         total.fired += report.fired
@@ -106,7 +105,7 @@ def _fire_one(conn: Connection, d: Mapping[str, Any], now: datetime, report: Rep
     if not _claim(conn, d["id"], {"status": DeadlineStatus.FIRED, "fired_at": now}):
         report.skipped.append(d["id"])
         return
-    workflow = runtime.registry().get(kind.workflow, row["definition_version"])
+    workflow = context.registry().get(kind.workflow, row["definition_version"])
     events = workflow.expire(InstanceView(kind, row), d["kind"])
     _apply(conn, kind, row, d, events, now, report)
     report.fired.append(d["id"])
@@ -153,8 +152,8 @@ def _params(
     kind: Kind, row: Mapping[str, Any], event: NotificationRequested, d: Mapping[str, Any]
 ) -> dict[str, Any]:
     """What a reminder, overdue or escalation notification says, rendered when read."""
-    due = d["due_at"].astimezone(runtime.registry().calendar.tz).strftime("%Y-%m-%d %H:%M")
-    workflow = runtime.registry().get(kind.workflow, row["definition_version"]).definition.label
+    due = d["due_at"].astimezone(context.registry().calendar.tz).strftime("%Y-%m-%d %H:%M")
+    workflow = context.registry().get(kind.workflow, row["definition_version"]).definition.label
     return {
         "workflow": {"zh": workflow.zh, "en": workflow.en},
         "id": row["id"],
@@ -173,7 +172,7 @@ def _issue_notice(
     now: datetime,
 ) -> int | None:
     """The automatic rectification notice of an expiry: once per deadline, if policy says so."""
-    policy = current_app.config["POLICY"]
+    policy = context.config()["POLICY"]
     if not policy["auto_rectification"].get("deadlines", True):
         return None
     if event.department is None:
@@ -186,7 +185,7 @@ def _issue_notice(
         findings=event.findings,
         kind=kind.title,
         id=row["id"],
-        due=d["due_at"].astimezone(runtime.registry().calendar.tz).date(),
+        due=d["due_at"].astimezone(context.registry().calendar.tz).date(),
     )
     return issue_notice(
         conn,
@@ -224,8 +223,8 @@ def issue_notice(
     language (service/core/texts.py); its `findings` field holds the English text as well."""
     if notice_of(conn, origin) is not None:
         return None
-    registry = runtime.registry()
-    days = current_app.config["POLICY"]["rectification_due_working_days"]
+    registry = context.registry()
+    days = context.config()["POLICY"]["rectification_due_working_days"]
     due = registry.calendar.add(now, Duration(int(days), DurationUnit.WORKING_DAYS))
     workflow = registry.get(RECTIFICATION.workflow)
     outcome = workflow.create(
@@ -242,8 +241,8 @@ def issue_notice(
 
 def remind_due(now: datetime | None = None, limit: int | None = None) -> int:
     """Send the reminders that are due, each once."""
-    now = now or runtime.now()
-    limit = limit or current_app.config["DEADLINE_BATCH"]
+    now = now or context.now()
+    limit = limit or context.config()["DEADLINE_BATCH"]
     sent = 0
     with repo.writing() as conn:
         due = conn.execute(_due_query(conn, now, limit, reminders=True)).mappings().all()
@@ -257,7 +256,7 @@ def remind_due(now: datetime | None = None, limit: int | None = None) -> int:
             ).rowcount
             if not claimed or row is None or row["state"] != d["state"]:
                 continue
-            workflow = runtime.registry().get(kind.workflow, row["definition_version"])
+            workflow = context.registry().get(kind.workflow, row["definition_version"])
             for event in workflow.remind(InstanceView(kind, row), d["kind"]):
                 if isinstance(event, NotificationRequested):
                     names = notify.usernames(conn, event.targets)
@@ -266,7 +265,7 @@ def remind_due(now: datetime | None = None, limit: int | None = None) -> int:
                         conn, names, "reminder", params, kind.workflow, row["id"], now
                     )
     if sent:
-        runtime.committed()
+        context.committed()
     return sent
 
 

@@ -10,11 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import Connection
 
-from service.core import roles, runtime
+from service.core import context, roles
 from service.core.errors import Forbidden, InvalidRequest
 from service.core.roles import KPI_READERS
 from service.core.texts import msg
@@ -54,10 +53,10 @@ def load_evaluation(payload: Any) -> dict[str, Any]:
 
 def kpi_snapshot(start: date, end: date) -> dict[str, Any]:
     """The KPIs of the period, its days in the service's time zone, last day included."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = ZoneInfo(context.config()["TIMEZONE"])
     since = datetime.combine(start, time(), zone)
     until = datetime.combine(end + timedelta(days=1), time(), zone)
-    quotas = runtime.quotas()
+    quotas = context.current().quotas()
     with repo.snapshot() as conn:
         figures: dict[str, Any] = kpi.figures(conn, since, until, quotas)
     return figures
@@ -75,7 +74,7 @@ def record_evaluation(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
     with repo.writing() as conn:
         evaluation_id: int = conn.execute(
             evaluations_t.insert()
-            .values(**body, kpi=figures, created_by=ctx.actor.username, created_at=runtime.now())
+            .values(**body, kpi=figures, created_by=ctx.actor.username, created_at=context.now())
             .returning(evaluations_t.c.id)
         ).scalar_one()
         evaluation = get_evaluation(conn, evaluation_id)

@@ -13,49 +13,43 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from service.core import runtime
+from service.core import context
 from service.core.errors import InvalidRequest, NotFound
-from service.core.statuses import DeadlineStatus
 from service.core.texts import msg
-from service.store import repository as repo
-from service.store import visibility
 from service.store.kinds import RECTIFICATION, Kind
-from service.usecases import notify, references
+from service.usecases import records
+from service.usecases.acting import Context as Context  # the entry points name it here
 from service.usecases.representation import InstanceView, represent
+from service.usecases.unit_of_work import Instances, SqlInstances, SqlUnitOfWork, UnitOfWork
 from workflows import Actor, InvalidData, Outcome, VersionConflict, Workflow
-from workflows.engine import CREATE
-from workflows.events import DeadlineCleared, DeadlineStarted, NotificationRequested
+
+Store = Connection | Instances | None  # an entry point's connection, or a unit of work's
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    """Who acts, through which entry point, in which request."""
-
-    actor: Actor
-    source: str  # web | api | webhook | job
-    request_id: str | None = None
+def _instances(store: Store) -> Instances:
+    """The unit of work's instances, or the database's on the caller's connection (None:
+    the request's read connection)."""
+    return SqlInstances(store) if store is None or isinstance(store, Connection) else store
 
 
 # -- reading ---------------------------------------------------------------------------
-def load_visible(
-    kind: Kind, instance_id: int, actor: Actor, conn: Connection | None = None
-) -> dict[str, Any]:
-    row = repo.load(kind, instance_id, conn)
-    if row is None or not visibility.can_see(kind, row, actor, conn):
+def load_visible(kind: Kind, instance_id: int, actor: Actor, conn: Store = None) -> dict[str, Any]:
+    instances = _instances(conn)
+    row = instances.load(kind, instance_id)
+    if row is None or not instances.can_see(kind, row, actor):
         raise NotFound(msg("no %(kind)s %(id)s", kind=kind.title, id=instance_id))
     return row
 
 
-def get(
-    kind: Kind, instance_id: int, actor: Actor, conn: Connection | None = None
-) -> dict[str, Any]:
-    row = load_visible(kind, instance_id, actor, conn)
-    deadlines = repo.current_deadlines(kind.workflow, [row["id"]], conn)[row["id"]]
-    return represent(kind, row, workflow_of(kind, row), actor, deadlines, runtime.now())
+def get(kind: Kind, instance_id: int, actor: Actor, conn: Store = None) -> dict[str, Any]:
+    instances = _instances(conn)
+    row = load_visible(kind, instance_id, actor, instances)
+    deadlines = instances.current_deadlines(kind, row["id"])
+    return represent(kind, row, workflow_of(kind, row), actor, deadlines, context.now())
 
 
 def workflow_of(kind: Kind, row: Mapping[str, Any]) -> Workflow:
-    return runtime.registry().get(kind.workflow, row["definition_version"])
+    return context.registry().get(kind.workflow, row["definition_version"])
 
 
 def allowed(kind: Kind, row: Mapping[str, Any], actor: Actor) -> list[str]:
@@ -63,13 +57,17 @@ def allowed(kind: Kind, row: Mapping[str, Any], actor: Actor) -> list[str]:
 
 
 # -- creating --------------------------------------------------------------------------
-def create(kind: Kind, payload: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-    """Validate and store a new instance in its own transaction; return its representation."""
-    with repo.writing() as conn:
-        prepared = prepare_creation(kind, payload, ctx, conn)
-        instance_id = insert_created(conn, kind, prepared, ctx, runtime.now())
-        representation = get(kind, instance_id, ctx.actor, conn)
-    runtime.committed()
+def create(
+    kind: Kind, payload: Mapping[str, Any], ctx: Context, uow: UnitOfWork | None = None
+) -> dict[str, Any]:
+    """Validate and store a new instance in its own unit of work; return its representation.
+    `uow`: the database's unless given (the unit tests give an in-memory one)."""
+    with uow or SqlUnitOfWork() as work:
+        prepared = prepare_creation(kind, payload, ctx, work.instances)
+        instance_id = insert_created(work.instances, kind, prepared, ctx, context.now())
+        representation = get(kind, instance_id, ctx.actor, work.instances)
+        work.commit()
+    context.committed()
     return representation
 
 
@@ -83,19 +81,20 @@ class Creation:
 
 
 def prepare_creation(
-    kind: Kind, payload: Mapping[str, Any], ctx: Context, conn: Connection
+    kind: Kind, payload: Mapping[str, Any], ctx: Context, conn: Connection | Instances
 ) -> Creation:
-    """Check a creation in the contract's order: fields and references (422), then role (403)."""
-    workflow = runtime.registry().get(kind.workflow)
+    """Check a creation in the contract's order: fields and references (422), then role (403);
+    inside the caller's open write transaction (`repo.writing()`) or unit of work."""
+    workflow = context.registry().get(kind.workflow)
     payload = dict(payload)
     related = payload.pop("related", None) if kind is RECTIFICATION else None
-    now = runtime.now()
+    now = context.now()
     try:  # the fields, their time bounds included (a planned time in the past)
         attrs = workflow.check_creation(ctx.actor, payload, now)
     except InvalidData as err:
         raise InvalidRequest(msg("invalid %(kind)s fields", kind=kind.title), err.errors) from None
     fields = workflow.definition.create.fields
-    references.check_creation(conn, kind, attrs, ctx.actor, related, fields)
+    _instances(conn).check_creation(kind, attrs, ctx.actor, related, fields)
     outcome = workflow.create(ctx.actor, payload, now)
     if kind is RECTIFICATION:  # `related` is the service's creation field, not the form's
         outcome = outcome._replace(json_data={**outcome.json_data, "related": attrs["related"]})
@@ -104,7 +103,7 @@ def prepare_creation(
 
 
 def insert_created(
-    conn: Connection,
+    conn: Connection | Instances,
     kind: Kind,
     creation: Creation,
     ctx: Context,
@@ -112,9 +111,9 @@ def insert_created(
     origin: str | None = None,
 ) -> int:
     """Store a prepared creation inside an open transaction: row, event, deadlines, outbox."""
+    instances = _instances(conn)
     extra = {"origin": origin} if kind is RECTIFICATION else {}
-    instance_id = repo.insert_instance(
-        conn,
+    instance_id = instances.add(
         kind,
         {
             **creation.columns,
@@ -128,7 +127,7 @@ def insert_created(
             "updated_at": now,
         },
     )
-    _record(conn, kind, instance_id, creation.outcome, None, ctx, now)
+    records.record(instances, kind, instance_id, creation.outcome, None, ctx, now)
     return instance_id
 
 
@@ -156,26 +155,28 @@ def fire(
     body: Any,
     ctx: Context,
     keep: Keep | None = None,
+    uow: UnitOfWork | None = None,
 ) -> dict[str, Any]:
     """Fire one transition from a request body `{"trigger", "version"?, "data"?}`.
 
-    One write transaction: the checks (`prepare_transition`), then the optimistic update
-    and its records (`apply_transition`: same version as read, or 409), so that of
-    concurrent transitions exactly one wins.
+    One unit of work (the database's unless `uow` is given): the checks
+    (`prepare_transition`), then the optimistic update and its records (`apply_transition`:
+    same version as read, or 409), so that of concurrent transitions exactly one wins.
 
     `keep(conn, representation)`, if given, runs inside the transaction after the
     transition's writes, so that what an entry point stores about the request (a webhook's
     event id and response) commits with the transition or not at all.
     """
-    now = runtime.now()
+    now = context.now()
     representation: dict[str, Any] | None = None
-    with repo.writing() as conn:
-        prepared = prepare_transition(conn, kind, instance_id, body, ctx, now)
-        row = apply_transition(conn, prepared, ctx, now)
+    with uow or SqlUnitOfWork() as work:
+        prepared = prepare_transition(work.instances, kind, instance_id, body, ctx, now)
+        row = apply_transition(work.instances, prepared, ctx, now)
         if keep is not None:
             representation = prepared.represent(row, ctx.actor, now)
-            keep(conn, representation)
-    runtime.committed()
+            keep(work.connection, representation)
+        work.commit()
+    context.committed()
     if representation is None:
         representation = prepared.represent(row, ctx.actor, now)
     return representation
@@ -197,25 +198,32 @@ class PreparedTransition:
 
     def represent(self, row: Mapping[str, Any], actor: Actor, now: datetime) -> dict[str, Any]:
         """The representation of `row` as `apply_transition` left it."""
-        deadlines = _new_deadlines(self.outcome, now)
+        deadlines = records.new_deadlines(self.outcome, now)
         return represent(self.kind, row, self.workflow, actor, deadlines, now)
 
 
 def prepare_transition(
-    conn: Connection, kind: Kind, instance_id: int, body: Any, ctx: Context, now: datetime
+    conn: Connection | Instances,
+    kind: Kind,
+    instance_id: int,
+    body: Any,
+    ctx: Context,
+    now: datetime,
 ) -> PreparedTransition:
     """Every check of a transition, in the contract's order, without writing anything.
 
-    Runs on the caller's connection, inside its `repo.writing()` transaction, so that several
-    transitions (a feedback meeting's assignments) can be checked before any is written.
+    Runs on the caller's connection, inside its `repo.writing()` transaction (or in a unit of
+    work), so that several transitions (a feedback meeting's assignments) can be checked
+    before any is written.
     """
-    row = load_visible(kind, instance_id, ctx.actor, conn)
+    instances = _instances(conn)
+    row = load_visible(kind, instance_id, ctx.actor, instances)
     trigger, expected, data = _parse_transition(body)
     workflow = workflow_of(kind, row)
     outcome = workflow.fire(InstanceView(kind, row), trigger, ctx.actor, data, now, expected)
     spec = workflow.transition(trigger, row["state"])
     assert spec is not None  # fire succeeded, so the transition exists
-    references.check_references(spec.fields, outcome.data, conn)
+    instances.check_references(spec.fields, outcome.data)
     values = {
         **columns_of(kind, outcome.attributes, workflow),
         "state": outcome.state,
@@ -227,16 +235,17 @@ def prepare_transition(
 
 
 def apply_transition(
-    conn: Connection, prepared: PreparedTransition, ctx: Context, now: datetime
+    conn: Connection | Instances, prepared: PreparedTransition, ctx: Context, now: datetime
 ) -> dict[str, Any]:
     """Write a prepared transition inside the caller's open transaction: the optimistic
     update (VersionConflict if the instance moved since it was read), the audit event,
     deadlines and outbox rows. Returns the instance row as it now stands."""
+    instances = _instances(conn)
     kind, row = prepared.kind, prepared.row
-    if not repo.update_instance(conn, kind, prepared.instance_id, row["version"], prepared.values):
-        latest = repo.load(kind, prepared.instance_id, conn)
+    if not instances.update(kind, prepared.instance_id, row["version"], prepared.values):
+        latest = instances.load(kind, prepared.instance_id)
         raise VersionConflict(row["version"], latest["version"] if latest else -1)
-    _record(conn, kind, prepared.instance_id, prepared.outcome, row["state"], ctx, now)
+    records.record(instances, kind, prepared.instance_id, prepared.outcome, row["state"], ctx, now)
     return {**row, **prepared.values, "version": prepared.outcome.version}
 
 
@@ -261,100 +270,3 @@ def _parse_transition(body: Any) -> tuple[str, int | None, Any]:
     if errors:
         raise InvalidRequest(msg("invalid transition request"), errors)
     return str(trigger), version, data
-
-
-def _record(
-    conn: Connection,
-    kind: Kind,
-    instance_id: int,
-    outcome: Outcome,
-    source_state: str | None,
-    ctx: Context,
-    now: datetime,
-) -> None:
-    """The audit event, the deadlines and the outbox rows of one creation or transition."""
-    repo.insert_event(
-        conn,
-        workflow=kind.workflow,
-        instance_id=instance_id,
-        at=now,
-        actor=ctx.actor.username,
-        source=ctx.source,
-        trigger=None if source_state is None else outcome.trigger,
-        from_state=source_state,
-        to_state=outcome.state,
-        version=outcome.version,
-        data=outcome.json_data,
-        request_id=ctx.request_id,
-    )
-    outbox_rows: list[dict[str, Any]] = []
-    for event in outcome.events:
-        if isinstance(event, NotificationRequested):
-            _tell(conn, kind, instance_id, event, now)
-        elif isinstance(event, DeadlineCleared):
-            repo.close_deadlines(conn, kind.workflow, instance_id, now)
-        elif isinstance(event, DeadlineStarted):
-            d = event.deadline
-            deadline_id = repo.insert_deadline(
-                conn,
-                workflow=kind.workflow,
-                instance_id=instance_id,
-                kind=d.kind,
-                state=d.state,
-                version=outcome.version,
-                due_at=d.due_at,
-                remind_at=d.remind_at,
-                status=DeadlineStatus.OPEN,
-                created_at=now,
-            )
-            schedule = {
-                "deadline_id": deadline_id,
-                "due_at": d.due_at.isoformat(),
-                "remind_at": d.remind_at.isoformat() if d.remind_at else None,
-            }
-            outbox_rows.append({"topic": "deadline.schedule", "payload": schedule})
-    transition = {
-        "workflow": kind.workflow,
-        "id": instance_id,
-        "trigger": None if source_state is None else outcome.trigger,
-        "from": source_state,
-        "to": outcome.state,
-        "version": outcome.version,
-        "actor": ctx.actor.username,
-        "source": ctx.source,
-        "at": now.isoformat(),
-    }
-    outbox_rows.append({"topic": "transition", "payload": transition})
-    repo.insert_outbox_many(conn, [{**r, "created_at": now} for r in outbox_rows])
-
-
-def _tell(
-    conn: Connection, kind: Kind, instance_id: int, event: NotificationRequested, now: datetime
-) -> None:
-    """The declared people are told, in the transition's transaction; never the actor."""
-    names = [n for n in notify.usernames(conn, event.targets) if n != event.actor]
-    if not names:
-        return
-    workflow = runtime.registry().get(kind.workflow).definition.label
-    params = {
-        "workflow": {"zh": workflow.zh, "en": workflow.en},
-        "id": instance_id,
-        "trigger": event.deadline_kind,
-        "label": {"zh": event.label.zh, "en": event.label.en},
-        "actor": notify.display_name(conn, event.actor),
-    }
-    what = kind.created if event.deadline_kind == CREATE else "transition"
-    notify.send(conn, names, what, params, kind.workflow, instance_id, now)
-
-
-def _new_deadlines(outcome: Outcome, now: datetime) -> list[dict[str, Any]]:
-    return [
-        {
-            "kind": e.deadline.kind,
-            "state": e.deadline.state,
-            "due_at": e.deadline.due_at,
-            "status": DeadlineStatus.OPEN,
-        }
-        for e in outcome.events
-        if isinstance(e, DeadlineStarted)
-    ]

@@ -10,9 +10,8 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
-from service.core import crypto, runtime
+from service.core import context, crypto
 from service.core.errors import Conflict, InvalidRequest, NotFound
 from service.store import repository as repo
 from service.store.caches import lookups
@@ -64,7 +63,7 @@ def check_mappings(mappings: Any, grants: list[str]) -> dict[str, str]:
 
 def _triggers() -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for workflow in runtime.registry():
+    for workflow in context.registry():
         out.setdefault(workflow.name, set()).update(
             t.trigger for t in workflow.definition.transitions
         )
@@ -107,7 +106,7 @@ def create(name: str, grants: list[str], mappings: Mapping[str, str]) -> tuple[d
                 mappings=dict(mappings),
                 secret=crypto.encrypt(secret),
                 active=True,
-                created_at=runtime.now(),
+                created_at=context.now(),
             )
         )
         row = _row(conn, name)
@@ -121,9 +120,9 @@ def rotate(name: str, overlap: timedelta | None = None) -> tuple[dict[str, Any],
     Only two secrets are ever valid: rotating again within the overlap drops the oldest.
     """
     if overlap is None:
-        overlap = timedelta(hours=float(current_app.config["WEBHOOK_SECRET_OVERLAP_HOURS"]))
+        overlap = timedelta(hours=float(context.config()["WEBHOOK_SECRET_OVERLAP_HOURS"]))
     secret = crypto.generate()
-    now = runtime.now()
+    now = context.now()
     with repo.writing() as conn:
         row = _row(conn, name)
         if row is None:
@@ -273,7 +272,7 @@ def use_up(conn: Any, integration_id: int, event_id: str, status: int, body: str
         "event_id": event_id,
         "status": status,
         "response": body,
-        "received_at": runtime.now(),
+        "received_at": context.now(),
     }
     try:
         _insert_event(conn.dialect).execute(conn, values)

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.core import runtime
+from service.core import context
 from service.store import filters, visibility
 from service.store import repository as repo
 from service.store.kinds import Kind
@@ -25,8 +25,8 @@ def visible(kind: Kind, actor: Actor, where: list[Any]) -> sa.Select[Any]:
 
 def represent_rows(kind: Kind, rows: list[dict[str, Any]], actor: Actor) -> list[dict[str, Any]]:
     deadlines = repo.current_deadlines(kind.workflow, [r["id"] for r in rows])
-    now = runtime.now()
-    registry = runtime.registry()
+    now = context.now()
+    registry = context.registry()
     return [
         represent(
             kind,

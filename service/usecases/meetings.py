@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.engine import Connection
 
-from service.core import roles, runtime
+from service.core import context, roles
 from service.core.errors import DomainError, Forbidden, InvalidRequest
 from service.core.texts import msg
 from service.store import repository as repo
@@ -99,7 +99,7 @@ def record_meeting(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
     raised as `AssignmentRefused`). A refusal, at any point, writes nothing at all.
     """
     body = load_meeting(payload)
-    now = runtime.now()
+    now = context.now()
     with repo.writing() as conn:
         _check_fields(conn, body)
         if ctx.actor.role not in roles.MEETING_RECORDERS:
@@ -123,7 +123,7 @@ def record_meeting(payload: Any, ctx: handlers.Context) -> dict[str, Any]:
                 raise AssignmentRefused(p.instance_id, err) from err
             results.append({"issue_id": p.instance_id, "status": 200, "state": row["state"]})
         meeting = get_meeting(conn, meeting_id, ctx.actor)
-    runtime.committed()
+    context.committed()
     assert meeting is not None
     return {**meeting, "assignments": results}
 

@@ -19,9 +19,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request
+from flask import Flask, request
 
-from service.core import roles, runtime
+from service.core import context, roles
 from service.core.errors import Forbidden, InvalidRequest
 from service.core.texts import msg
 from service.store import repository as repo
@@ -66,12 +66,12 @@ def sync(at_most_every: float = 0.0) -> None:
     """Bring this process's calendar to the official years in the database (app context).
     With `at_most_every` seconds, only if this process last looked longer ago than that:
     requests look once a second (`CALENDAR_SYNC_SECONDS`), not each on its own."""
-    state = current_app.extensions.setdefault("official_calendar_sync", {"at": None})
+    state = context.current().state.setdefault("official_calendar_sync", {"at": None})
     now = time.monotonic()
     if at_most_every and state["at"] is not None and now - state["at"] < at_most_every:
         return
     state["at"] = now
-    calendar = runtime.registry().calendar
+    calendar = context.registry().calendar
     try:
         with db.engine.connect() as conn:
             stamps = conn.execute(sa.select(table.c.year, table.c.digest).order_by("year"))
@@ -124,7 +124,7 @@ def load(
     if dry_run:
         return out
     assert isinstance(text, str)
-    now = runtime.now()
+    now = context.now()
     row = {
         "year": parsed.year,
         "days": parsed.as_dict(),
@@ -151,7 +151,7 @@ def changes(year: OfficialYear) -> list[dict[str, Any]]:
     or the other way: `date`, `worked_now`, `worked`, the holiday's `name` for a day off and
     `make_up` for a make-up working day.
     The company's own days off and working days (the calendar file) win over both."""
-    calendar = runtime.registry().calendar
+    calendar = context.registry().calendar
     off, worked = year.holiday_dates(), frozenset(year.workdays)
     day = min([date(year.year, 1, 1), *off, *worked])
     last = max([date(year.year, 12, 31), *off, *worked])
@@ -201,7 +201,7 @@ def status(year: int) -> dict[str, Any]:
     """Where `year`'s days off come from, for the plan: `source` official | builtin |
     weekdays, a message, and the holidays the calendar knows by name (built-in: with the
     estimated ones marked; none listed for the package's years)."""
-    calendar = runtime.registry().calendar
+    calendar = context.registry().calendar
     source = calendar.year_source(year)
     return {
         "year": year,

@@ -17,11 +17,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.engine import Connection
 
-from service.core import roles, runtime
+from service.core import context, roles
 from service.core.errors import Conflict, Forbidden, InvalidRequest
 from service.core.texts import msg
 from service.store import repository as repo
@@ -55,7 +54,7 @@ REASONS = {  # why visits were not placed: message keys, read in the reader's la
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
-    tz = runtime.registry().calendar.tz
+    tz = context.registry().calendar.tz
     return (
         datetime.combine(date(year, 1, 1), time(0), tzinfo=tz),
         datetime.combine(date(year + 1, 1, 1), time(0), tzinfo=tz),
@@ -99,21 +98,21 @@ def propose(conn: Connection, year: int, start: date, visitors_per_visit: int = 
     return plan_year(
         year,
         customers,
-        runtime.quotas().per_tier,  # the year's whole quota: its visits due by month-end
+        context.current().quotas().per_tier,  # the year's whole quota: its visits due by month-end
         existing,
         _pool(conn),
         bookings,
-        runtime.registry().calendar,
+        context.registry().calendar,
         start=start,
         visitors_per_visit=visitors_per_visit,
-        min_gap=current_app.config.get("PLAN_MIN_GAP_WORKING_DAYS"),
-        max_per_day=int(current_app.config.get("PLAN_MAX_VISITS_PER_DAY") or 1),
+        min_gap=context.config().get("PLAN_MIN_GAP_WORKING_DAYS"),
+        max_per_day=int(context.config().get("PLAN_MAX_VISITS_PER_DAY") or 1),
     )
 
 
 def default_start(year: int) -> date:
     """Tomorrow (local), or 1 January of a year still to come."""
-    tomorrow = runtime.now().astimezone(runtime.registry().calendar.tz).date() + timedelta(1)
+    tomorrow = context.now().astimezone(context.registry().calendar.tz).date() + timedelta(1)
     return max(tomorrow, date(year, 1, 1))
 
 
@@ -198,12 +197,12 @@ def run(
         plan = propose(conn, year, start, visitors_per_visit)
         if expected is not None and digest(represent(plan)) != expected:
             raise Conflict(msg("the plan changed since it was previewed"))
-        now = runtime.now()
+        now = context.now()
         ids = []
         for visit in plan.visits:
             creation = prepare_creation(VISIT, payload_of(visit, year), ctx, conn)
             ids.append(insert_created(conn, VISIT, creation, ctx, now))
-    runtime.committed()
+    context.committed()
     return {"dry_run": False, **represent(plan), "created": ids}
 
 

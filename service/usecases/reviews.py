@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service.core import roles, runtime
+from service.core import context, roles
 from service.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from service.core.texts import msg
 from service.store.db import db
@@ -140,7 +140,7 @@ def propose(body: Mapping[str, Any], actor: Actor) -> list[TierReview]:
                 year=loaded["year"],
             )
         )
-    now = runtime.now()
+    now = context.now()
     reviews = [
         TierReview(
             year=loaded["year"],
@@ -170,7 +170,7 @@ def decide(review_id: int, body: Mapping[str, Any], actor: Actor) -> TierReview:
     loaded = load(DecisionSchema(), body, "decision")
     if actor.role not in roles.DECIDERS:
         raise Forbidden(msg("only management decides tier reviews"))
-    now = runtime.now()
+    now = context.now()
     result: sa.CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         sa.update(TierReview)
         .where(TierReview.id == review_id, TierReview.decision.is_(None))

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from service.core import crypto, runtime
+from service.core import context, crypto
 from service.core.errors import InvalidRequest, NotFound
 from service.core.statuses import DeliveryStatus
 from service.store import repository as repo
@@ -61,7 +61,7 @@ def check_events(events: Any) -> list[str]:
 
 def _event_types() -> set[str]:
     out: set[str] = set()
-    for workflow in runtime.registry():
+    for workflow in context.registry():
         out.add(f"{workflow.name}.{CREATED}")
         out.update(f"{workflow.name}.{t.trigger}" for t in workflow.definition.transitions)
     return out
@@ -105,7 +105,7 @@ def create(url: str, events: list[str], created_by: str) -> tuple[dict[str, Any]
                 active=True,
                 failures=0,
                 created_by=created_by,
-                created_at=runtime.now(),
+                created_at=context.now(),
                 deleted=False,
             )
             .returning(subscriptions_t.c.id)
@@ -156,7 +156,7 @@ def remove(subscription_id: int) -> None:
 def enable(subscription_id: int) -> dict[str, Any]:
     """Active again, failures forgotten; its pending deliveries are due at once."""
     t = subscriptions_t
-    now = runtime.now()
+    now = context.now()
     with repo.writing() as conn:
         done = conn.execute(
             t.update()

@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.engine import Connection
 
-from service.core import labels, runtime
+from service.core import context, labels
 from service.core.statuses import DeadlineStatus
 from service.core.texts import Text, msg
 from service.store import repository as repo
@@ -28,8 +27,8 @@ DONE = ("visited", "recorded", "reported")
 
 
 def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
-    policy = current_app.config["POLICY"]
-    quotas = runtime.quotas()
+    policy = context.config()["POLICY"]
+    quotas = context.current().quotas()
     local = now.astimezone(quotas.tz)
     year_start = datetime(local.year, 1, 1, tzinfo=quotas.tz)
     year_end = datetime(local.year + 1, 1, 1, tzinfo=quotas.tz)
@@ -73,8 +72,8 @@ def _plan_execution(conn: Connection, now: datetime) -> list[dict[str, Any]]:
 
 
 def _record_completeness(conn: Connection, now: datetime) -> list[dict[str, Any]]:
-    policy = current_app.config["POLICY"]
-    calendar = runtime.registry().calendar
+    policy = context.config()["POLICY"]
+    calendar = context.registry().calendar
     days = int(policy["record_within_working_days"])
     v, c = Visit.__table__, Customer.__table__
     out = []
@@ -129,7 +128,7 @@ def _issue_timeliness(conn: Connection, now: datetime) -> list[dict[str, Any]]:
         )
         .where(d.c.status.in_((DeadlineStatus.OPEN, DeadlineStatus.FIRED)), d.c.due_at < now)
     ).all()
-    marketing = current_app.config["POLICY"]["marketing_department"]
+    marketing = context.config()["POLICY"]["marketing_department"]
     return [
         {
             "key": deadlines.overdue_origin("issue", issue_id, version, kind),
@@ -146,7 +145,7 @@ def _issue_timeliness(conn: Connection, now: datetime) -> list[dict[str, Any]]:
 def _issue_late(
     issue_id: int, title: str, customer: str | None, state: str, kind: str, due: datetime
 ) -> Text:
-    definition = runtime.registry().get("issue").definition
+    definition = context.registry().get("issue").definition
     spec = definition.states[state] if state in definition.states else None
     deadline = spec.deadline.label if spec and spec.deadline else kind
     return msg(
@@ -156,7 +155,7 @@ def _issue_late(
         customer=customer or "—",
         state=spec.label if spec else state,
         deadline=deadline,
-        due=due.astimezone(runtime.registry().calendar.tz).date(),
+        due=due.astimezone(context.registry().calendar.tz).date(),
     )
 
 
@@ -165,8 +164,8 @@ CHECKS = (_plan_execution, _record_completeness, _issue_timeliness)
 
 def run_checks(now: datetime | None = None) -> dict[str, Any]:
     """Record new findings and issue the notices policy asks for; return the counts."""
-    now = now or runtime.now()
-    auto = set(current_app.config["POLICY"]["auto_rectification"].get("findings", []))
+    now = now or context.now()
+    auto = set(context.config()["POLICY"]["auto_rectification"].get("findings", []))
     new = notices = 0
     with repo.writing() as conn:
         known = set(conn.execute(sa.select(findings_t.c.key)).scalars())

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
-
+from service.core import context
+from service.core.context import AppContext
 from service.store.caches import Lookups, lookups
+from workflows import Registry
 
 
 def test_a_cached_lookup_is_found_until_forgotten() -> None:
@@ -28,13 +29,12 @@ def test_the_oldest_entries_make_room_at_the_size_limit() -> None:
     assert [cache.get(k) for k in ("a", "b", "c")] == [None, "B", "C"]
 
 
-def test_each_app_has_its_own_caches_living_its_configured_time() -> None:
-    one, other = Flask("one"), Flask("other")
-    one.config["AUTH_CACHE_SECONDS"] = 60
-    other.config["AUTH_CACHE_SECONDS"] = 0
-    with one.app_context():
+def test_each_app_has_its_own_caches_living_its_configured_time(registry: Registry) -> None:
+    one = AppContext(registry, config={"AUTH_CACHE_SECONDS": 60})
+    other = AppContext(registry, config={"AUTH_CACHE_SECONDS": 0})
+    with context.bound(one):
         lookups("tokens", maxsize=10).put("digest", "mary")
         assert lookups("tokens", maxsize=10).get("digest") == "mary"
-    with other.app_context():
+    with context.bound(other):
         lookups("tokens", maxsize=10).put("digest", "mary")
         assert lookups("tokens", maxsize=10).get("digest") is None

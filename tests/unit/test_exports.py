@@ -10,19 +10,20 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from flask import Flask
 from openpyxl import load_workbook
 
+from service.core import context
+from service.core.context import AppContext
 from service.reports import exports
 from service.reports.exports import Column, Sheet, Value
+from workflows import Registry
 
 
 @pytest.fixture(autouse=True)
-def app() -> Iterator[Flask]:
-    app = Flask(__name__)
-    app.config["TIMEZONE"] = "Asia/Shanghai"
-    with app.test_request_context("/"):
-        yield app
+def bound(registry: Registry) -> Iterator[AppContext]:
+    """The exports read the business time zone from the current context; no Flask app."""
+    with context.bound(AppContext(registry, config={"TIMEZONE": "Asia/Shanghai"})) as bound:
+        yield bound
 
 
 def test_cells_keep_numbers_and_show_times_in_the_business_time_zone() -> None:

@@ -115,7 +115,7 @@ def figures(
     tallies: bool = True,
 ) -> dict[str, Any]:
     """The period's figures; `tallies=False` counts everything from the rows (the check).
-    `quotas` says what the tiers' customers owe in the period (`runtime.quotas()`)."""
+    `quotas` says what the tiers' customers owe in the period (`context.current().quotas()`)."""
     c = counts(conn, start, end, tallies)
     return {
         "from": start.isoformat(),
