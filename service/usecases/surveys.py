@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service.core import roles, runtime
+from service.core import context, roles
 from service.core.errors import Forbidden, InvalidRequest
 from service.reports import kpi
 from service.store import repository as repo
@@ -141,7 +141,7 @@ def import_volumes(raw: bytes, actor: Actor) -> int:
 def figures(actor: Actor, since: datetime, until: datetime) -> dict[str, Any]:
     """The evaluation figures of [since, until) (the KPI readers; 403 for the others)."""
     allow(actor, roles.KPI_READERS, "read the evaluation figures")
-    quotas = runtime.quotas()
+    quotas = context.current().quotas()
     with repo.snapshot() as conn:
         found: dict[str, Any] = kpi.figures(conn, since, until, quotas)
     return found
