@@ -16,6 +16,7 @@ from service.core.errors import Conflict, InvalidRequest, NotFound
 from service.store import repository as repo
 from service.store.caches import lookups
 from service.store.models import Integration, WebhookEvent
+from service.store.paging import page_rows
 from service.usecases.representation import iso
 from workflows import Actor
 
@@ -92,7 +93,8 @@ def describe(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def create(name: str, grants: list[str], mappings: Mapping[str, str]) -> tuple[dict[str, Any], str]:
-    """A new integration and its secret (shown once)."""
+    """A new integration and its secret (shown once); `grants` as `check_grants` passed them."""
+    grants = list(dict.fromkeys(grants))
     secret = crypto.generate()
     with repo.writing() as conn:
         if _row(conn, name) is not None:
@@ -141,7 +143,8 @@ def rotate(name: str, overlap: timedelta | None = None) -> tuple[dict[str, Any],
     return describe(row), secret
 
 
-def deactivate(name: str) -> None:
+def remove(name: str) -> None:
+    """Deactivate an integration (its webhooks answer 401); its history stays."""
     with repo.writing() as conn:
         done = conn.execute(
             integrations_t.update().where(integrations_t.c.name == name).values(active=False)
@@ -152,6 +155,7 @@ def deactivate(name: str) -> None:
 
 
 def get(name: str) -> dict[str, Any]:
+    """One integration (no secret)."""
     row = _row(repo.connection(), name)
     if row is None:
         raise NotFound(f"no integration {name!r}")
@@ -159,15 +163,10 @@ def get(name: str) -> dict[str, Any]:
 
 
 def listing(page_no: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
-    conn = repo.connection()
-    total = conn.execute(sa.select(sa.func.count()).select_from(integrations_t)).scalar()
-    rows = conn.execute(
-        sa.select(integrations_t)
-        .order_by(integrations_t.c.name)
-        .limit(per_page)
-        .offset((page_no - 1) * per_page)
-    ).mappings()
-    return [describe(dict(r)) for r in rows], int(total or 0)
+    """Integrations by name (no secrets)."""
+    query = sa.select(integrations_t).order_by(integrations_t.c.name)
+    rows, total = page_rows(repo.connection(), query, page_no, per_page)
+    return [describe(r) for r in rows], total
 
 
 def reencrypt_all(conn: Any, tables: Iterable[sa.Table]) -> int:

@@ -21,6 +21,7 @@ from service.core.errors import InvalidRequest, NotFound
 from service.core.statuses import DeliveryStatus
 from service.store import repository as repo
 from service.store.models import Delivery, DeliveryAttempt, Subscription
+from service.store.paging import page_rows
 from service.usecases.representation import iso
 
 subscriptions_t = Subscription.__table__
@@ -91,6 +92,8 @@ def describe(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def create(url: str, events: list[str], created_by: str) -> tuple[dict[str, Any], str]:
+    """A new subscription and its secret (shown once); `events` as `check_events` passed them."""
+    events = list(dict.fromkeys(events))
     secret = crypto.generate()
     with repo.writing() as conn:
         new_id = conn.execute(
@@ -113,6 +116,7 @@ def create(url: str, events: list[str], created_by: str) -> tuple[dict[str, Any]
 
 
 def get(subscription_id: int) -> dict[str, Any]:
+    """One subscription: its filter, whether it is active, its consecutive failures."""
     row = _row(repo.connection(), subscription_id)
     if row is None:
         raise NotFound(f"no subscription {subscription_id}")
@@ -120,21 +124,16 @@ def get(subscription_id: int) -> dict[str, Any]:
 
 
 def listing(page_no: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """Subscriptions, oldest first (no secrets)."""
     t = subscriptions_t
-    conn = repo.connection()
-    total = conn.execute(sa.select(sa.func.count()).select_from(t).where(~t.c.deleted)).scalar()
-    rows = conn.execute(
-        sa.select(t)
-        .where(~t.c.deleted)
-        .order_by(t.c.id)
-        .limit(per_page)
-        .offset((page_no - 1) * per_page)
-    ).mappings()
-    return [describe(dict(r)) for r in rows], int(total or 0)
+    query = sa.select(t).where(~t.c.deleted).order_by(t.c.id)
+    rows, total = page_rows(repo.connection(), query, page_no, per_page)
+    return [describe(r) for r in rows], total
 
 
-def delete(subscription_id: int) -> None:
-    """Stop deliveries; the subscription's deliveries and attempts stay readable."""
+def remove(subscription_id: int) -> None:
+    """Stop delivering to a subscription; pending deliveries are dropped, its deliveries and
+    attempts stay readable."""
     t = subscriptions_t
     with repo.writing() as conn:
         done = conn.execute(
@@ -218,20 +217,10 @@ def deliveries(subscription_id: int, page_no: int, per_page: int) -> tuple[list[
     get(subscription_id)
     t = deliveries_t
     conn = repo.connection()
-    where = t.c.subscription_id == subscription_id
-    total = conn.execute(sa.select(sa.func.count()).select_from(t).where(where)).scalar()
-    rows = [
-        dict(r)
-        for r in conn.execute(
-            sa.select(t)
-            .where(where)
-            .order_by(t.c.id.desc())
-            .limit(per_page)
-            .offset((page_no - 1) * per_page)
-        ).mappings()
-    ]
+    query = sa.select(t).where(t.c.subscription_id == subscription_id).order_by(t.c.id.desc())
+    rows, total = page_rows(conn, query, page_no, per_page)
     attempts = _attempts(conn, [r["id"] for r in rows])
-    return [describe_delivery(r, attempts[r["id"]]) for r in rows], int(total or 0)
+    return [describe_delivery(r, attempts[r["id"]]) for r in rows], total
 
 
 def delivery(delivery_id: int) -> dict[str, Any]:

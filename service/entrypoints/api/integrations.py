@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
-from service.core.errors import Forbidden, InvalidRequest
-from service.entrypoints.api.common import PageArgs, json_body, json_doc, page, paging
-from service.entrypoints.auth import current_actor
+from service.core.errors import InvalidRequest
+from service.entrypoints.api import admin
+from service.entrypoints.api.bodies import Blueprint, rule
 from service.usecases import integrations
 
 blp = Blueprint(
@@ -23,114 +21,61 @@ blp = Blueprint(
 
 
 class IntegrationCreate(Schema):
-    name = fields.String(required=True, metadata={"example": "crm"})
+    invalid_message = "invalid integration fields"
+
+    name = fields.String(
+        required=True, validate=rule(integrations.check_name), metadata={"example": "crm"}
+    )
     grants = fields.List(
-        fields.String(), required=True, metadata={"example": ["visit:record", "visit:report"]}
+        fields.String(),
+        required=True,
+        validate=rule(integrations.check_grants),
+        metadata={"example": ["visit:record", "visit:report"]},
     )
     mappings = fields.Dict(
         keys=fields.String(),
         values=fields.String(),
+        load_default=dict,
+        allow_none=True,
         metadata={"example": {"crm.visit.done": "visit"}},
     )
 
+    @validates_schema(skip_on_field_errors=True)
+    def _granted(self, data: dict[str, Any], **_: Any) -> None:
+        try:
+            integrations.check_mappings(data["mappings"], data["grants"])  # None is {}
+        except InvalidRequest as err:
+            raise ValidationError(err.errors["mappings"], "mappings") from None
 
-class IntegrationOut(Schema):
+
+class IntegrationOut(admin.SecretOnce):
     name = fields.String(required=True)
     grants = fields.List(fields.String(), required=True)
-    mappings = fields.Dict(required=True)
+    mappings = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
     active = fields.Boolean(required=True)
     created_at = fields.String(required=True)
     rotated_at = fields.String(allow_none=True)
     previous_secret_valid_until = fields.String(allow_none=True)
-    secret = fields.String(metadata={"description": "only in the answer that creates it"})
-
-
-ERRORS = {
-    "401": {"description": "missing or bad token"},
-    "403": {"description": "not an admin"},
-}
-
-
-def admin_only() -> None:
-    if current_actor().role != "admin":
-        raise Forbidden("only admins manage integrations and subscriptions")
-
-
-def json_object() -> dict[str, Any]:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object", {"_schema": ["must be an object"]})
-    return body
-
-
-def no_unknown(body: dict[str, Any], allowed: set[str]) -> None:
-    extra = sorted(set(body) - allowed)
-    if extra:
-        raise InvalidRequest("unknown fields", {k: ["Unknown field."] for k in extra})
 
 
 @blp.route("/integrations", methods=["POST"])
-@blp.doc(
-    requestBody={"required": True, "content": {"application/json": {"schema": IntegrationCreate}}},
-    responses={
-        "201": json_doc("the integration, with its secret (shown once)", IntegrationOut),
-        "409": {"description": "the name is taken"},
-        "422": {"description": "invalid name, grants or mappings"},
-        **ERRORS,
-    },
-)
-def create_integration() -> tuple[dict[str, Any], int]:
+@blp.arguments(IntegrationCreate, as_kwargs=False)
+@blp.response(201, IntegrationOut, description="the integration, with its secret (shown once)")
+@admin.alt_errors(blp, 409)
+def create_integration(body: dict[str, Any]) -> dict[str, Any]:
     """Create an integration: its grants (WORKFLOW:TRIGGER) and event type mappings."""
-    body = json_object()
-    no_unknown(body, {"name", "grants", "mappings"})
-    name = integrations.check_name(body.get("name"))
-    grants = integrations.check_grants(body.get("grants"))
-    mappings = integrations.check_mappings(body.get("mappings"), grants)
-    admin_only()
-    described, secret = integrations.create(name, grants, mappings)
-    return {**described, "secret": secret}, 201
+    admin.admin_only()
+    created = integrations.create(body["name"], body["grants"], body["mappings"] or {})
+    return admin.with_secret(created)
 
 
-@blp.route("/integrations", methods=["GET"])
-@blp.arguments(PageArgs, location="query", as_kwargs=False)
-@blp.doc(responses={"200": json_doc("a page of integrations (no secrets)"), **ERRORS})
-def list_integrations(args: dict[str, Any]) -> dict[str, Any]:
-    """Integrations by name."""
-    admin_only()
-    page_no, per_page = paging(args)
-    items, total = integrations.listing(page_no, per_page)
-    return page(items, total, page_no, per_page)
-
-
-@blp.route("/integrations/<name>", methods=["GET"])
-@blp.doc(responses={"200": json_doc("the integration", IntegrationOut), **ERRORS})
-def get_integration(name: str) -> dict[str, Any]:
-    """One integration (no secret)."""
-    found = integrations.get(name)
-    admin_only()
-    return found
-
-
-@blp.route("/integrations/<name>", methods=["DELETE"])
-@blp.doc(responses={"204": {"description": "deactivated: its webhooks answer 401"}, **ERRORS})
-def delete_integration(name: str) -> Response:
-    """Deactivate an integration; its history stays."""
-    integrations.get(name)
-    admin_only()
-    integrations.deactivate(name)
-    return Response(status=204)
+admin.register(blp, "integration", "<name>", IntegrationOut, integrations)
 
 
 @blp.route("/integrations/<name>/rotate", methods=["POST"])
-@blp.doc(
-    responses={
-        "200": json_doc("a new secret; the old one stays valid for the overlap", IntegrationOut),
-        **ERRORS,
-    }
-)
+@blp.response(200, IntegrationOut, description="a new secret; the old one stays valid a while")
+@admin.alt_errors(blp, 404)
 def rotate_integration(name: str) -> dict[str, Any]:
     """A new secret; the previous one stays valid for WEBHOOK_SECRET_OVERLAP_HOURS (24)."""
-    integrations.get(name)
-    admin_only()
-    described, secret = integrations.rotate(name)
-    return {**described, "secret": secret}
+    admin.found_by_admin(integrations.get, name)
+    return admin.with_secret(integrations.rotate(name))

@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from service.core.errors import NotFound
-from service.entrypoints.api.common import PageArgs, json_body, page, page_schema, paging
+from service.core.texts import msg
+from service.entrypoints.api.bodies import TOKEN, Blueprint, found, listed, refusals, worded
+from service.entrypoints.api.common import PageArgs, page_schema
 from service.entrypoints.auth import current_actor
 from service.store import repository as repo
 from service.usecases import handlers
@@ -51,6 +51,10 @@ class MeetingListArgs(PageArgs):
     visit_id = fields.Integer()
 
 
+MeetingIn = worded(MeetingInSchema, msg("invalid feedback meeting fields"), "MeetingIn")
+EvaluationIn = worded(EvaluationInSchema, "invalid evaluation fields", "EvaluationIn")
+
+
 class EvaluationSchema(Schema):
     id = fields.Integer()
     period_start = fields.Date()
@@ -66,6 +70,11 @@ class EvaluationSchema(Schema):
 blp = Blueprint(
     "meetings", __name__, url_prefix="/api/v1", description="Feedback meetings and evaluations"
 )
+ASSIGNMENT_REFUSALS = {
+    403: "the role, or an assignment's transition, is refused",
+    404: "an assigned issue is unknown or not visible",
+    409: "an assigned issue's version or state",
+}
 MeetingPage = page_schema(MeetingSchema, "MeetingPage")
 EvaluationPage = page_schema(EvaluationSchema, "EvaluationPage")
 
@@ -78,24 +87,23 @@ def _context() -> handlers.Context:
 class Meetings(MethodView):
     @blp.arguments(MeetingListArgs, location="query", as_kwargs=False)
     @blp.response(200, MeetingPage)
+    @refusals(blp, TOKEN)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Feedback meetings, latest first, optionally of one visit: those of the visits the
         caller may see (technical and after-sales staff: the visits they go on)."""
-        page_no, per_page = paging(args)
-        items, total = list_meetings(
-            repo.connection(), args.get("visit_id"), page_no, per_page, current_actor()
-        )
-        return page(items, total, page_no, per_page)
+        visit_id, actor = args.get("visit_id"), current_actor()
+        return listed(lambda p, n: list_meetings(repo.connection(), visit_id, p, n, actor), args)
 
-    @blp.doc(requestBody={"content": {"application/json": {"schema": MeetingInSchema}}})
+    @blp.arguments(MeetingIn, as_kwargs=False)
     @blp.response(201, MeetingSchema)
-    def post(self) -> dict[str, Any]:
+    @refusals(blp, {**TOKEN, **ASSIGNMENT_REFUSALS})
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record a feedback meeting (marketing) and assign the issues it assigned, each
         through the issue's `assign` transition, in one transaction: if anything is refused
         (the meeting's fields, the role, or one assignment), that error is returned and
         nothing is written."""
         try:
-            return record_meeting(json_body(), _context())
+            return record_meeting(body, _context())
         except AssignmentRefused as refused:
             raise refused.error from None
 
@@ -103,43 +111,43 @@ class Meetings(MethodView):
 @blp.route("/feedback-meetings/<int:meeting_id>")
 class MeetingItem(MethodView):
     @blp.response(200, MeetingSchema)
+    @refusals(blp, {**TOKEN, 404: "unknown, or its visit not visible"})
     def get(self, meeting_id: int) -> dict[str, Any]:
         """One feedback meeting with the issues assigned in it; 404 if its visit is not
         visible to the caller."""
         meeting = get_meeting(repo.connection(), meeting_id, current_actor())
-        if meeting is None:
-            raise NotFound(f"no feedback meeting {meeting_id}")
-        return meeting
+        return found(meeting, f"no feedback meeting {meeting_id}")
 
 
 @blp.route("/evaluations")
 class Evaluations(MethodView):
     @blp.arguments(PageArgs, location="query", as_kwargs=False)
     @blp.response(200, EvaluationPage)
+    @refusals(blp, {**TOKEN, 403: "not a KPI reader"})
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Half-yearly evaluations, latest period first (the KPI readers: marketing,
         management, supervision, admin; 403 for the others)."""
         check_reader(current_actor())
-        page_no, per_page = paging(args)
-        items, total = list_evaluations(repo.connection(), page_no, per_page)
-        return page(items, total, page_no, per_page)
+        return listed(lambda p, n: list_evaluations(repo.connection(), p, n), args)
 
-    @blp.doc(requestBody={"content": {"application/json": {"schema": EvaluationInSchema}}})
+    @blp.arguments(EvaluationIn, as_kwargs=False)
     @blp.response(201, EvaluationSchema)
-    def post(self) -> dict[str, Any]:
+    @refusals(blp, {**TOKEN, 403: "only the marketing manager and management"})
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record a half-yearly evaluation (marketing manager, management), with the
         period's KPIs taken as a snapshot."""
-        return record_evaluation(json_body(), _context())
+        return record_evaluation(body, _context())
 
 
 @blp.route("/evaluations/<int:evaluation_id>")
 class EvaluationItem(MethodView):
     @blp.response(200, EvaluationSchema)
+    @refusals(blp, {**TOKEN, 403: "not a KPI reader", 404: "no such evaluation"})
     def get(self, evaluation_id: int) -> dict[str, Any]:
         """One evaluation record (the KPI readers; an unknown one is 404 before the role's
         403)."""
-        evaluation = get_evaluation(repo.connection(), evaluation_id)
-        if evaluation is None:
-            raise NotFound(f"no evaluation {evaluation_id}")
+        evaluation = found(
+            get_evaluation(repo.connection(), evaluation_id), f"no evaluation {evaluation_id}"
+        )
         check_reader(current_actor())
         return evaluation

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from service.core.errors import InvalidRequest
-from service.entrypoints.api.common import PageArgs, json_body, page, page_schema, paging
+from service.entrypoints.api.bodies import TOKEN, Blueprint, before_body, listed, refusals, worded
+from service.entrypoints.api.common import PageArgs, page_schema
 from service.entrypoints.auth import current_actor
 from service.store.models import TierReview
 from service.usecases import reviews
@@ -39,6 +38,10 @@ class ReviewListArgs(PageArgs):
     customer_id = fields.Integer()
 
 
+ProposalsIn = worded(ProposalsSchema, "invalid tier review fields", "ProposalsIn")
+DecisionIn = worded(DecisionSchema, "invalid decision fields", "DecisionIn")
+
+
 class TierChangeSchema(Schema):
     id = fields.Integer()
     customer_id = fields.Integer()
@@ -62,41 +65,28 @@ TierChangeList = Schema.from_dict(
 )
 
 
-def load(schema: Schema, what: str) -> dict[str, Any]:
-    """The JSON body loaded by `schema`: 400 if malformed, 422 per field."""
-    return reviews.load(schema, body_object(), what)
-
-
-def body_object() -> dict[str, Any]:
-    """The JSON body, which must be an object (400 if malformed, 422 if not an object)."""
-    body = json_body()
-    if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object", {"_schema": ["must be an object"]})
-    return body
-
-
 @blp.route("/tier-reviews")
 class TierReviews(MethodView):
     @blp.arguments(ReviewListArgs, location="query", as_kwargs=False)
     @blp.response(200, TierReviewPage)
+    @refusals(blp, TOKEN)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Tier review proposals, by year, decision (`pending` for undecided) or customer."""
-        page_no, per_page = paging(args)
-        rows, total = reviews.search(
-            args.get("year"), args.get("decision"), args.get("customer_id"), page_no, per_page
-        )
-        return page(rows, total, page_no, per_page)
+        found = (args.get("year"), args.get("decision"), args.get("customer_id"))
+        return listed(lambda p, n: reviews.search(*found, p, n), args)
 
-    @blp.doc(requestBody={"content": {"application/json": {"schema": ProposalsSchema}}})
+    @blp.arguments(ProposalsIn, as_kwargs=False)
     @blp.response(201, TierReviewList)
-    def post(self) -> dict[str, Any]:
+    @refusals(blp, {**TOKEN, 403: "only marketing proposes", 409: "an undecided proposal"})
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Propose tiers for a year's review, one customer or many (marketing)."""
-        return {"items": reviews.propose(body_object(), current_actor())}
+        return {"items": reviews.propose(body, current_actor())}
 
 
 @blp.route("/tier-reviews/<int:review_id>")
 class TierReviewItem(MethodView):
     @blp.response(200, TierReviewSchema)
+    @refusals(blp, {**TOKEN, 404: "no such review"})
     def get(self, review_id: int) -> TierReview:
         """One tier review proposal."""
         return reviews.get(review_id)
@@ -104,18 +94,20 @@ class TierReviewItem(MethodView):
 
 @blp.route("/tier-reviews/<int:review_id>/decision")
 class TierReviewDecision(MethodView):
-    @blp.doc(requestBody={"content": {"application/json": {"schema": DecisionSchema}}})
+    @before_body(reviews.get)  # an unknown review is 404 whatever the body
+    @blp.arguments(DecisionIn, as_kwargs=False)
     @blp.response(200, TierReviewSchema)
-    def post(self, review_id: int) -> TierReview:
+    @refusals(blp, {**TOKEN, 403: "only management decides", 404: "no such review", 409: "decided"})
+    def post(self, body: dict[str, Any], review_id: int) -> TierReview:
         """Approve or reject a proposal (management); approving changes the customer's tier
         and its criteria, and records the change in the tier history. 409 once decided."""
-        reviews.get(review_id)  # an unknown review is 404 whatever the body
-        return reviews.decide(review_id, body_object(), current_actor())
+        return reviews.decide(review_id, body, current_actor())
 
 
 @blp.route("/customers/<int:customer_id>/tier-history")
 class TierHistory(MethodView):
     @blp.response(200, TierChangeList)
+    @refusals(blp, {**TOKEN, 404: "no such customer"})
     def get(self, customer_id: int) -> dict[str, Any]:
         """A customer's tier changes, oldest first.
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from service.core.errors import Conflict
-from service.entrypoints.api.common import PageArgs, json_doc, page, paging
-from service.entrypoints.api.integrations import ERRORS, admin_only, json_object, no_unknown
+from service.entrypoints.api import admin
+from service.entrypoints.api.bodies import Blueprint, listed, rule
+from service.entrypoints.api.common import PageArgs, page_schema
 from service.entrypoints.auth import current_actor
 from service.jobs import delivery, outbound
 from service.usecases import subscriptions
@@ -25,9 +24,18 @@ blp = Blueprint(
 
 
 class SubscriptionCreate(Schema):
-    url = fields.String(required=True, metadata={"example": "https://erp.example.com/hooks"})
+    invalid_message = "invalid subscription fields"
+
+    url = fields.String(
+        required=True,
+        validate=rule(subscriptions.check_url),
+        metadata={"example": "https://erp.example.com/hooks"},
+    )
     events = fields.List(
         fields.String(),
+        load_default=lambda: ["*"],
+        allow_none=True,
+        validate=rule(subscriptions.check_events),
         metadata={
             "example": ["visit.*", "issue.assign"],
             "description": "patterns over WORKFLOW.TRIGGER (WORKFLOW.created); default ['*']",
@@ -35,7 +43,7 @@ class SubscriptionCreate(Schema):
     )
 
 
-class SubscriptionOut(Schema):
+class SubscriptionOut(admin.SecretOnce):
     id = fields.Integer(required=True)
     url = fields.String(required=True)
     events = fields.List(fields.String(), required=True)
@@ -45,65 +53,53 @@ class SubscriptionOut(Schema):
     disabled_at = fields.String(allow_none=True)
     created_by = fields.String(required=True)
     created_at = fields.String(required=True)
-    secret = fields.String(metadata={"description": "only in the answer that creates it"})
+
+
+class AttemptOut(Schema):
+    at = fields.String(required=True)
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Float(required=True)
+
+
+REQUIRED: dict[str, Any] = {"required": True}
+DeliveryOut = Schema.from_dict(
+    {
+        "id": fields.Integer(**REQUIRED),
+        "subscription_id": fields.Integer(**REQUIRED),
+        **{name: fields.String(**REQUIRED) for name in ("event_id", "type", "status")},
+        "created_at": fields.String(**REQUIRED),
+        **{name: fields.String(allow_none=True) for name in ("delivered_at", "next_attempt_at")},
+        "attempts": fields.List(fields.Nested(AttemptOut), **REQUIRED),
+        "event": fields.Dict(**REQUIRED, metadata={"description": "the payload sent"}),
+    },
+    name="DeliveryOut",
+)
+
+
+DeliveryPage = page_schema(DeliveryOut, "DeliveryPage")
 
 
 @blp.route("/subscriptions", methods=["POST"])
-@blp.doc(
-    requestBody={"required": True, "content": {"application/json": {"schema": SubscriptionCreate}}},
-    responses={
-        "201": json_doc("the subscription, with its secret (shown once)", SubscriptionOut),
-        "422": {"description": "invalid url or events"},
-        **ERRORS,
-    },
-)
-def create_subscription() -> tuple[dict[str, Any], int]:
+@blp.arguments(SubscriptionCreate, as_kwargs=False)
+@blp.response(201, SubscriptionOut, description="the subscription, with its secret (shown once)")
+@admin.alt_errors(blp)
+def create_subscription(body: dict[str, Any]) -> dict[str, Any]:
     """Subscribe a URL to the events matching a filter."""
-    body = json_object()
-    no_unknown(body, {"url", "events"})
-    url = subscriptions.check_url(body.get("url"))
-    events = subscriptions.check_events(body.get("events"))
-    admin_only()
-    described, secret = subscriptions.create(url, events, current_actor().username)
-    return {**described, "secret": secret}, 201
+    admin.admin_only()
+    events = body["events"] or ["*"]
+    return admin.with_secret(subscriptions.create(body["url"], events, current_actor().username))
 
 
-@blp.route("/subscriptions", methods=["GET"])
-@blp.arguments(PageArgs, location="query", as_kwargs=False)
-@blp.doc(responses={"200": json_doc("a page of subscriptions (no secrets)"), **ERRORS})
-def list_subscriptions(args: dict[str, Any]) -> dict[str, Any]:
-    """Subscriptions, oldest first."""
-    admin_only()
-    page_no, per_page = paging(args)
-    items, total = subscriptions.listing(page_no, per_page)
-    return page(items, total, page_no, per_page)
-
-
-@blp.route("/subscriptions/<int:subscription_id>", methods=["GET"])
-@blp.doc(responses={"200": json_doc("the subscription", SubscriptionOut), **ERRORS})
-def get_subscription(subscription_id: int) -> dict[str, Any]:
-    """One subscription: its filter, whether it is active, its consecutive failures."""
-    found = subscriptions.get(subscription_id)
-    admin_only()
-    return found
-
-
-@blp.route("/subscriptions/<int:subscription_id>", methods=["DELETE"])
-@blp.doc(responses={"204": {"description": "deleted"}, **ERRORS})
-def delete_subscription(subscription_id: int) -> Response:
-    """Stop delivering to a subscription; pending deliveries are dropped."""
-    subscriptions.get(subscription_id)
-    admin_only()
-    subscriptions.delete(subscription_id)
-    return Response(status=204)
+admin.register(blp, "subscription", "<int:subscription_id>", SubscriptionOut, subscriptions)
 
 
 @blp.route("/subscriptions/<int:subscription_id>/enable", methods=["POST"])
-@blp.doc(responses={"200": json_doc("active again", SubscriptionOut), **ERRORS})
+@blp.response(200, SubscriptionOut, description="active again")
+@admin.alt_errors(blp, 404)
 def enable_subscription(subscription_id: int) -> dict[str, Any]:
     """Enable a disabled subscription; its pending deliveries are sent again at once."""
-    subscriptions.get(subscription_id)
-    admin_only()
+    admin.found_by_admin(subscriptions.get, subscription_id)
     described = subscriptions.enable(subscription_id)
     delivery.schedule_now(subscription_id)
     return described
@@ -111,42 +107,29 @@ def enable_subscription(subscription_id: int) -> dict[str, Any]:
 
 @blp.route("/subscriptions/<int:subscription_id>/deliveries", methods=["GET"])
 @blp.arguments(PageArgs, location="query", as_kwargs=False)
-@blp.doc(
-    responses={
-        "200": json_doc("deliveries, newest first, each with its attempts (status code, error)"),
-        **ERRORS,
-    }
-)
+@blp.response(200, DeliveryPage, description="deliveries, newest first, with their attempts")
+@admin.alt_errors(blp, 404)
 def list_deliveries(args: dict[str, Any], subscription_id: int) -> dict[str, Any]:
     """A subscription's deliveries: the event, the status, every attempt."""
-    subscriptions.get(subscription_id)
-    admin_only()
-    page_no, per_page = paging(args)
-    items, total = subscriptions.deliveries(subscription_id, page_no, per_page)
-    return page(items, total, page_no, per_page)
+    admin.found_by_admin(subscriptions.get, subscription_id)
+    return listed(lambda p, n: subscriptions.deliveries(subscription_id, p, n), args)
 
 
 @blp.route("/deliveries/<int:delivery_id>", methods=["GET"])
-@blp.doc(responses={"200": json_doc("the delivery and its attempts"), **ERRORS})
+@blp.response(200, DeliveryOut, description="the delivery and its attempts")
+@admin.alt_errors(blp, 404)
 def get_delivery(delivery_id: int) -> dict[str, Any]:
     """One delivery with its attempts."""
-    found = subscriptions.delivery(delivery_id)
-    admin_only()
+    found: dict[str, Any] = admin.found_by_admin(subscriptions.delivery, delivery_id)
     return found
 
 
 @blp.route("/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
-@blp.doc(
-    responses={
-        "202": json_doc("queued: sent again at once, with the same event id"),
-        "409": {"description": "the subscription is disabled or deleted"},
-        **ERRORS,
-    }
-)
-def redeliver(delivery_id: int) -> tuple[dict[str, Any], int]:
+@blp.response(202, DeliveryOut, description="queued: sent again at once, same event id")
+@admin.alt_errors(blp, 404, 409)
+def redeliver(delivery_id: int) -> dict[str, Any]:
     """Send a delivery again (its event id unchanged, so receivers can tell a repeat)."""
-    subscriptions.delivery(delivery_id)
-    admin_only()
+    admin.found_by_admin(subscriptions.delivery, delivery_id)
     if not outbound.redeliver(delivery_id):
         raise Conflict("the subscription is not active: enable it first")
-    return subscriptions.delivery(delivery_id), 202
+    return subscriptions.delivery(delivery_id)

@@ -21,8 +21,9 @@ from service.entrypoints.web.auth import login_required, web_actor
 from service.entrypoints.web.common import _, bp, department_options, error_page, tz, user_names
 from service.entrypoints.web.customers import tier_labels
 from service.entrypoints.web.downloads import download, export_language
-from service.reports import exports, kpi, kpi_export
+from service.reports import exports, kpi_export
 from service.store import repository as repo
+from service.usecases import surveys
 from workflows.quotas import Quotas
 
 
@@ -164,8 +165,7 @@ def _require_period() -> tuple[tuple[date, date], datetime, datetime]:
 def dashboard() -> Any:
     _require_reader()
     dates, start, end = _require_period()
-    with repo.snapshot() as conn:
-        figures = kpi.figures(conn, start, end, _quotas())
+    figures = surveys.figures(web_actor(), start, end)
     args: dict[str, Any] = {"from": dates[0].isoformat(), "to": dates[1].isoformat()}
     return render_template(
         "web/dashboard.html",
@@ -181,8 +181,8 @@ def _dashboard_export(extension: str) -> Response:
     _require_reader()
     lang = export_language()
     _, start, end = _require_period()
+    result = surveys.figures(web_actor(), start, end)
     with repo.snapshot() as conn:
-        result = kpi.figures(conn, start, end, _quotas())
         sheet = kpi_export.sheet(result, kpi_export.Names(conn))
     content, mimetype = exports.content(sheet, lang, extension)
     return download(content, mimetype, *kpi_export.filenames(result, lang, extension))
