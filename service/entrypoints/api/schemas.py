@@ -156,7 +156,10 @@ def register_forms(spec: APISpec, registry: Registry, kinds: list[Kind]) -> None
 def _describe_fields(spec: APISpec, name: str, specs: tuple[FieldSpec, ...]) -> None:
     """Add the labels and time bounds of a generated form component's properties (the types
     and limits are the form schema's own)."""
-    properties = spec.components.schemas[name]["properties"]
+    component = spec.components.schemas[name]
+    if "required" in component:  # in the definition's order (apispec sorts them)
+        component["required"] = [f.name for f in specs if f.name in component["required"]]
+    properties = component["properties"]
     for f in specs:
         prop = properties[f.name]
         if f.accepts_date:  # the engine's due times take a bare date too
@@ -190,3 +193,70 @@ def _time_bounds(f: Any) -> str:
     if parts and (f.type.value == "date" or f.accepts_date):
         parts.append("a date compares with today in the business time zone")
     return "; ".join(parts)
+
+
+# -- definitions (GET /definitions, meta.describe) --------------------------------------
+class LabelSchema(Schema):
+    zh = fields.String(required=True)
+    en = fields.String(required=True)
+
+
+class ChoiceSchema(Schema):
+    value = fields.String(required=True)
+    label = fields.Nested(LabelSchema, required=True)
+
+
+class FieldSchema(Schema):
+    name = fields.String(required=True)
+    type = fields.String(required=True)
+    required = fields.Boolean(required=True)
+    label = fields.Nested(LabelSchema, allow_none=True)
+    help = fields.Nested(LabelSchema, allow_none=True)
+    choices = fields.List(fields.Nested(ChoiceSchema))
+    max_length = fields.Integer()
+    # as declared (an integer stays one): a Float would dump 1 as 1.0
+    min = fields.Raw(metadata={"type": "number"})
+    max = fields.Raw(metadata={"type": "number"})
+
+
+class StateDeadlineSchema(Schema):
+    kind = fields.String(required=True)
+    label = fields.Nested(LabelSchema, allow_none=True)
+
+
+class StateSchema(Schema):
+    name = fields.String(required=True)
+    label = fields.Nested(LabelSchema, allow_none=True)
+    final = fields.Boolean(required=True)
+    deadline = fields.Nested(StateDeadlineSchema, allow_none=True)
+
+
+class CreationSchema(Schema):
+    roles = fields.List(fields.String(), required=True)
+    fields_ = fields.List(
+        fields.Nested(FieldSchema), attribute="fields", data_key="fields", required=True
+    )
+
+
+class TransitionSchema(Schema):
+    trigger = fields.String(required=True)
+    sources = fields.List(fields.String(), required=True)
+    dest = fields.String(required=True)
+    label = fields.Nested(LabelSchema, allow_none=True)
+    roles = fields.List(fields.String(), required=True)
+    participation = fields.List(fields.String(), required=True)
+    exempt_roles = fields.List(fields.String(), required=True)
+    guards = fields.List(fields.String(), required=True)
+    fields_ = fields.List(
+        fields.Nested(FieldSchema), attribute="fields", data_key="fields", required=True
+    )
+
+
+class DefinitionSchema(Schema):
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    label = fields.Nested(LabelSchema, allow_none=True)
+    initial = fields.String(required=True)
+    states = fields.List(fields.Nested(StateSchema), required=True)
+    create = fields.Nested(CreationSchema, required=True)
+    transitions = fields.List(fields.Nested(TransitionSchema), required=True)
