@@ -100,8 +100,11 @@ def creation_schema(kind: Kind, workflow: Workflow) -> type[Schema]:
         "invalid_message": msg("invalid %(kind)s fields", kind=kind.title),
         "__doc__": f"A new {kind.workflow}: the creation form of its definition.",
     }
-    if kind is RECTIFICATION:  # the service's own creation field, optional (api-contract.md)
-        attrs["related"] = fields.List(fields.Nested(RelatedSchema))
+    if kind is RECTIFICATION:  # the service's own creation field, optional (api-contract.md),
+        # checked by the use case (usecases/references.py)
+        attrs["related"] = fields.Raw(
+            metadata={"type": "array", "items": {"$ref": "#/components/schemas/Related"}}
+        )
     return _form_schema(workflow.create_form, f"{kind.workflow.title()}Create", attrs)
 
 
