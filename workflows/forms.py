@@ -96,6 +96,11 @@ class Form:
         schema_cls = Schema.from_dict({f.name: _field(f) for f in specs}, name="Form")
         self._schema = schema_cls(unknown=unknown)
 
+    @property
+    def schema(self) -> Schema:
+        """The marshmallow schema the form validates with (documents such as OpenAPI read it)."""
+        return self._schema
+
     def load(self, data: Mapping[str, Any] | None) -> dict[str, Any]:
         """Validated, typed values; raise `InvalidData` with messages per field."""
         if data is None:
@@ -107,7 +112,7 @@ class Form:
         try:
             loaded: dict[str, Any] = self._schema.load(data)
         except ValidationError as err:
-            raise InvalidData(_flatten(err.messages)) from None
+            raise InvalidData(flatten(err.messages)) from None
         return loaded
 
     @staticmethod
@@ -119,7 +124,8 @@ class Form:
         }
 
 
-def _flatten(messages: Any) -> dict[str, list[str]]:
+def flatten(messages: Any) -> dict[str, list[str]]:
+    """marshmallow's messages as messages per field (a list's items named in the message)."""
     if isinstance(messages, list):
         return {"_schema": [str(m) for m in messages]}
     out: dict[str, list[str]] = {}
@@ -135,4 +141,4 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-__all__ = ["EXCLUDE", "RAISE", "Form"]
+__all__ = ["EXCLUDE", "RAISE", "Form", "flatten"]

@@ -87,12 +87,13 @@ def _register_api(app: Flask) -> None:
     from service.entrypoints.api.schemas import register_forms
     from service.store.kinds import KINDS
 
-    register_forms(rest_api.spec, runtime.registry_of(app), list(KINDS.values()))
+    registry = runtime.registry_of(app)
+    register_forms(rest_api.spec, registry, list(KINDS.values()))
     rest_api.register_blueprint(meta.health)
     rest_api.register_blueprint(meta.blp)
     rest_api.register_blueprint(customers.blp)
     for kind in KINDS.values():
-        rest_api.register_blueprint(instances.blueprint(kind))
+        rest_api.register_blueprint(instances.blueprint(kind, registry))
     from service.entrypoints.api import inbox, notifications
 
     rest_api.register_blueprint(inbox.blp)

@@ -78,7 +78,8 @@ class Moment(fields.String):
 def _integer(**kwargs: Any) -> fields.Integer:
     return fields.Integer(
         strict=False,
-        validate=validate.Range(min=1, error=AT_LEAST_ONE),
+        # above the largest id a column holds, a number names nothing (and overflows SQL)
+        validate=[validate.Range(min=1, error=AT_LEAST_ONE), validate.Range(max=repo.ID_MAX)],
         error_messages={"invalid": NOT_A_NUMBER},
         **kwargs,
     )

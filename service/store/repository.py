@@ -262,8 +262,18 @@ def _prepared_row(table: sa.Table, dialect: sa.Dialect) -> PreparedRow:
     return PreparedRow(table, dialect)
 
 
+ID_MAX = 2**31 - 1  # ids are SQL INTEGER columns: 32 bits on PostgreSQL
+
+
+def holds_id(value: int) -> bool:
+    """Whether an id column can hold `value` (a larger number names no row)."""
+    return -ID_MAX - 1 <= value <= ID_MAX
+
+
 def load(kind: Kind, instance_id: int, conn: Connection | None = None) -> dict[str, Any] | None:
     """One instance row as a dict, or None."""
+    if not holds_id(instance_id):
+        return None
     conn = conn or connection()
     return _prepared_row(kind.table, conn.dialect).fetch(conn, {"b_id": instance_id})
 

@@ -117,6 +117,8 @@ def _customer_name(conn: Connection, customer_id: int) -> str:
 
 
 def _exists(conn: Connection, table: sa.Table, column: str, value: Any) -> bool:
+    if isinstance(value, int) and not repo.holds_id(value):
+        return False
     return (
         conn.execute(sa.select(table.c[column]).where(table.c[column] == value)).first() is not None
     )

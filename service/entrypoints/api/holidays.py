@@ -5,21 +5,71 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields
 
-from service.core.errors import InvalidRequest
-from service.entrypoints.api.common import json_body, json_doc
+from service.entrypoints.api.common import Blueprint
 from service.entrypoints.auth import current_actor
 from service.usecases import official_calendar
 
 blp = Blueprint(
     "holidays", __name__, url_prefix="/api/v1", description="Official holidays (business calendar)"
 )
-FIELDS = frozenset({"text", "year", "dry_run"})
+
+
+class StrictBoolean(fields.Boolean):
+    """`true` or `false` only (marshmallow's Boolean also takes 1, "yes", "on"...)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean.")
+        return value
+
+
+class HolidayNotice(Schema):
+    invalid_message = "invalid request"
+
+    # the notice's text and year are read by the use case, after the role (403 first), and
+    # refused with 422 naming what is wrong: a missing text too
+    text = fields.Raw(metadata={"type": "string", "description": "the notice (required)"})
+    year = fields.Raw(metadata={"type": "integer", "description": "when the text omits it"})
+    dry_run = StrictBoolean(load_default=False)
+
+
+class HolidaySpan(Schema):
+    name = fields.String(required=True)
+    from_ = fields.String(attribute="from", data_key="from", metadata={"format": "date"})
+    to = fields.String(metadata={"format": "date"})
+    days = fields.Integer()
+    estimated = fields.Boolean()
+
+
+class LoadedYear(Schema):
+    year = fields.Integer(required=True)
+    holidays = fields.List(fields.Nested(HolidaySpan), required=True)
+    workdays = fields.List(
+        fields.String(metadata={"format": "date"}),
+        required=True,
+        metadata={"description": "make-up working days"},
+    )
+    loaded_by = fields.String()
+    loaded_at = fields.String(metadata={"format": "date-time"})
+
+
+class LoadedYears(Schema):
+    items = fields.List(fields.Nested(LoadedYear), required=True)
+
+
+class LoadResult(LoadedYear):
+    dry_run = fields.Boolean(required=True)
+    replaces = fields.String(allow_none=True, metadata={"description": "the source it replaces"})
+    changes = fields.List(
+        fields.Dict(),
+        metadata={"description": "[{date, worked_now, worked, name, make_up}]: days it changes"},
+    )
 
 
 @blp.route("/official-holidays", methods=["GET"])
-@blp.doc(responses={"200": json_doc('{"items": the loaded years, newest first}')})
+@blp.response(200, LoadedYears, description="the loaded years, newest first")
 def list_years() -> dict[str, Any]:
     """The years whose official list was loaded: holidays, make-up working days, who and when."""
     current_actor()
@@ -27,48 +77,17 @@ def list_years() -> dict[str, Any]:
 
 
 @blp.route("/official-holidays", methods=["POST"])
-@blp.doc(
-    requestBody={
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["text"],
-                    "properties": {
-                        "text": {"type": "string", "description": "the notice's text"},
-                        "year": {"type": "integer", "description": "when the text omits it"},
-                        "dry_run": {"type": "boolean", "default": False},
-                    },
-                }
-            }
-        }
-    },
-    responses={
-        "200": json_doc(
-            '{"year", "holidays": [{"name", "from", "to", "days"}], "workdays": make-up'
-            ' working days, "replaces": the source it replaces, "changes": [{"date",'
-            ' "worked_now", "worked", "name", "make_up"}] the days whose status it changes,'
-            ' "dry_run"}'
-        )
-    },
-)
-def load_year() -> dict[str, Any]:
+@blp.arguments(HolidayNotice)
+@blp.response(200, LoadResult)
+@blp.errors({403: "only an administrator may load the official holidays"})
+def load_year(body: dict[str, Any]) -> dict[str, Any]:
     """Load a year's official holidays from the State Council's notice (国务院办公厅关于
     20XX年部分节假日安排的通知), replacing any loaded before; `dry_run` only reads it.
 
     Text that gives no holiday or dates that disagree (a wrong weekday, a count of days that
     is not the range's, a day both off and worked) is refused with 422, nothing stored.
     """
-    body = json_body()
-    if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object")
-    unknown = sorted(set(body) - FIELDS)
-    if unknown:
-        raise InvalidRequest("invalid request", {k: ["Unknown field."] for k in unknown})
-    dry_run = body.get("dry_run", False)
-    if not isinstance(dry_run, bool):
-        raise InvalidRequest("invalid request", {"dry_run": ["Not a valid boolean."]})
     actor = current_actor()
     return official_calendar.load(
-        body.get("text"), actor.username, actor.role, body.get("year"), dry_run
+        body.get("text"), actor.username, actor.role, body.get("year"), body["dry_run"]
     )

@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import g, url_for
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from service.core.errors import InvalidRequest
-from service.entrypoints.api.common import PageArgs, json_body, json_doc, page, page_schema, paging
-from service.entrypoints.api.schemas import HistoryPage, instance_schema
+from service.entrypoints.api.common import Blueprint, PageArgs, json_body, page, page_schema, paging
+from service.entrypoints.api.schemas import (
+    HistoryPage,
+    creation_schema,
+    instance_schema,
+    transition_schema,
+)
 from service.entrypoints.auth import current_actor
 from service.store import filters
 from service.store.kinds import Kind
 from service.usecases import handlers, listing
+from workflows import Registry
 
-ERRORS = {
-    "401": {"description": "missing or bad token"},
-    "404": {"description": "unknown, or not visible to the caller"},
-    "422": {"description": "invalid fields, per field"},
-}
+READ_ERRORS = {404: "unknown, or not visible to the caller"}
 
 
-def blueprint(kind: Kind) -> Blueprint:
+def blueprint(kind: Kind, registry: Registry) -> Blueprint:
     blp = Blueprint(
         kind.path.replace("-", "_"),
         __name__,
         url_prefix=f"/api/v1/{kind.path}",
         description=f"{kind.title.capitalize()}s: create, list, read, history and transitions.",
     )
-    item_schema = instance_schema(kind)
-    _read_routes(blp, kind, item_schema)
-    _write_routes(blp, kind, item_schema)
+    _read_routes(blp, kind)
+    _write_routes(blp, kind, registry)
     return blp
 
 
@@ -40,12 +41,13 @@ def _context() -> handlers.Context:
     return handlers.Context(current_actor(), "api", g.request_id)
 
 
-def _read_routes(blp: Blueprint, kind: Kind, item_schema: Any) -> None:
+def _read_routes(blp: Blueprint, kind: Kind) -> None:
+    item_schema = instance_schema(kind)
     page_of = page_schema(item_schema, f"{kind.workflow.title()}Page")
 
     @blp.route("", methods=["GET"])
     @blp.arguments(filters.list_args(kind), location="query", as_kwargs=False, unknown=RAISE)
-    @blp.doc(responses={"200": json_doc("OK", page_of), **ERRORS})
+    @blp.response(200, page_of)
     def list_instances(args: dict[str, Any]) -> dict[str, Any]:
         """List the instances the caller may see, with filters and paging."""
         page_no, per_page = paging(args)
@@ -53,14 +55,16 @@ def _read_routes(blp: Blueprint, kind: Kind, item_schema: Any) -> None:
         return page(items, total, page_no, per_page)
 
     @blp.route("/<int:instance_id>", methods=["GET"])
-    @blp.doc(responses={"200": json_doc("OK", item_schema), **ERRORS})
+    @blp.response(200, item_schema)
+    @blp.errors(READ_ERRORS)
     def get_instance(instance_id: int) -> dict[str, Any]:
         """One instance: state, version, data, allowed triggers, deadlines, overdue."""
         return handlers.get(kind, instance_id, current_actor())
 
     @blp.route("/<int:instance_id>/history", methods=["GET"])
     @blp.arguments(PageArgs, location="query", as_kwargs=False)
-    @blp.doc(responses={"200": json_doc("the audit trail, oldest first", HistoryPage), **ERRORS})
+    @blp.response(200, HistoryPage, description="the audit trail, oldest first")
+    @blp.errors(READ_ERRORS)
     def get_history(args: dict[str, Any], instance_id: int) -> dict[str, Any]:
         """The audit trail, oldest first: the creation, every transition and expiry."""
         handlers.load_visible(kind, instance_id, current_actor())
@@ -69,40 +73,48 @@ def _read_routes(blp: Blueprint, kind: Kind, item_schema: Any) -> None:
         return page(items, total, page_no, per_page)
 
 
-def _write_routes(blp: Blueprint, kind: Kind, item_schema: Any) -> None:
-    def request_body(ref: str) -> dict[str, Any]:
-        return {"required": True, "content": {"application/json": {"schema": ref}}}
+def _visible_first(kind: Kind) -> Callable[[Any], Any]:
+    """A transition's order of checks (api-contract.md): the body is JSON (400), the
+    instance is visible (404), and only then is the request's shape checked (422)."""
+
+    def decorate(view: Any) -> Any:
+        @wraps(view)
+        def checked(*args: Any, instance_id: int, **kwargs: Any) -> Any:
+            json_body()
+            handlers.load_visible(kind, instance_id, current_actor())
+            return view(*args, instance_id=instance_id, **kwargs)
+
+        return checked
+
+    return decorate
+
+
+def _write_routes(blp: Blueprint, kind: Kind, registry: Registry) -> None:
+    item_schema = instance_schema(kind)
+    workflow = registry.get(kind.workflow)
 
     @blp.route("", methods=["POST"])
-    @blp.doc(
-        requestBody=request_body(f"{kind.workflow.title()}Create"),
-        responses={
-            "201": json_doc("created", item_schema),
-            **ERRORS,
-            "403": {"description": "the caller's role may not create one"},
-        },
-    )
-    def create_instance() -> tuple[dict[str, Any], int, dict[str, str]]:
+    @blp.arguments(creation_schema(kind, workflow))
+    @blp.response(201, item_schema, description="created")
+    @blp.errors({403: "the caller's role may not create one"})
+    def create_instance(_checked: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Create an instance in the workflow's initial state."""
-        body = json_body()
-        if not isinstance(body, dict):
-            raise InvalidRequest(
-                "the body must be a JSON object", {"_schema": ["must be an object"]}
-            )
-        rep = handlers.create(kind, body, _context())
+        # the use case checks the body as sent: the fields again, their time bounds, references
+        rep = handlers.create(kind, json_body(), _context())
         location = url_for(f"{blp.name}.get_instance", instance_id=rep["id"])
         return rep, 201, {"Location": location}
 
     @blp.route("/<int:instance_id>/transitions", methods=["POST"])
-    @blp.doc(
-        requestBody=request_body(f"{kind.workflow.title()}TransitionRequest"),
-        responses={
-            "200": json_doc("the new representation", item_schema),
-            **ERRORS,
-            "403": {"description": "role or participation does not allow it"},
-            "409": {"description": "invalid_transition (errors.allowed) or version_conflict"},
-        },
+    @_visible_first(kind)
+    @blp.arguments(transition_schema(kind, workflow))
+    @blp.response(200, item_schema, description="the new representation")
+    @blp.errors(
+        {
+            **READ_ERRORS,
+            403: "role or participation does not allow it",
+            409: "invalid_transition (errors.allowed) or version_conflict",
+        }
     )
-    def fire_transition(instance_id: int) -> dict[str, Any]:
+    def fire_transition(_checked: dict[str, Any], instance_id: int) -> dict[str, Any]:
         """Fire a trigger. Give the `version` you saw to fail with 409 if it changed."""
         return handlers.fire(kind, instance_id, json_body(), _context())

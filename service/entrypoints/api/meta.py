@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, request
-from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields
+from flask import Response, current_app
+from marshmallow import Schema, fields
 
 from service.core import runtime
 from service.core.errors import InvalidRequest, NotFound
-from service.entrypoints.api.common import PageArgs, json_body, json_doc, page, paging
+from service.entrypoints.api.common import Blueprint, PageArgs, page, page_schema, paging
+from service.entrypoints.api.schemas import DefinitionSchema
 from service.store.db import db
 from service.store.redis_conn import get_redis
 from service.usecases.accounts import issue_token
@@ -24,6 +24,8 @@ health = Blueprint("health", __name__, description="Health")
 
 
 class TokenRequest(Schema):
+    invalid_message = "username and password are required"
+
     username = fields.String(required=True)
     password = fields.String(required=True)
 
@@ -32,21 +34,28 @@ class TokenResponse(Schema):
     token = fields.String(required=True)
 
 
+class DefinitionArgs(Schema):
+    version = fields.Integer(metadata={"description": "a version; the latest by default"})
+
+
+class DiagramArgs(DefinitionArgs):
+    state = fields.String(metadata={"description": "the state to highlight"})
+    lang = fields.String(load_default="en", metadata={"enum": ["en", "zh"]})
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok", "error"]})
+    database = fields.String(required=True, metadata={"description": "ok, or error: KIND"})
+    redis = fields.String(required=True, metadata={"description": "ok, or error: KIND"})
+
+
 @blp.route("/auth/tokens", methods=["POST"])
-@blp.doc(
-    security=[],
-    requestBody={"content": {"application/json": {"schema": TokenRequest}}},
-)
+@blp.doc(security=[])
+@blp.arguments(TokenRequest)
 @blp.response(201, TokenResponse)
-def create_token() -> dict[str, str]:
+@blp.errors({401: "unknown user or wrong password"})
+def create_token(creds: dict[str, str]) -> dict[str, str]:
     """Exchange a username and password for a bearer token."""
-    body = json_body()
-    try:
-        creds = TokenRequest().load(body if isinstance(body, dict) else {})
-    except ValidationError as err:
-        raise InvalidRequest(
-            "username and password are required", err.normalized_messages()
-        ) from None
     return {"token": issue_token(creds["username"], creds["password"])}
 
 
@@ -108,8 +117,7 @@ def describe(d: Definition) -> dict[str, Any]:
     }
 
 
-def _definition(name: str) -> Definition:
-    version = request.args.get("version", type=int)
+def _definition(name: str, version: int | None) -> Definition:
     try:
         return runtime.registry().get(name, version).definition
     except UnknownWorkflow as err:
@@ -118,7 +126,7 @@ def _definition(name: str) -> Definition:
 
 @blp.route("/definitions", methods=["GET"])
 @blp.arguments(PageArgs, location="query", as_kwargs=False)
-@blp.doc(responses={"200": json_doc("a page of definitions (see GET /definitions/{name})")})
+@blp.response(200, page_schema(DefinitionSchema, "DefinitionPage"))
 def list_definitions(args: dict[str, Any]) -> dict[str, Any]:
     """Every loaded workflow definition, all versions."""
     page_no, per_page = paging(args)
@@ -128,39 +136,34 @@ def list_definitions(args: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/definitions/<name>", methods=["GET"])
-@blp.doc(responses={"200": json_doc("name, version, labels, states, create and transitions")})
-def get_definition(name: str) -> dict[str, Any]:
+@blp.arguments(DefinitionArgs, location="query", as_kwargs=False)
+@blp.response(200, DefinitionSchema)
+@blp.errors({404: "no such definition, or no such version of it"})
+def get_definition(args: dict[str, Any], name: str) -> dict[str, Any]:
     """One definition (latest version, or `?version=N`): states, transitions, fields, roles."""
-    return describe(_definition(name))
+    return describe(_definition(name, args.get("version")))
 
 
 @blp.route("/definitions/<name>/diagram", methods=["GET"])
-@blp.doc(
-    responses={
-        "200": {
-            "description": "Mermaid stateDiagram-v2 text",
-            "content": {"text/plain": {"schema": {"type": "string"}}},
-        }
-    }
+@blp.arguments(DiagramArgs, location="query", as_kwargs=False)
+@blp.response(
+    200, {"type": "string"}, content_type="text/plain", description="Mermaid stateDiagram-v2 text"
 )
-def get_diagram(name: str) -> Response:
+@blp.errors({404: "no such definition, or no such version of it"})
+def get_diagram(args: dict[str, Any], name: str) -> Response:
     """The Mermaid state diagram, `?state=STATE` highlighted, `?lang=zh|en`."""
-    definition = _definition(name)
-    state = request.args.get("state")
+    definition = _definition(name, args.get("version"))
+    state = args.get("state")
     if state is not None and state not in definition.states:
         raise InvalidRequest(f"{name} has no state {state!r}", {"state": ["unknown state"]})
-    text = mermaid(definition, state, request.args.get("lang", "en"))
+    text = mermaid(definition, state, args["lang"])
     return Response(text, mimetype="text/plain")
 
 
 @health.route("/healthz", methods=["GET"])
-@health.doc(
-    security=[],
-    responses={
-        "200": json_doc('{"status": "ok", "database": "ok", "redis": "ok"}'),
-        "503": json_doc("the failing part is marked"),
-    },
-)
+@health.doc(security=[])
+@health.response(200, HealthSchema)
+@health.alt_response(503, schema=HealthSchema, description="the failing part is marked")
 def healthz() -> tuple[dict[str, str], int]:
     """Database and Redis reachability."""
     result = {"status": "ok", "database": "ok", "redis": "ok"}

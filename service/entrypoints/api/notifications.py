@@ -6,17 +6,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response
-from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import Schema, fields
 
 from service.core import roles
 from service.core.errors import Forbidden, NotFound
 from service.core.notify_texts import render
 from service.core.texts import language, stored
-from service.entrypoints.api.common import PageArgs, json_doc, page, paging
+from service.entrypoints.api.common import Blueprint, PageArgs, page, page_schema, paging
 from service.entrypoints.auth import current_actor
 from service.store import repository as repo
 from service.store.models import Finding, Notification
+from service.store.paging import page_rows
 
 blp = Blueprint(
     "notifications",
@@ -32,9 +32,36 @@ class NotificationArgs(PageArgs):
     unread = fields.Boolean()
 
 
+class ObjectRef(Schema):
+    workflow = fields.String(required=True)
+    id = fields.Integer(required=True)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    message = fields.String(required=True)
+    object = fields.Nested(ObjectRef, required=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    read = fields.Boolean(required=True)
+
+
+class FindingSchema(Schema):
+    kind = fields.String(required=True)
+    object = fields.Nested(ObjectRef, required=True)
+    detail = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    found_at = fields.String(required=True, metadata={"format": "date-time"})
+    notice_id = fields.Integer(allow_none=True)
+
+
 @blp.route("/notifications", methods=["GET"])
 @blp.arguments(NotificationArgs, location="query", as_kwargs=False)
-@blp.doc(responses={"200": json_doc("the caller's notifications, newest first")})
+@blp.response(
+    200,
+    page_schema(NotificationSchema, "NotificationPage"),
+    description="the caller's notifications, newest first",
+)
 def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
     """The caller's notifications, newest first (`?unread=true` for the unread ones); each
     `message` in the API's language for the caller (`texts.language`: `Accept-Language`'s
@@ -43,17 +70,8 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
     where = [notifications_t.c.username == current_actor().username]
     if "unread" in args:
         where.append(notifications_t.c.read.is_(not args["unread"]))
-    conn = repo.connection()
-    total = conn.execute(
-        sa.select(sa.func.count()).select_from(notifications_t).where(*where)
-    ).scalar()
-    rows = conn.execute(
-        sa.select(notifications_t)
-        .where(*where)
-        .order_by(notifications_t.c.id.desc())
-        .limit(per_page)
-        .offset((page_no - 1) * per_page)
-    ).mappings()
+    query = sa.select(notifications_t).where(*where).order_by(notifications_t.c.id.desc())
+    rows, total = page_rows(repo.connection(), query, page_no, per_page)
     lang = language()
     items = [
         {
@@ -66,11 +84,12 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
         }
         for r in rows
     ]
-    return page(items, int(total or 0), page_no, per_page)
+    return page(items, total, page_no, per_page)
 
 
 @blp.route("/notifications/<int:notification_id>/read", methods=["POST"])
-@blp.doc(responses={"204": {"description": "marked read"}})
+@blp.response(204, description="marked read")
+@blp.errors({404: "no such notification of the caller's"})
 def mark_read(notification_id: int) -> Response:
     """Mark one of the caller's notifications read."""
     t = notifications_t
@@ -91,22 +110,16 @@ class FindingArgs(PageArgs):
 
 @blp.route("/supervision/findings", methods=["GET"])
 @blp.arguments(FindingArgs, location="query", as_kwargs=False)
-@blp.doc(responses={"200": json_doc("findings, newest first"), "403": {"description": "role"}})
+@blp.response(200, page_schema(FindingSchema, "FindingPage"), description="newest first")
+@blp.errors({403: "findings are for supervision, management and marketing"})
 def list_findings(args: dict[str, Any]) -> dict[str, Any]:
     """What the supervision checks found, newest first, with the notice each led to."""
     if current_actor().role not in roles.SEE_ALL:
         raise Forbidden("findings are for supervision, management and marketing")
     page_no, per_page = paging(args)
     where = [findings_t.c.kind == args["kind"]] if "kind" in args else []
-    conn = repo.connection()
-    total = conn.execute(sa.select(sa.func.count()).select_from(findings_t).where(*where)).scalar()
-    rows = conn.execute(
-        sa.select(findings_t)
-        .where(*where)
-        .order_by(findings_t.c.id.desc())
-        .limit(per_page)
-        .offset((page_no - 1) * per_page)
-    ).mappings()
+    query = sa.select(findings_t).where(*where).order_by(findings_t.c.id.desc())
+    rows, total = page_rows(repo.connection(), query, page_no, per_page)
     items = [
         {
             "kind": r["kind"],
@@ -118,4 +131,4 @@ def list_findings(args: dict[str, Any]) -> dict[str, Any]:
         }
         for r in rows
     ]
-    return page(items, int(total or 0), page_no, per_page)
+    return page(items, total, page_no, per_page)
