@@ -77,6 +77,16 @@ class Checker:
         self.problems.append(Problem(self.doc.file, self.doc.line(path), path, message))
 
     # -- small typed readers ---------------------------------------------------------
+    def items(self, value: Any, path: str, what: str) -> list[tuple[str, Any]]:
+        """The entries of the list `value` with their paths; none for an absent list, and an
+        error (no entries) when it is not a list of `what`."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.err(path, f"must be a list of {what}")
+            return []
+        return [(child(path, i), raw) for i, raw in enumerate(value)]
+
     def mapping(self, value: Any, path: str, keys: set[str] | None = None) -> dict[str, Any] | None:
         """`value` if it is a mapping, else None. An empty mapping is still a mapping: callers
         must go on and report each key it lacks."""

@@ -33,15 +33,9 @@ from workflows.yamlsource import child
 
 
 def parse_fields(c: Checker, value: Any, path: str) -> tuple[FieldSpec, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        c.err(path, "must be a list of fields")
-        return ()
     out: list[FieldSpec] = []
     seen: set[str] = set()
-    for i, raw in enumerate(value):
-        fpath = child(path, i)
+    for fpath, raw in c.items(value, path, "fields"):
         f = c.mapping(raw, fpath, FIELD_KEYS)
         if f is None:
             continue
@@ -234,14 +228,8 @@ def parse_limit(
 
 
 def parse_recipients(c: Checker, value: Any, path: str) -> tuple[Recipient, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        c.err(path, "must be a list of recipients")
-        return ()
     out: list[Recipient] = []
-    for i, raw in enumerate(value):
-        rpath = child(path, i)
+    for rpath, raw in c.items(value, path, "recipients"):
         if not isinstance(raw, str):
             c.err(rpath, "must be text such as visitors or department_manager:marketing")
             continue

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
@@ -160,6 +160,43 @@ def records_on_time(start: datetime, end: datetime, moment: datetime) -> Cases:
     )
 
 
+class Settling(NamedTuple):
+    """How a case is settled in time: it is an exception while `unsettled` or once `late`,
+    unless it still `running` (in progress); `reasons` name the two exceptions."""
+
+    unsettled: sa.ColumnElement[bool]
+    late: sa.ColumnElement[bool]
+    running: sa.ColumnElement[bool]
+    reasons: tuple[str, str]  # (still unsettled, settled late)
+
+
+def settled_in_time(
+    clause: str,
+    workflow: str,
+    source: sa.FromClause,
+    where: sa.ColumnElement[bool],
+    settling: Settling,
+    shown: tuple[Any, Any, Any],
+    order: tuple[sa.ColumnElement[Any], ...] | None = None,
+) -> Cases:
+    """A clause whose cases must be settled by a deadline; `shown` is (id, name, at), and
+    the cases are in `at`'s order unless `order` says otherwise."""
+    key, name, at = shown
+    unsettled_reason, late_reason = settling.reasons
+    return Cases(
+        clause=clause,
+        workflow=workflow,
+        source=source,
+        where=where,
+        exception=sa.and_(sa.or_(settling.unsettled, settling.late), sa.not_(settling.running)),
+        progress=settling.running,
+        columns=exception_columns(
+            key, name, sa.case((settling.unsettled, unsettled_reason), else_=late_reason), at
+        ),
+        order=order or (at, key),
+    )
+
+
 def reports_made(start: datetime, end: datetime, moment: datetime) -> Cases:
     """5(一): a recorded visit has its report, made before the report deadline fired; one
     unreported while its report deadline runs past the report's moment is in progress."""
@@ -168,24 +205,17 @@ def reports_made(start: datetime, end: datetime, moment: datetime) -> Cases:
     running = sa.and_(
         unreported, sa.not_(expired), deadline_running("visit", v.c.id, "report", moment)
     )
-    return Cases(
-        clause="5(一)",
-        workflow="visit",
-        source=v,
-        where=sa.and_(
+    return settled_in_time(
+        "5(一)",
+        "visit",
+        v,
+        sa.and_(
             v.c.planned_at >= start,
             v.c.planned_at < end,
             v.c.state.in_(("recorded", "reported")),
         ),
-        exception=sa.and_(sa.or_(unreported, expired), sa.not_(running)),
-        progress=running,
-        columns=exception_columns(
-            v.c.id,
-            customer_name(v.c.customer_id),
-            sa.case((unreported, "no_report"), else_="report_late"),
-            v.c.planned_at,
-        ),
-        order=(v.c.planned_at, v.c.id),
+        Settling(unreported, expired, running, ("no_report", "report_late")),
+        (v.c.id, customer_name(v.c.customer_id), v.c.planned_at),
     )
 
 
@@ -203,19 +233,13 @@ def ledger_closed(start: datetime, end: datetime, moment: datetime) -> Cases:
     )
     # a NULL comparison (no deadline, never resolved) is no exception, as in Python
     late = last_event("issue", i.c.id, "resolve") > i.c.due_at
-    return Cases(
-        clause="5(一)3",
-        workflow="issue",
-        source=i,
-        where=sa.and_(i.c.created_at >= start, i.c.created_at < end),
-        exception=sa.and_(sa.or_(open_, late), sa.not_(running)),
-        progress=running,
-        columns=exception_columns(
-            i.c.id,
-            i.c.title,
-            sa.case((open_, "not_confirmed"), else_="resolved_late"),
-            i.c.due_at,
-        ),
+    return settled_in_time(
+        "5(一)3",
+        "issue",
+        i,
+        sa.and_(i.c.created_at >= start, i.c.created_at < end),
+        Settling(open_, late, running, ("not_confirmed", "resolved_late")),
+        (i.c.id, i.c.title, i.c.due_at),
         order=(i.c.created_at, i.c.id),
     )
 
@@ -226,20 +250,13 @@ def notices_handled(start: datetime, end: datetime, moment: datetime) -> Cases:
     unverified = n.c.state != "verified"
     running = sa.and_(unverified, n.c.due_at > moment)
     late = last_event("rectification", n.c.id, "verify") > n.c.due_at
-    return Cases(
-        clause="7(一)3",
-        workflow="rectification",
-        source=n,
-        where=sa.and_(n.c.due_at >= start, n.c.due_at < end),
-        exception=sa.and_(sa.or_(unverified, late), sa.not_(running)),
-        progress=running,
-        columns=exception_columns(
-            n.c.id,
-            n.c.department,
-            sa.case((unverified, "not_verified"), else_="verified_late"),
-            n.c.due_at,
-        ),
-        order=(n.c.due_at, n.c.id),
+    return settled_in_time(
+        "7(一)3",
+        "rectification",
+        n,
+        sa.and_(n.c.due_at >= start, n.c.due_at < end),
+        Settling(unverified, late, running, ("not_verified", "verified_late")),
+        (n.c.id, n.c.department, n.c.due_at),
     )
 
 
