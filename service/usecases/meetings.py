@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection
 from service.core import context, roles
 from service.core.errors import DomainError, Forbidden, InvalidRequest
 from service.core.texts import msg
+from service.store import references, visibility
 from service.store import repository as repo
-from service.store import visibility
 from service.store.kinds import ISSUE, VISIT
 from service.store.models import FeedbackMeeting, FeedbackMeetingIssue, Issue, User
 from service.store.paging import page_rows
@@ -36,7 +36,7 @@ issues_t = Issue.__table__
 
 
 class AssignmentSchema(Schema):
-    issue_id = fields.Integer(required=True, strict=True)
+    issue_id = references.row_id(required=True)
     responsible_department = fields.String(required=True)
     responsible_person = fields.String(required=True)
     due_at = fields.Raw(required=True)  # the `assign` form checks it
@@ -45,7 +45,7 @@ class AssignmentSchema(Schema):
 
 class MeetingInSchema(Schema):
     held_at = fields.AwareDateTime(required=True)
-    visit_id = fields.Integer(strict=True, allow_none=True)
+    visit_id = references.row_id(allow_none=True)
     place = fields.String(allow_none=True, validate=validate.Length(max=200))
     attendees = fields.List(
         fields.String(validate=validate.Length(min=1, max=150)),

@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from service.core import context, roles
 from service.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from service.core.texts import msg
+from service.store import references
 from service.store.db import db
 from service.store.models import Customer, CustomerTierHistory, TierReview
 from service.usecases.customers import CRITERIA, TIERS
@@ -27,7 +28,7 @@ FILTERS = (*DECISIONS, "pending", "decided")
 
 
 class ProposalSchema(Schema):
-    customer_id = fields.Integer(required=True, strict=True)
+    customer_id = references.row_id(required=True)
     proposed_tier = fields.String(required=True, validate=validate.OneOf(TIERS))
     criteria = fields.List(fields.String(validate=validate.OneOf(CRITERIA)), load_default=list)
     reason = fields.String(allow_none=True, validate=validate.Length(max=5000))

@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from service.core import context, roles
 from service.core.errors import Forbidden, InvalidRequest
 from service.reports import kpi
+from service.store import references
 from service.store import repository as repo
 from service.store.db import db
 from service.store.models import CooperationVolume, Customer, CustomerSurvey
@@ -28,23 +29,18 @@ MAX_ROWS = 10_000
 
 
 class SurveySchema(Schema):
-    customer_id = fields.Integer(required=True, strict=True)
+    customer_id = references.row_id(required=True)
     surveyed_at = fields.AwareDateTime(required=True)
     score = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
     comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
 
 
-def _not_negative(value: Any) -> None:
-    if value < 0:
-        raise ValidationError("must not be negative")
-
-
 class VolumeSchema(Schema):
-    customer_id = fields.Integer(required=True)
+    customer_id = references.row_id(required=True, strict=False)
     period_start = fields.Date(required=True)
-    amount = fields.Decimal(required=True, places=2, validate=_not_negative)
-    projects = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    new_areas = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    amount = references.money(required=True)
+    projects = references.count(load_default=0)
+    new_areas = references.count(load_default=0)
 
 
 def allow(actor: Actor, allowed: frozenset[str], what: str) -> None:

@@ -1,5 +1,6 @@
-"""The bodies parsed by flask-smorest (`service.entrypoints.api.bodies`): the contract's order
-of checks and error bodies, and the request and reply schemas in the generated document."""
+"""The bodies parsed by flask-smorest (`service.entrypoints.api.common.Parser`): the
+contract's order of checks and error bodies, and the request and reply schemas in the
+generated document."""
 
 from __future__ import annotations
 

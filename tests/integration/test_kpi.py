@@ -342,6 +342,33 @@ def test_bad_inputs_and_roles_of_the_recording_endpoints(world: World) -> None:
     assert world.post("/api/v1/customer-surveys", "mike", [good]).status_code == 201
 
 
+TOO_BIG = 2**31  # one more than an INTEGER column holds (and than any id)
+SURVEY = {"surveyed_at": "2026-05-01T10:00:00+08:00", "score": 4}
+VOLUME = {"period_start": "2026-01-01", "amount": "1"}
+
+
+@pytest.mark.parametrize(
+    ("path", "row", "field"),
+    [
+        ("/api/v1/customer-surveys", {**SURVEY, "customer_id": TOO_BIG}, "customer_id"),
+        ("/api/v1/cooperation-volumes", {**VOLUME, "customer_id": TOO_BIG}, "customer_id"),
+        ("/api/v1/cooperation-volumes", {**VOLUME, "projects": TOO_BIG}, "projects"),
+        ("/api/v1/cooperation-volumes", {**VOLUME, "amount": "1" + "0" * 17}, "amount"),
+    ],
+)
+def test_numbers_beyond_their_columns_are_field_errors(
+    any_world: World, path: str, row: dict[str, Any], field: str
+) -> None:
+    """On both databases: refused as a field error naming the bound, not overflowing SQL."""
+    row = {"customer_id": any_world.customers["Acme"], **row}
+    body = [row] if path.endswith("volumes") else row
+    r = any_world.post(path, "mary", body)
+    assert r.status_code == 422, r.get_json()
+    assert "less than or equal to" in str(r.get_json()["errors"]), r.get_json()
+    assert field in str(r.get_json()["errors"])
+    assert any_world.count("customer_surveys") == any_world.count("cooperation_volumes") == 0
+
+
 # -- the tallies ---------------------------------------------------------------------------
 PERIODS = [
     ("2026-01-01T00:00:00+00:00", "2027-01-01T00:00:00+00:00"),  # whole UTC days

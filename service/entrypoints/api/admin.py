@@ -10,8 +10,7 @@ from flask import Response
 from marshmallow import Schema, fields
 
 from service.core.errors import Forbidden
-from service.entrypoints.api.bodies import listed, refusals
-from service.entrypoints.api.common import PageArgs, page_schema
+from service.entrypoints.api.common import Blueprint, PageArgs, listed, page_schema
 from service.entrypoints.auth import current_actor
 
 
@@ -45,9 +44,9 @@ ADMIN_REFUSALS = {
 }
 
 
-def alt_errors(blp: Any, *statuses: int) -> Callable[[Any], Any]:
+def alt_errors(blp: Blueprint, *statuses: int) -> Callable[[Any], Any]:
     """Document the admins' refusals (401, 403, and `statuses`) in the one error shape."""
-    return refusals(blp, {s: ADMIN_REFUSALS[s] for s in (401, 403, *statuses)})
+    return blp.errors({s: ADMIN_REFUSALS[s] for s in (401, 403, *statuses)})
 
 
 class Cases(Protocol):

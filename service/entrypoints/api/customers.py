@@ -8,17 +8,17 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service.entrypoints.api.bodies import (
+from service.entrypoints.api.common import (
     TOKEN,
     Blueprint,
+    PageArgs,
     before_body,
     entities,
     found,
     listed,
-    refusals,
+    page_schema,
     worded,
 )
-from service.entrypoints.api.common import PageArgs, page_schema
 from service.entrypoints.auth import current_actor
 from service.store.db import db
 from service.store.models import Customer, Department
@@ -63,7 +63,7 @@ def known_customer(customer_id: int) -> Customer:
 class Customers(MethodView):
     @blp.arguments(CustomerListArgs, location="query", as_kwargs=False)
     @blp.response(200, CustomerPage)
-    @refusals(blp, TOKEN)
+    @blp.errors(TOKEN)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Key customers, filtered by tier, region or industry."""
         filters = {k: v for k, v in args.items() if k not in ("page", "per_page")}
@@ -72,7 +72,7 @@ class Customers(MethodView):
 
     @blp.arguments(CustomerIn, as_kwargs=False)
     @blp.response(201, CustomerSchema)
-    @refusals(blp, {**TOKEN, 403: "only marketing adds key customers"})
+    @blp.errors({**TOKEN, 403: "only marketing adds key customers"})
     def post(self, body: dict[str, Any]) -> Customer:
         """Add a key customer (marketing)."""
         return customers.add(body, current_actor())  # 400 and 422 come before 403
@@ -81,7 +81,7 @@ class Customers(MethodView):
 @blp.route("/customers/<int:customer_id>")
 class CustomerItem(MethodView):
     @blp.response(200, CustomerSchema)
-    @refusals(blp, {**TOKEN, 404: "no such customer"})
+    @blp.errors({**TOKEN, 404: "no such customer"})
     def get(self, customer_id: int) -> Customer:
         """One key customer."""
         return known_customer(customer_id)
@@ -89,7 +89,7 @@ class CustomerItem(MethodView):
     @before_body(known_customer)  # an unknown customer is 404 whatever the body
     @blp.arguments(CustomerChanges, as_kwargs=False)
     @blp.response(200, CustomerSchema)
-    @refusals(blp, {**TOKEN, 403: "the role may not edit", 404: "no such customer"})
+    @blp.errors({**TOKEN, 403: "the role may not edit", 404: "no such customer"})
     def patch(self, changes: dict[str, Any], customer_id: int) -> Customer:
         """Update some fields of a key customer (marketing; admin).
 
@@ -103,7 +103,7 @@ class CustomerItem(MethodView):
 class Departments(MethodView):
     @blp.arguments(PageArgs, location="query", as_kwargs=False)
     @blp.response(200, DepartmentPage)
-    @refusals(blp, TOKEN)
+    @blp.errors(TOKEN)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Departments by code, with their managers."""
         return listed(entities(sa.select(Department).order_by(Department.code)), args)

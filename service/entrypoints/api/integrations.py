@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from service.core.errors import InvalidRequest
 from service.entrypoints.api import admin
-from service.entrypoints.api.bodies import Blueprint, rule
+from service.entrypoints.api.common import Blueprint, rule
 from service.usecases import integrations
 
 blp = Blueprint(

@@ -9,7 +9,7 @@ from flask import Response, request
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from service.core import texts
-from service.entrypoints.api.bodies import TOKEN, Blueprint, refusals
+from service.entrypoints.api.common import TOKEN, Blueprint
 from service.entrypoints.auth import current_actor
 from service.reports import exports, kpi_export
 from service.store import repository as repo
@@ -75,7 +75,7 @@ Stored = Schema.from_dict({"stored": fields.Integer(required=True)}, name="Store
 @blp.route("/kpi", methods=["GET"])
 @blp.arguments(PeriodArgs, location="query", as_kwargs=False)
 @blp.response(200, Figures, description="plan completion, issues, satisfaction and cooperation")
-@refusals(blp, READERS_ONLY)
+@blp.errors(READERS_ONLY)
 def get_kpi(args: dict[str, Any]) -> dict[str, Any]:
     """The evaluation figures of the period [from, to) (marketing, management, supervision)."""
     return surveys.figures(current_actor(), args["from_"], args["to"])
@@ -100,7 +100,7 @@ def _export(args: dict[str, Any], extension: str) -> Response:
     description="section, group, measure, value rows as CSV (UTF-8 with a BOM), "
     "titled and labelled in `lang` (docs/exports.md); `GET /kpi` has the keys",
 )
-@refusals(blp, READERS_ONLY)
+@blp.errors(READERS_ONLY)
 def export_csv(args: dict[str, Any]) -> Response:
     """The figures as CSV, one figure a row, in the reader's language."""
     return _export(args, "csv")
@@ -114,7 +114,7 @@ def export_csv(args: dict[str, Any]) -> Response:
     content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     description="the figures as an Excel workbook, in `lang`",
 )
-@refusals(blp, READERS_ONLY)
+@blp.errors(READERS_ONLY)
 def export_xlsx(args: dict[str, Any]) -> Response:
     """The figures as an Excel workbook, one figure a row, in the reader's language."""
     return _export(args, "xlsx")
@@ -123,7 +123,7 @@ def export_xlsx(args: dict[str, Any]) -> Response:
 @blp.route("/customer-surveys", methods=["POST"])
 @blp.arguments(SurveyRows(many=True), as_kwargs=False)
 @blp.response(201, Recorded, description="how many surveys were recorded")
-@refusals(blp, WRITERS_ONLY)
+@blp.errors(WRITERS_ONLY)
 def post_surveys(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Record customer satisfaction surveys (one object or a list; marketing)."""
     return {"recorded": surveys.record_surveys(rows, current_actor())}
@@ -132,7 +132,7 @@ def post_surveys(rows: list[dict[str, Any]]) -> dict[str, Any]:
 @blp.route("/cooperation-volumes", methods=["POST"])
 @blp.arguments(VolumeRows(many=True), as_kwargs=False)
 @blp.response(200, Stored, description="how many rows were stored (a period's row replaced)")
-@refusals(blp, WRITERS_ONLY)
+@blp.errors(WRITERS_ONLY)
 def post_volumes(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Record cooperation volumes per customer and period (marketing, integrations)."""
     return {"stored": surveys.store_volumes(rows, current_actor())}
@@ -150,7 +150,7 @@ def post_volumes(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 )
 @blp.response(200, Stored, description="how many rows were stored; nothing is on an error")
-@refusals(blp, WRITERS_ONLY)
+@blp.errors(WRITERS_ONLY)
 def import_volumes() -> dict[str, Any]:
     """Import cooperation volumes from CSV: customer_id,period_start,amount,projects,new_areas."""
     upload = request.files.get("file")

@@ -13,8 +13,15 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from service.core.texts import msg
-from service.entrypoints.api.bodies import TOKEN, Blueprint, found, listed, refusals, worded
-from service.entrypoints.api.common import PageArgs, page_schema
+from service.entrypoints.api.common import (
+    TOKEN,
+    Blueprint,
+    PageArgs,
+    found,
+    listed,
+    page_schema,
+    worded,
+)
 from service.entrypoints.auth import current_actor
 from service.store import repository as repo
 from service.usecases import handlers
@@ -87,7 +94,7 @@ def _context() -> handlers.Context:
 class Meetings(MethodView):
     @blp.arguments(MeetingListArgs, location="query", as_kwargs=False)
     @blp.response(200, MeetingPage)
-    @refusals(blp, TOKEN)
+    @blp.errors(TOKEN)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Feedback meetings, latest first, optionally of one visit: those of the visits the
         caller may see (technical and after-sales staff: the visits they go on)."""
@@ -96,7 +103,7 @@ class Meetings(MethodView):
 
     @blp.arguments(MeetingIn, as_kwargs=False)
     @blp.response(201, MeetingSchema)
-    @refusals(blp, {**TOKEN, **ASSIGNMENT_REFUSALS})
+    @blp.errors({**TOKEN, **ASSIGNMENT_REFUSALS})
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record a feedback meeting (marketing) and assign the issues it assigned, each
         through the issue's `assign` transition, in one transaction: if anything is refused
@@ -111,7 +118,7 @@ class Meetings(MethodView):
 @blp.route("/feedback-meetings/<int:meeting_id>")
 class MeetingItem(MethodView):
     @blp.response(200, MeetingSchema)
-    @refusals(blp, {**TOKEN, 404: "unknown, or its visit not visible"})
+    @blp.errors({**TOKEN, 404: "unknown, or its visit not visible"})
     def get(self, meeting_id: int) -> dict[str, Any]:
         """One feedback meeting with the issues assigned in it; 404 if its visit is not
         visible to the caller."""
@@ -123,7 +130,7 @@ class MeetingItem(MethodView):
 class Evaluations(MethodView):
     @blp.arguments(PageArgs, location="query", as_kwargs=False)
     @blp.response(200, EvaluationPage)
-    @refusals(blp, {**TOKEN, 403: "not a KPI reader"})
+    @blp.errors({**TOKEN, 403: "not a KPI reader"})
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Half-yearly evaluations, latest period first (the KPI readers: marketing,
         management, supervision, admin; 403 for the others)."""
@@ -132,7 +139,7 @@ class Evaluations(MethodView):
 
     @blp.arguments(EvaluationIn, as_kwargs=False)
     @blp.response(201, EvaluationSchema)
-    @refusals(blp, {**TOKEN, 403: "only the marketing manager and management"})
+    @blp.errors({**TOKEN, 403: "only the marketing manager and management"})
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Record a half-yearly evaluation (marketing manager, management), with the
         period's KPIs taken as a snapshot."""
@@ -142,7 +149,7 @@ class Evaluations(MethodView):
 @blp.route("/evaluations/<int:evaluation_id>")
 class EvaluationItem(MethodView):
     @blp.response(200, EvaluationSchema)
-    @refusals(blp, {**TOKEN, 403: "not a KPI reader", 404: "no such evaluation"})
+    @blp.errors({**TOKEN, 403: "not a KPI reader", 404: "no such evaluation"})
     def get(self, evaluation_id: int) -> dict[str, Any]:
         """One evaluation record (the KPI readers; an unknown one is 404 before the role's
         403)."""

@@ -8,8 +8,15 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from service.entrypoints.api.bodies import TOKEN, Blueprint, before_body, listed, refusals, worded
-from service.entrypoints.api.common import PageArgs, page_schema
+from service.entrypoints.api.common import (
+    TOKEN,
+    Blueprint,
+    PageArgs,
+    before_body,
+    listed,
+    page_schema,
+    worded,
+)
 from service.entrypoints.auth import current_actor
 from service.store.models import TierReview
 from service.usecases import reviews
@@ -69,7 +76,7 @@ TierChangeList = Schema.from_dict(
 class TierReviews(MethodView):
     @blp.arguments(ReviewListArgs, location="query", as_kwargs=False)
     @blp.response(200, TierReviewPage)
-    @refusals(blp, TOKEN)
+    @blp.errors(TOKEN)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Tier review proposals, by year, decision (`pending` for undecided) or customer."""
         found = (args.get("year"), args.get("decision"), args.get("customer_id"))
@@ -77,7 +84,7 @@ class TierReviews(MethodView):
 
     @blp.arguments(ProposalsIn, as_kwargs=False)
     @blp.response(201, TierReviewList)
-    @refusals(blp, {**TOKEN, 403: "only marketing proposes", 409: "an undecided proposal"})
+    @blp.errors({**TOKEN, 403: "only marketing proposes", 409: "an undecided proposal"})
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Propose tiers for a year's review, one customer or many (marketing)."""
         return {"items": reviews.propose(body, current_actor())}
@@ -86,7 +93,7 @@ class TierReviews(MethodView):
 @blp.route("/tier-reviews/<int:review_id>")
 class TierReviewItem(MethodView):
     @blp.response(200, TierReviewSchema)
-    @refusals(blp, {**TOKEN, 404: "no such review"})
+    @blp.errors({**TOKEN, 404: "no such review"})
     def get(self, review_id: int) -> TierReview:
         """One tier review proposal."""
         return reviews.get(review_id)
@@ -97,7 +104,7 @@ class TierReviewDecision(MethodView):
     @before_body(reviews.get)  # an unknown review is 404 whatever the body
     @blp.arguments(DecisionIn, as_kwargs=False)
     @blp.response(200, TierReviewSchema)
-    @refusals(blp, {**TOKEN, 403: "only management decides", 404: "no such review", 409: "decided"})
+    @blp.errors({**TOKEN, 403: "only management decides", 404: "no such review", 409: "decided"})
     def post(self, body: dict[str, Any], review_id: int) -> TierReview:
         """Approve or reject a proposal (management); approving changes the customer's tier
         and its criteria, and records the change in the tier history. 409 once decided."""
@@ -107,7 +114,7 @@ class TierReviewDecision(MethodView):
 @blp.route("/customers/<int:customer_id>/tier-history")
 class TierHistory(MethodView):
     @blp.response(200, TierChangeList)
-    @refusals(blp, {**TOKEN, 404: "no such customer"})
+    @blp.errors({**TOKEN, 404: "no such customer"})
     def get(self, customer_id: int) -> dict[str, Any]:
         """A customer's tier changes, oldest first.
 

@@ -9,8 +9,7 @@ from marshmallow import Schema, fields
 
 from service.core.errors import Conflict
 from service.entrypoints.api import admin
-from service.entrypoints.api.bodies import Blueprint, listed, rule
-from service.entrypoints.api.common import PageArgs, page_schema
+from service.entrypoints.api.common import Blueprint, PageArgs, listed, page_schema, rule
 from service.entrypoints.auth import current_actor
 from service.jobs import delivery, outbound
 from service.usecases import subscriptions
