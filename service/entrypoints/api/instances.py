@@ -6,8 +6,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import g, url_for
-from marshmallow import RAISE
+from flask import Response, current_app, g, url_for
+from marshmallow import EXCLUDE, RAISE, Schema, fields
 
 from service.entrypoints.api.common import Blueprint, PageArgs, json_body, page, page_schema, paging
 from service.entrypoints.api.schemas import (
@@ -19,10 +19,27 @@ from service.entrypoints.api.schemas import (
 from service.entrypoints.auth import current_actor
 from service.store import filters
 from service.store.kinds import Kind
-from service.usecases import handlers, listing
+from service.usecases import client_requests, handlers, listing
 from workflows import Registry
 
 READ_ERRORS = {404: "unknown, or not visible to the caller"}
+REPLAYED = "Idempotent-Replayed"
+
+
+class KeyHeaders(Schema):
+    """`Idempotency-Key`: the client's key for this step; a repeat gets the first answer."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    key = fields.String(
+        data_key="Idempotency-Key",
+        metadata={
+            "description": "A key the client generated for this step (a UUID): a repeat with "
+            "the same key changes nothing and answers as the first did, with "
+            "`Idempotent-Replayed: true`."
+        },
+    )
 
 
 def blueprint(kind: Kind, registry: Registry) -> Blueprint:
@@ -106,6 +123,7 @@ def _write_routes(blp: Blueprint, kind: Kind, registry: Registry) -> None:
 
     @blp.route("/<int:instance_id>/transitions", methods=["POST"])
     @_visible_first(kind)
+    @blp.arguments(KeyHeaders, location="headers", as_kwargs=True)
     @blp.arguments(transition_schema(kind, workflow))
     @blp.response(200, item_schema, description="the new representation")
     @blp.errors(
@@ -115,6 +133,16 @@ def _write_routes(blp: Blueprint, kind: Kind, registry: Registry) -> None:
             409: "invalid_transition (errors.allowed) or version_conflict",
         }
     )
-    def fire_transition(_checked: dict[str, Any], instance_id: int) -> dict[str, Any]:
+    def fire_transition(
+        _checked: dict[str, Any], instance_id: int, key: str | None = None
+    ) -> dict[str, Any] | Response:
         """Fire a trigger. Give the `version` you saw to fail with 409 if it changed."""
-        return handlers.fire(kind, instance_id, json_body(), _context())
+        key = client_requests.checked_key(key, "Idempotency-Key")
+        if key is None:
+            return handlers.fire(kind, instance_id, json_body(), _context())
+        dumps = current_app.json.dumps
+        answer = client_requests.fire_once(kind, instance_id, json_body(), _context(), key, dumps)
+        response = Response(answer.text, 200, mimetype="application/json")
+        if answer.replayed:
+            response.headers[REPLAYED] = "true"
+        return response

@@ -8,10 +8,11 @@ version conflict shown with the input kept.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request
+from flask import abort, current_app, flash, g, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from service.core import runtime
@@ -35,8 +36,8 @@ from service.entrypoints.web.common import (
 from service.entrypoints.web.diagrams import diagram
 from service.entrypoints.web.forms import bind, initial, parse
 from service.store.kinds import VISIT, Kind
-from service.usecases import handlers
-from workflows import InvalidData, VersionConflict
+from service.usecases import client_requests, handlers
+from workflows import Actor, InvalidData, VersionConflict
 from workflows.spec import Definition, FieldSpec, TransitionSpec
 from workflows.timebounds import BACKDATED
 
@@ -231,6 +232,18 @@ def _not_allowed(kind: Kind) -> str:
     return _("Your role or part in this does not allow it.")
 
 
+def _submit(kind: Kind, instance_id: int, body: dict[str, Any], actor: Actor) -> bool:
+    """Fire the form's step, once per `client_id` the form carries (rendered into the form,
+    kept by the offline queue): True if an earlier submission with that id did it."""
+    ctx = handlers.Context(actor, "web", g.request_id)
+    key = client_requests.checked_key(request.form.get("client_id"))
+    if key is None:
+        handlers.fire(kind, instance_id, body, ctx)
+        return False
+    dumps = current_app.json.dumps
+    return client_requests.fire_once(kind, instance_id, body, ctx, key, dumps).replayed
+
+
 def fire_page(kind: Kind, instance_id: int, trigger: str, back: str) -> Any:
     """A transition's form (GET) and its submission through `handlers.fire` (POST)."""
     actor = web_actor()
@@ -258,7 +271,7 @@ def fire_page(kind: Kind, instance_id: int, trigger: str, back: str) -> Any:
             return error_page(400, _("The form is missing the version. Reload it."))
         body = {"trigger": trigger, "version": version, "data": parse(spec.fields, raw, tz())}
         try:
-            handlers.fire(kind, instance_id, body, handlers.Context(actor, "web", g.request_id))
+            replayed = _submit(kind, instance_id, body, actor)
         except InvalidData as err:
             errors, status = translated(err.errors), 422
         except VersionConflict as err:
@@ -267,11 +280,15 @@ def fire_page(kind: Kind, instance_id: int, trigger: str, back: str) -> Any:
             conflict, status, version = True, 409, err.actual
             rep = handlers.get(kind, instance_id, actor)
         else:
-            flash(_("Done: %(label)s.", label=trigger_label(definition, trigger)), "success")
+            if replayed:  # the offline queue, a double click: the first submission did it
+                flash(_("This step was sent before and is done already; nothing changed."), "info")
+            else:
+                flash(_("Done: %(label)s.", label=trigger_label(definition, trigger)), "success")
             return redirect(back)
     fields = bind(spec.fields, raw, errors, lang(), choices())
     return render_template(
         "web/fire.html",
+        client_id=raw.get("client_id") or uuid.uuid4().hex,
         kind=kind,
         instance=rep,
         trigger=trigger,

@@ -23,6 +23,7 @@ from service.store.models.instances import (
 from service.store.models.kpi import KpiDirty, KpiTally
 from service.store.models.outbox import Notification, OutboxMessage
 from service.store.models.people import ApiToken, Department, User
+from service.store.models.requests import ClientRequest
 from service.store.models.supervision import Finding, OfficialCalendarYear
 from service.store.models.types import JSON, UTCDateTime, utcnow
 from service.store.models.webhooks import (
@@ -35,6 +36,7 @@ from service.store.models.webhooks import (
 
 __all__ = [
     "ApiToken",
+    "ClientRequest",
     "CooperationVolume",
     "Customer",
     "CustomerSurvey",
