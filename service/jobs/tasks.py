@@ -24,7 +24,7 @@ from service.store import repository as repo
 from service.store.db import db
 from service.store.models import User
 from service.store.redis_conn import get_redis
-from service.usecases import deadlines, official_calendar, supervision
+from service.usecases import client_requests, deadlines, official_calendar, supervision
 
 log = logging.getLogger(__name__)
 EARLY_WAIT_LIMIT = 2.0  # seconds: RQ's scheduler may start a job up to a second early
@@ -125,7 +125,9 @@ def reconcile() -> dict[str, Any]:
         rescheduled = reschedule_lost()
         webhooks = outbound.repair()
         emails = resend_stale_emails()
+        forgotten = client_requests.forget_old()
         return {
+            "client_requests_forgotten": forgotten,
             "emails_resent": emails,
             "outbox_sent": sent,
             "fired": len(report.fired),

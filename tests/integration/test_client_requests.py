@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tests.integration.conftest import TRANSITION_DATA, World, create_visit
+from tests.integration.conftest import TRANSITION_DATA, Clock, World, create_visit
 from tests.integration.web import Browser
 
 KEY = "7f0c2a8e-1b8d-4a51-9c61-2d7d0f1e4b3a"
@@ -122,3 +122,17 @@ def test_a_tampered_form_id_is_refused(world: World) -> None:
     r = mary.post(f"/visits/{visit['id']}/fire/prepare", {**form, "time_place_confirmed": "y"})
     assert r.status_code == 422
     assert world.counts() == before
+
+
+def test_keys_are_forgotten_after_thirty_days(world: World, clock: Clock) -> None:
+    from service.usecases import client_requests
+
+    visit = create_visit(world)
+    assert keyed(world, visit, "prepare", KEY).status_code == 200
+    clock.advance(days=29)
+    with world.app.app_context():
+        assert client_requests.forget_old() == 0
+    clock.advance(days=2)
+    with world.app.app_context():
+        assert client_requests.forget_old() == 1
+    assert world.count("client_requests") == 0

@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
         meetings,
         notices,
         notifications,
+        offline,
         plans,
         reviews,
         search,
