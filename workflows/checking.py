@@ -42,6 +42,7 @@ TRANSITION_KEYS = {
     "guards",
     "fields",
     "notify",
+    "internal",
 }
 FIELD_KEYS = {
     "name",
@@ -60,6 +61,7 @@ FIELD_KEYS = {
     "backdate_roles",
     "roles",
     "departments",
+    "stamps",
 }
 RECIPIENT_KINDS = {"visitors", "raiser", "responsible_person"}
 RECIPIENT_REF_KINDS = {"department_manager", "department", "role", "field"}

@@ -300,10 +300,10 @@ class Workflow:
         the notification it declares."""
         source = instance.state
         events: list[Event] = [StateChanged(spec.trigger, source, dest)]
-        old = self.definition.states[source].deadline
+        old = None if spec.internal else self.definition.states[source].deadline
         if old is not None:
             events.append(DeadlineCleared(old.kind, source))
-        if self.definition.states[dest].deadline is not None:
+        if not spec.internal and self.definition.states[dest].deadline is not None:
             merged = {**instance.attrs, **attributes} if attributes else instance.attrs
             deadline = self.deadline_for(dest, merged, now)
             if deadline is not None:

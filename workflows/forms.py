@@ -60,7 +60,26 @@ def _field(spec: FieldSpec) -> fields.Field[Any]:
     if t is FieldType.USERS:
         item = fields.String(validate=[validate.Length(min=1, max=NAME_MAX), _not_blank])
         return fields.List(item, validate=_unique_nonempty(spec.required), **opts)
+    if t is FieldType.GEO:
+        return fields.Nested(CheckIn, **opts)
     raise AssertionError(f"unhandled field type {t}")  # pragma: no cover - FieldType is closed
+
+
+class CheckIn(Schema):
+    """A check-in as a device reports it: where (WGS 84 degrees), how precisely (metres, the
+    Geolocation API's `accuracy`) and when by the device's clock."""
+
+    class Meta:
+        unknown = RAISE
+
+    latitude = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    longitude = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    accuracy = fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=validate.Range(min=0, max=100_000, min_inclusive=False),
+    )
+    device_time = fields.AwareDateTime(required=True)
 
 
 class _DueDateTime(fields.AwareDateTime):
@@ -118,10 +137,15 @@ class Form:
     @staticmethod
     def dump(values: Mapping[str, Any]) -> dict[str, Any]:
         """JSON-ready values: validated values are JSON types but for dates and times."""
-        return {
-            name: value.isoformat() if isinstance(value, date) else value
-            for name, value in values.items()
-        }
+        return {name: _json(value) for name, value in values.items()}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):  # a check-in
+        return {name: _json(item) for name, item in value.items()}
+    return value
 
 
 def flatten(messages: Any) -> dict[str, list[str]]:

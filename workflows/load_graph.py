@@ -127,6 +127,9 @@ def parse_transition(
         for need in GUARDS[guard].needs:
             if need not in field_names:
                 c.err(child(tpath, "guards"), f"guard {guard!r} needs a field {need!r}")
+    internal = c.boolean(t.get("internal"), child(tpath, "internal"), False)
+    if internal and dest and tuple(sources) != (dest[0],):
+        c.err(child(tpath, "internal"), "an internal transition stays in its one source state")
     if not (trigger and sources and dest and label and roles):
         return None
     return TransitionSpec(
@@ -140,6 +143,7 @@ def parse_transition(
         guards=guards,
         fields=fields,
         notify=notify,
+        internal=internal,
     )
 
 

@@ -47,7 +47,19 @@ def parse_fields(c: Checker, value: Any, path: str) -> tuple[FieldSpec, ...]:
         spec = parse_field(c, f, fpath, name)
         if spec:
             out.append(spec)
+    _check_stamps(c, out, path)
     return tuple(out)
+
+
+def _check_stamps(c: Checker, specs: list[FieldSpec], path: str) -> None:
+    """A geo field's `stamps` names a datetime field of the same form."""
+    types = {f.name: f.type for f in specs}
+    for i, f in enumerate(specs):
+        if f.stamps is not None and types.get(f.stamps) is not FieldType.DATETIME:
+            c.err(
+                child(child(path, i), "stamps"),
+                f"must name a datetime field of the same form, not {f.stamps!r}",
+            )
 
 
 def parse_field(c: Checker, f: dict[str, Any], fpath: str, name: str | None) -> FieldSpec | None:
@@ -84,6 +96,12 @@ def parse_field(c: Checker, f: dict[str, Any], fpath: str, name: str | None) -> 
         c.err(child(fpath, "accepts_date"), "only datetime fields take accepts_date")
     not_before, not_after, backdate_roles = parse_time_bounds(c, f, fpath, ftype)
     roles, departments = parse_eligible(c, f, fpath, ftype)
+    stamps: str | None = None
+    if "stamps" in f:
+        if ftype is not FieldType.GEO:
+            c.err(child(fpath, "stamps"), "only geo fields take stamps")
+        else:
+            stamps = c.name(f["stamps"], child(fpath, "stamps"))
     if not (name and ftype and label):
         return None
     return FieldSpec(
@@ -103,6 +121,7 @@ def parse_field(c: Checker, f: dict[str, Any], fpath: str, name: str | None) -> 
         backdate_roles=backdate_roles,
         roles=roles,
         departments=departments,
+        stamps=stamps,
     )
 
 

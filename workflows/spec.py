@@ -37,6 +37,7 @@ class FieldType(StrEnum):
     USERS = "users"
     DEPARTMENT = "department"
     RATING = "rating"
+    GEO = "geo"  # a check-in: {latitude, longitude, accuracy, device_time}
 
 
 class TimeBound(StrEnum):
@@ -83,6 +84,9 @@ class FieldSpec:
     # who a user/users field may name: people of these roles, of these departments (empty: any)
     roles: frozenset[str] = frozenset()
     departments: tuple[str, ...] = ()
+    # a geo field: the datetime field of the same form that takes the server's clock when a
+    # check-in is given (the actual visit time is then the check-in's, never typed)
+    stamps: str | None = None
 
     def eligible(self, role: str, department: str | None) -> bool:
         """Whether a person of `role` in `department` may be named in this field."""
@@ -158,6 +162,7 @@ class TransitionSpec:
     guards: tuple[str, ...] = ()
     fields: tuple[FieldSpec, ...] = ()
     notify: tuple[Recipient, ...] = ()  # who is told when it fires (never the actor)
+    internal: bool = False  # stays in its state: the state's deadline runs on, unrestarted
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,14 +105,34 @@ def load_bounded(
     tz: ZoneInfo,
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     """`form`'s values checked against the bounds of `specs` (its bounded fields) at `now`,
-    and the fields back-dated by `role`; `InvalidData` naming each field out of bounds."""
+    and the fields back-dated by `role`; `InvalidData` naming each field out of bounds.
+
+    A check-in (a geo field given a value) stamps its `stamps` field with `now`, whatever
+    the form gave it, and itself with `server_time`: the time of a visit checked in is the
+    server's, not the device's or the visitor's."""
+    data = stamped(form, data, now)
     values = form.load(data)
+    for spec in form.fields:
+        if spec.type is FieldType.GEO and values.get(spec.name):
+            values[spec.name] = {**values[spec.name], "server_time": now}
     if not specs:
         return values, ()
     errors, backdated = check(specs, values, role, now, skew, tz)
     if errors:
         raise InvalidData(errors)
     return values, backdated
+
+
+def stamped(form: Form, data: Mapping[str, Any] | None, now: datetime) -> Any:
+    """`data` with each checked-in geo field's `stamps` field set to `now`."""
+    if not isinstance(data, Mapping):
+        return data
+    stamps = {
+        f.stamps: now.isoformat()
+        for f in form.fields
+        if f.type is FieldType.GEO and f.stamps and data.get(f.name) is not None
+    }
+    return {**data, **stamps} if stamps else data
 
 
 def marked(json_data: dict[str, Any], backdated: tuple[str, ...]) -> dict[str, Any]:

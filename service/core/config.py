@@ -130,6 +130,12 @@ DEFAULT_POLICY: dict[str, Any] = {
     "marketing_department": "marketing",
     # which automatic rectification notices are issued: by deadline expiry (as the
     # definitions say) and by supervision finding kind
+    # check-ins (geo fields): outside every site's radius, per tier: "warn" records it
+    # flagged, "refuse" refuses the step; a worse accuracy or a device clock further off
+    # the server's than these is flagged
+    "check_in_outside_radius": {"core": "warn", "important": "warn", "general": "warn"},
+    "check_in_max_accuracy_m": 200,
+    "check_in_max_clock_skew_seconds": 300,
     "auto_rectification": {
         "deadlines": True,
         "findings": ["record_completeness", "issue_timeliness", "plan_execution"],
@@ -152,6 +158,9 @@ def load_policy(instance: Path) -> dict[str, Any]:
                 policy[key].update(value)
             else:
                 policy[key] = value
+    for tier, rule in policy["check_in_outside_radius"].items():
+        if rule not in ("warn", "refuse"):
+            raise ValueError(f"{path}: check_in_outside_radius.{tier} must be warn or refuse")
     for tier, quota in policy["visit_quotas"].items():
         if isinstance(quota, bool) or not isinstance(quota, int) or quota < 0:
             raise ValueError(f"{path}: visit_quotas.{tier} must be a whole number, 0 or more")

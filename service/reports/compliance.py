@@ -136,6 +136,28 @@ def planned_ahead(start: datetime, end: datetime, moment: datetime) -> Cases:
     )
 
 
+def checked_in(start: datetime, end: datetime, moment: datetime) -> Cases:
+    """4(二): a visit that took place has a valid check-in (usecases.checkins): one, with no
+    flag (outside every site's radius, poor accuracy, a device clock off the server's)."""
+    flagged = sa.func.coalesce(sa.cast(v.c.checkin_flags, sa.String), "[]") != "[]"
+    return Cases(
+        clause="4(二)",
+        workflow="visit",
+        source=v,
+        where=sa.and_(
+            v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(groups.took_place())
+        ),
+        exception=sa.or_(sa.not_(v.c.checked_in), flagged),
+        columns=exception_columns(
+            v.c.id,
+            customer_name(v.c.customer_id),
+            sa.case((sa.not_(v.c.checked_in), "no_check_in"), else_="check_in_flagged"),
+            v.c.planned_at,
+        ),
+        order=(v.c.planned_at, v.c.id),
+    )
+
+
 def records_on_time(start: datetime, end: datetime, moment: datetime) -> Cases:
     """4(三): a visit carried out has its record submitted before the record deadline fired;
     one still waiting for its record while that deadline runs is in progress."""
@@ -260,9 +282,10 @@ def notices_handled(start: datetime, end: datetime, moment: datetime) -> Cases:
     )
 
 
-CLAUSES: tuple[str, ...] = ("3(二)", "3(三)", "4(三)", "5(一)", "5(一)3", "7(一)3")
+CLAUSES: tuple[str, ...] = ("3(二)", "3(三)", "4(二)", "4(三)", "5(一)", "5(一)3", "7(一)3")
 _PLAIN = {
     "3(三)": planned_ahead,
+    "4(二)": checked_in,
     "4(三)": records_on_time,
     "5(一)": reports_made,
     "5(一)3": ledger_closed,

@@ -38,7 +38,16 @@ VISIT = Kind(
     "visit",
     "visits",
     Visit,
-    ("customer_id", "planned_at", "visitors", "topics", "place", "purpose"),
+    (
+        "customer_id",
+        "planned_at",
+        "visitors",
+        "topics",
+        "place",
+        "purpose",
+        "checked_in",  # set by check-ins (usecases.checkins), never by a form
+        "checkin_flags",
+    ),
     "planned_at",
     msg("visit"),
     created="visit_planned",

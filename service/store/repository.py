@@ -21,7 +21,14 @@ from service.core import context
 from service.core.statuses import DeadlineStatus
 from service.store.db import db
 from service.store.kinds import Kind
-from service.store.models import Deadline, NoticeItem, OutboxMessage, TransitionEvent, VisitVisitor
+from service.store.models import (
+    Customer,
+    Deadline,
+    NoticeItem,
+    OutboxMessage,
+    TransitionEvent,
+    VisitVisitor,
+)
 from service.store.paging import page_rows
 
 _WRITING = contextvars.ContextVar("visitflow_writing", default=False)
@@ -376,3 +383,18 @@ def history(workflow: str, instance_id: int, page: int, per_page: int) -> tuple[
     where = (events_t.c.workflow == workflow, events_t.c.instance_id == instance_id)
     query = sa.select(events_t).where(*where).order_by(events_t.c.id)
     return page_rows(connection(), query, page, per_page)
+
+
+def customer_sites(
+    customer_id: int | None, conn: Connection | None = None
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """A customer's tier and sites; (None, []) for none or an unknown one."""
+    if customer_id is None or not holds_id(customer_id):
+        return None, []
+    table = Customer.__table__
+    row = (
+        (conn or connection())
+        .execute(sa.select(table.c.tier, table.c.sites).where(table.c.id == customer_id))
+        .first()
+    )
+    return (row.tier, list(row.sites or [])) if row is not None else (None, [])

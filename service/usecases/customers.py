@@ -8,6 +8,7 @@ history. The one exception is an admin's direct correction, also kept in the his
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,17 @@ class ContactSchema(Schema):
     email = fields.Email()
 
 
+class SiteSchema(Schema):
+    """Where a customer is visited: check-ins are measured against its sites."""
+
+    id = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    latitude = fields.Float(required=True, allow_nan=False, validate=validate.Range(-90, 90))
+    longitude = fields.Float(required=True, allow_nan=False, validate=validate.Range(-180, 180))
+    radius_m = fields.Integer(strict=True, load_default=300, validate=validate.Range(10, 5000))
+
+
 class CustomerSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -44,6 +56,7 @@ class CustomerSchema(Schema):
     industry = fields.String(allow_none=True, validate=validate.Length(max=200))
     region = fields.String(allow_none=True, validate=validate.Length(max=200))
     contacts = fields.List(fields.Nested(ContactSchema), load_default=list)
+    sites = fields.List(fields.Nested(SiteSchema), dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -118,3 +131,41 @@ def edit(customer_id: int, payload: Any, actor: Actor) -> Customer:
         setattr(customer, key, value)
     db.session.commit()
     return customer
+
+
+# -- sites -------------------------------------------------------------------------------
+def _editable(customer_id: int, actor: Actor) -> Customer:
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(msg("no customer %(id)s", id=customer_id))
+    return customer
+
+
+def add_site(customer_id: int, payload: Any, actor: Actor) -> dict[str, Any]:
+    """Add a site to a customer: unknown customer (404), the fields (422), the role (403)."""
+    customer = _editable(customer_id, actor)
+    if not isinstance(payload, Mapping):
+        raise InvalidRequest("the body must be a JSON object", {"_schema": ["must be an object"]})
+    try:
+        site: dict[str, Any] = SiteSchema().load(payload)
+    except ValidationError as err:
+        raise InvalidRequest(msg("invalid site fields"), err.normalized_messages()) from None
+    if not may_edit(actor):
+        raise Forbidden(msg("only marketing staff and managers (and admins) edit key customers"))
+    site["id"] = uuid.uuid4().hex[:12]
+    customer.sites = [*(customer.sites or []), site]
+    db.session.commit()
+    return site
+
+
+def remove_site(customer_id: int, site_id: str, actor: Actor) -> None:
+    """Remove a site: unknown customer or site (404), the role (403). Check-ins measured
+    against it keep their distance and the site's name."""
+    customer = _editable(customer_id, actor)
+    kept = [s for s in customer.sites or [] if s.get("id") != site_id]
+    if len(kept) == len(customer.sites or []):
+        raise NotFound(msg("no site %(id)s", id=site_id))
+    if not may_edit(actor):
+        raise Forbidden(msg("only marketing staff and managers (and admins) edit key customers"))
+    customer.sites = kept
+    db.session.commit()

@@ -17,11 +17,13 @@ from service.core import context
 from service.core.errors import InvalidRequest, NotFound
 from service.core.texts import msg
 from service.store.kinds import RECTIFICATION, Kind
-from service.usecases import records
+from service.usecases import checkins, records
 from service.usecases.acting import Context as Context  # the entry points name it here
 from service.usecases.representation import InstanceView, represent
 from service.usecases.unit_of_work import Instances, SqlInstances, SqlUnitOfWork, UnitOfWork
 from workflows import Actor, InvalidData, Outcome, VersionConflict, Workflow
+from workflows.forms import Form
+from workflows.spec import FieldSpec
 
 Store = Connection | Instances | None  # an entry point's connection, or a unit of work's
 
@@ -224,14 +226,37 @@ def prepare_transition(
     spec = workflow.transition(trigger, row["state"])
     assert spec is not None  # fire succeeded, so the transition exists
     instances.check_references(spec.fields, outcome.data)
+    outcome, checked = _checked_in(instances, kind, row, spec.fields, outcome)
     values = {
         **columns_of(kind, outcome.attributes, workflow),
+        **checked,
         "state": outcome.state,
         "data": {**(row["data"] or {}), trigger: outcome.json_data},
         "overdue": False,
         "updated_at": now,
     }
     return PreparedTransition(kind, row, workflow, outcome, values)
+
+
+def _checked_in(
+    instances: Instances,
+    kind: Kind,
+    row: Mapping[str, Any],
+    fields: tuple[FieldSpec, ...],
+    outcome: Outcome,
+) -> tuple[Outcome, dict[str, Any]]:
+    """The outcome with its check-ins measured against the customer's sites, and the
+    columns they set (`usecases.checkins`); as it was for a form without a check-in."""
+    if not checkins.geo_fields(fields):
+        return outcome, {}
+    tier, sites = instances.customer_sites(row.get("customer_id"))
+    earlier = row.get("checkin_flags") or ()
+    measured, columns = checkins.check(fields, outcome.data, tier, sites, earlier)
+    if not measured:
+        return outcome, {}
+    json_data = {**outcome.json_data, **Form.dump(measured)}
+    kept = {name: value for name, value in columns.items() if name in kind.table.columns}
+    return outcome._replace(json_data=json_data), kept
 
 
 def apply_transition(

@@ -53,6 +53,9 @@ class Instances(Protocol):
     def check_references(self, fields: Fields, values: Mapping[str, Any]) -> None:
         """The people and departments a form names exist (InvalidData)."""
 
+    def customer_sites(self, customer_id: int | None) -> tuple[str | None, list[dict[str, Any]]]:
+        """A customer's tier and sites (none for no customer)."""
+
     def add(self, kind: Kind, values: Mapping[str, Any]) -> int: ...
 
     def update(
@@ -117,6 +120,9 @@ class SqlInstances:
 
     def check_references(self, fields: Fields, values: Mapping[str, Any]) -> None:
         references.check_references(fields, values, self._writer())
+
+    def customer_sites(self, customer_id: int | None) -> tuple[str | None, list[dict[str, Any]]]:
+        return repo.customer_sites(customer_id, self.conn)
 
     def add(self, kind: Kind, values: Mapping[str, Any]) -> int:
         return repo.insert_instance(self._writer(), kind, values)

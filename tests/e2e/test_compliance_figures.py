@@ -41,7 +41,7 @@ def test_a_notice_not_yet_due_is_in_progress(
     try:
         boss.go("/compliance")
         assert boss.page.inner_text("h1") == "合规报告"
-        clause = boss.page.locator("#clause-6")
+        clause = boss.page.locator("#clause-7")
         row = clause.locator(f'tr[data-object="rectification-{notice_due_next_week}"]')
         assert row.count() == 1
         assert row.get_attribute("class") == "in-progress-case"

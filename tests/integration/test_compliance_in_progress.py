@@ -67,16 +67,16 @@ def test_items_not_yet_due_are_in_progress_and_the_past_due_exceptions(world: Wo
     ):
         html = Browser(world, "boss", lang=lang).get(f"/compliance?{YEAR}").text
         assert heading in html and count in html
-        assert _rows(html, 6, "in-progress-case") == [f"rectification-{soon}"]
-        assert _rows(html, 6, "exception") == [f"rectification-{past}"]
-        assert _rows(html, 5, "in-progress-case") == [f"issue-{later}"]
-        assert _rows(html, 5, "exception") == [f"issue-{overdue}"]
-        assert _rows(html, 4, "in-progress-case") == [f"visit-{future}"]
-        assert _rows(html, 4, "exception") == [f"visit-{late}"]
+        assert _rows(html, 7, "in-progress-case") == [f"rectification-{soon}"]
+        assert _rows(html, 7, "exception") == [f"rectification-{past}"]
+        assert _rows(html, 6, "in-progress-case") == [f"issue-{later}"]
+        assert _rows(html, 6, "exception") == [f"issue-{overdue}"]
+        assert _rows(html, 5, "in-progress-case") == [f"visit-{future}"]
+        assert _rows(html, 5, "exception") == [f"visit-{late}"]
     en = Browser(world, "boss", lang="en").get(f"/compliance?{YEAR}").text
-    assert "0 of 2 cases compliant" in en.split('id="clause-6"')[1]
+    assert "0 of 2 cases compliant" in en.split('id="clause-7"')[1]
     # an item in progress is not called an exception: its column says where it stands
-    clause = en.split('id="clause-6"')[1].split("</section>")[0]
+    clause = en.split('id="clause-7"')[1].split("</section>")[0]
     exceptions, running = clause.split('<div class="in-progress">')
     assert "<th>Exception</th>" in exceptions and "<th>Status</th>" not in exceptions
     assert "<th>Status</th>" in running and "<th>Exception</th>" not in running
@@ -100,8 +100,8 @@ def test_a_deadline_at_the_reports_end_has_passed_and_one_a_second_later_runs(
         db.session.get(Issue, utc_same_day).due_at = datetime(2026, 6, 30, 23, tzinfo=UTC)
         db.session.commit()
     html = Browser(any_world, "sara", lang="en").get("/compliance?from=2026-06-01&to=2026-07-01")
-    assert _rows(html.text, 5, "exception") == [f"issue-{at_end}"]
-    assert sorted(_rows(html.text, 5, "in-progress-case")) == sorted(
+    assert _rows(html.text, 6, "exception") == [f"issue-{at_end}"]
+    assert sorted(_rows(html.text, 6, "in-progress-case")) == sorted(
         [f"issue-{after}", f"issue-{utc_same_day}"]
     )
 

@@ -23,6 +23,7 @@ class FakeInstances:
     """Instances and what is written beside them, in lists a test can read."""
 
     customers: set[int] = field(default_factory=set)
+    sites: dict[int, tuple[str, list[dict[str, Any]]]] = field(default_factory=dict)  # tier, sites
     people: dict[str, str] = field(default_factory=dict)  # username -> display name
     hidden: set[tuple[str, int]] = field(default_factory=set)  # (workflow, id) not visible
     rows: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
@@ -65,6 +66,9 @@ class FakeInstances:
             attrs["related"] = list(related or [])
         if errors:
             raise InvalidRequest(f"invalid {kind.workflow} fields", errors)
+
+    def customer_sites(self, customer_id: int | None) -> tuple[str | None, list[dict[str, Any]]]:
+        return self.sites.get(customer_id or 0, (None, []))
 
     def check_references(self, fields: tuple[FieldSpec, ...], values: Mapping[str, Any]) -> None:
         errors = self._unknown_people(fields, values)

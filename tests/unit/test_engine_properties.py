@@ -79,6 +79,17 @@ def _value(f: FieldSpec, t: TransitionSpec | None) -> st.SearchStrategy[Any]:
         return names
     if f.type is FieldType.USERS:
         return st.lists(names, unique=True, min_size=int(f.required), max_size=4)
+    if f.type is FieldType.GEO:
+        return st.fixed_dictionaries(
+            {
+                "latitude": st.floats(-90, 90),
+                "longitude": st.floats(-180, 180),
+                "accuracy": st.floats(1, 5_000),
+                "device_time": st.datetimes(PAST, LATEST_PAST, timezones=st.just(SHANGHAI)).map(
+                    lambda d: d.isoformat()
+                ),
+            }
+        )
     raise AssertionError(f"no strategy for {f.type}")
 
 
@@ -102,6 +113,12 @@ def form_data(
 
 
 _CANONICAL: dict[FieldType, Any] = {
+    FieldType.GEO: {
+        "latitude": 31.2,
+        "longitude": 121.5,
+        "accuracy": 10.0,
+        "device_time": "2026-01-01T00:00:00+08:00",
+    },
     FieldType.STRING: "x",
     FieldType.TEXT: "x",
     FieldType.INTEGER: 1,

@@ -399,7 +399,7 @@ def test_unknown_field_type() -> None:
             line_of(text, "type: blob"),
             "transitions[1].fields[0].type",
             "unknown field type 'blob' (known: boolean, choice, date, datetime, department,"
-            " integer, multi_choice, number, rating, string, text, user, users)",
+            " geo, integer, multi_choice, number, rating, string, text, user, users)",
         )
     ]
 

@@ -99,6 +99,35 @@ class CustomerItem(MethodView):
         return customers.edit(customer_id, changes, current_actor())
 
 
+SiteIn = worded(customers.SiteSchema, "invalid site fields", "SiteIn")
+
+
+@blp.route("/customers/<int:customer_id>/sites")
+class CustomerSites(MethodView):
+    @blp.response(200, customers.SiteSchema(many=True))
+    @blp.errors({**TOKEN, 404: "no such customer"})
+    def get(self, customer_id: int) -> list[dict[str, Any]]:
+        """Where the customer is visited: check-ins are measured against these."""
+        return list(known_customer(customer_id).sites or [])
+
+    @before_body(known_customer)
+    @blp.arguments(SiteIn, as_kwargs=False)
+    @blp.response(201, customers.SiteSchema)
+    @blp.errors({**TOKEN, 403: "the role may not edit", 404: "no such customer"})
+    def post(self, site: dict[str, Any], customer_id: int) -> dict[str, Any]:
+        """Add a site (name, address, latitude, longitude, radius in metres)."""
+        return customers.add_site(customer_id, site, current_actor())
+
+
+@blp.route("/customers/<int:customer_id>/sites/<site_id>")
+class CustomerSite(MethodView):
+    @blp.response(204)
+    @blp.errors({**TOKEN, 403: "the role may not edit", 404: "no such customer or site"})
+    def delete(self, customer_id: int, site_id: str) -> None:
+        """Remove a site; check-ins measured against it keep their distance."""
+        customers.remove_site(customer_id, site_id, current_actor())
+
+
 @blp.route("/departments")
 class Departments(MethodView):
     @blp.arguments(PageArgs, location="query", as_kwargs=False)

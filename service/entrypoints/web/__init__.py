@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
         plans,
         reviews,
         search,
+        sites,
         supervision,
         views,
         visits,

@@ -250,7 +250,38 @@ def show(spec: FieldSpec, value: Any, names: Mapping[str, Mapping[str, str]]) ->
         return people(value)
     if t is FieldType.DATETIME:
         return local_time(value)
+    if t is FieldType.GEO and isinstance(value, Mapping):
+        return checkin_text(value)
     return str(value)
+
+
+def checkin_flag_labels() -> dict[str, str]:
+    return {
+        "outside_radius": _("outside the site's radius"),
+        "poor_accuracy": _("poor location accuracy"),
+        "clock_skew": _("the device's clock is off"),
+        "no_site": _("the customer has no site"),
+    }
+
+
+def checkin_text(value: Mapping[str, Any]) -> str:
+    """A check-in as its reader needs it: when (the server's time), where against the
+    customer's sites, how precisely, and what is doubtful about it."""
+    parts = [_("at %(time)s", time=local_time(value.get("server_time")))]
+    if value.get("distance_m") is not None:
+        parts.append(
+            _("%(distance)s m from %(site)s", distance=value["distance_m"], site=value.get("site"))
+        )
+    parts.append(_("accurate to %(metres)s m", metres=round(float(value.get("accuracy") or 0))))
+    flags = value.get("flags") or []
+    labels = checkin_flag_labels()
+    doubt = (
+        "；".join(labels.get(f, f) for f in flags)
+        if lang() == "zh"
+        else "; ".join(labels.get(f, f) for f in flags)
+    )
+    text = ("，" if lang() == "zh" else ", ").join(parts)
+    return f"{text} ⚠ {doubt}" if flags else f"{text} ✓"
 
 
 def translated(errors: Mapping[str, Any]) -> dict[str, list[str]]:

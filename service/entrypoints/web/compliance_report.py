@@ -28,6 +28,7 @@ def clause_titles() -> dict[str, str]:
     return {
         "3(二)": _("3(二) Visit frequency by customer tier"),
         "3(三)": _("3(三) Visits planned at least a day ahead"),
+        "4(二)": _("4(二) Visits with a valid check-in"),
         "4(三)": _("4(三) Visit records submitted by the record deadline"),
         "5(一)": _("5(一) Visit reports made by the report deadline"),
         "5(一)3": _("5(一)3 Ledger issues closed with the customer's confirmation, on time"),
@@ -39,6 +40,8 @@ def reason_labels() -> dict[str, str]:
     return {
         "below_quota": _("Fewer visits than the tier requires"),
         "planned_late": _("Planned less than a day ahead"),
+        "no_check_in": _("No check-in"),
+        "check_in_flagged": _("Check-in doubtful (place, accuracy or time)"),
         "record_late": _("Record deadline passed"),
         "no_report": _("No report yet"),
         "report_late": _("Report deadline passed"),
@@ -81,7 +84,7 @@ def per_page() -> int:
 
 
 def clause_of(number: int) -> str:
-    """The clause numbered 1 to 6 in the regulation's order; 404 for any other number."""
+    """The clause numbered 1 to 7 in the regulation's order; 404 for any other number."""
     if not 1 <= number <= len(compliance.CLAUSES):
         abort(404)
     return compliance.CLAUSES[number - 1]

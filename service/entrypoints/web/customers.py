@@ -7,6 +7,7 @@ others change it through the tier review.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -108,6 +109,16 @@ def customers() -> str:
 @bp.route("/customers/<int:customer_id>")
 @login_required
 def customer(customer_id: int) -> Any:
+    return customer_page(customer_id)
+
+
+def customer_page(
+    customer_id: int,
+    site_errors: dict[str, list[str]] | None = None,
+    site_raw: Mapping[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    """The customer page; with a site form refused, its errors and input."""
     row = db.session.get(Customer, customer_id)
     if row is None:
         return error_page(404, _("There is nothing here, or you may not see it."))
@@ -143,7 +154,9 @@ def customer(customer_id: int) -> Any:
         tier_reasons=tier_reasons(),
         pending_reviews=reviews.search(None, "pending", customer_id)[0],
         may_propose=web_actor().role in roles.PROPOSERS,
-    )
+        site_errors=site_errors or {},
+        site_raw=site_raw or {},
+    ), status
 
 
 # -- adding and editing (marketing; admins edit) -----------------------------------------

@@ -8,6 +8,7 @@ handed on as typed, for the engine to name the error next to the field.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -54,6 +55,7 @@ WIDGETS: dict[FieldType, str] = {
     FieldType.USER: "select",
     FieldType.USERS: "multiselect",
     FieldType.DEPARTMENT: "select",
+    FieldType.GEO: "geo",
 }
 LIST_TYPES = frozenset({FieldType.MULTI_CHOICE, FieldType.USERS})
 
@@ -233,6 +235,11 @@ def _typed(spec: FieldSpec, text: str, tz: ZoneInfo) -> Any:
             return float(text)
         except ValueError:
             return text
+    if t is FieldType.GEO:  # the check-in as the page's script wrote it
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text  # the engine says it is not an object
     if t is FieldType.DATETIME:
         if spec.accepts_date and len(text) == 10:
             return text  # a bare date: the engine keeps it as the end of that working day
@@ -276,7 +283,7 @@ def initial(
     """
     raw: MultiDict[str, str] = MultiDict()
     for spec in specs:
-        if spec.sets:
+        if spec.sets or spec.type is FieldType.GEO:  # a check-in is taken anew, never prefilled
             continue
         for source in sources:
             value = source.get(spec.name)

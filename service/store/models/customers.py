@@ -21,6 +21,8 @@ class Customer(db.Model):  # type: ignore[name-defined,misc]
     industry: Mapped[str | None] = mapped_column(sa.String(200))
     region: Mapped[str | None] = mapped_column(sa.String(200))
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # where the customer is visited: {id, name, address, latitude, longitude, radius_m}
+    sites: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -37,6 +37,9 @@ class Visit(InstanceMixin, db.Model):  # type: ignore[name-defined,misc]
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     place: Mapped[str | None] = mapped_column(sa.String(200))
     purpose: Mapped[str | None] = mapped_column(sa.Text)
+    # a check-in was given (`geo` fields), and what was wrong with it (service.usecases.checkins)
+    checked_in: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    checkin_flags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class VisitVisitor(db.Model):  # type: ignore[name-defined,misc]

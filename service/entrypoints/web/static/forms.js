@@ -143,6 +143,30 @@
     });
   }
 
+  // [data-geo]: a check-in from the browser's Geolocation API, kept as JSON in the hidden
+  // input: where, how precisely (metres) and when by this device's clock.
+  function geoPicker(box) {
+    var value = box.querySelector('input[type="hidden"]');
+    var button = box.querySelector("button");
+    var status = box.querySelector(".geo-status");
+    button.addEventListener("click", function () {
+      if (!navigator.geolocation) { status.textContent = box.dataset.unsupported; return; }
+      status.textContent = box.dataset.locating;
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var c = pos.coords;
+        value.value = JSON.stringify({
+          latitude: c.latitude, longitude: c.longitude, accuracy: c.accuracy,
+          device_time: new Date(pos.timestamp || Date.now()).toISOString()
+        });
+        status.textContent = box.dataset.located.replace("%(lat)s", c.latitude.toFixed(5))
+          .replace("%(lon)s", c.longitude.toFixed(5)).replace("%(acc)s", Math.round(c.accuracy));
+      }, function (err) {
+        status.textContent = box.dataset.failed.replace("%(reason)s", err.message);
+      }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 0 });
+    });
+  }
+
+  document.querySelectorAll("[data-geo]").forEach(geoPicker);
   document.querySelectorAll("select[data-filter]").forEach(filterSelect);
   document.querySelectorAll("[data-ref]").forEach(refPicker);
 })();
