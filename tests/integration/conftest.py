@@ -261,6 +261,14 @@ TRANSITION_DATA: dict[str, dict[str, Any]] = {
         "analysis_and_conclusions": "d",
         "improvement_measures": "e",
     },
+    "check_out": {
+        "check_out": {
+            "latitude": 31.23,
+            "longitude": 121.47,
+            "accuracy": 12.5,
+            "device_time": "2026-11-02T09:30:00+08:00",
+        }
+    },
     "rework": {"reason": "incomplete"},
     "cancel": {"reason": "customer busy"},
     "reschedule": {"planned_at": "2026-11-20T10:00:00+08:00", "reason": "customer asked"},
