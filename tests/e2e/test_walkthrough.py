@@ -262,7 +262,7 @@ def test_the_dashboard_the_compliance_report_and_the_annual_plan(
         mike.page.click("#compliance-link")
     assert mike.page.inner_text("h1") == "合规报告"
     clauses = mike.page.locator("section.clause")
-    assert clauses.count() == 6
+    assert clauses.count() == 7
     assert mike.page.inner_text("#clause-1 h2").startswith("3(二)")
     assert "件中合规" in mike.page.inner_text("#clause-1 .clause-count")
     mike.shot(screenshots / "compliance.png")
