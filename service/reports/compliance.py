@@ -85,6 +85,13 @@ def _per_tier(owed: Mapping[str, int]) -> sa.ColumnElement[int]:
     return sa.case(owed, value=c.c.tier, else_=0) if owed else sa.literal(0, sa.Integer)
 
 
+def took_place(start: datetime, end: datetime) -> sa.ColumnElement[bool]:
+    """Visits planned in [start, end) that took place (the definition's state group)."""
+    return sa.and_(
+        v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(groups.took_place())
+    )
+
+
 def visit_frequency(start: datetime, end: datetime, quotas: Quotas, moment: datetime) -> Cases:
     """3(二): every customer visited as often as its tier's quota asks in the period, each
     visit due at the end of its month. Short of the visits already due by `moment` is an
@@ -93,7 +100,7 @@ def visit_frequency(start: datetime, end: datetime, quotas: Quotas, moment: date
     due = required_visits(quotas, start, min(end, moment))
     done = (
         sa.select(v.c.customer_id, sa.func.count().label("n"))
-        .where(v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(groups.took_place()))
+        .where(took_place(start, end))
         .group_by(v.c.customer_id)
         .subquery()
     )
@@ -144,9 +151,7 @@ def checked_in(start: datetime, end: datetime, moment: datetime) -> Cases:
         clause="4(二)",
         workflow="visit",
         source=v,
-        where=sa.and_(
-            v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(groups.took_place())
-        ),
+        where=took_place(start, end),
         exception=sa.or_(sa.not_(v.c.checked_in), flagged),
         columns=exception_columns(
             v.c.id,
@@ -166,9 +171,7 @@ def records_on_time(start: datetime, end: datetime, moment: datetime) -> Cases:
         clause="4(三)",
         workflow="visit",
         source=v,
-        where=sa.and_(
-            v.c.planned_at >= start, v.c.planned_at < end, v.c.state.in_(groups.took_place())
-        ),
+        where=took_place(start, end),
         exception=expired,
         progress=sa.and_(
             v.c.state == "visited",

@@ -188,6 +188,16 @@ class Prepared:
         cursor.execute(self.sql, self.params(values))
         return cursor
 
+    def insert_once(self, conn: Connection, values: Mapping[str, Any]) -> bool:
+        """Run an INSERT guarded by a unique key; False (and nothing written) if the key is
+        taken already. The caller's transaction must then roll back (PostgreSQL has
+        aborted it)."""
+        try:
+            self.execute(conn, values)
+        except conn.dialect.loaded_dbapi.IntegrityError:
+            return False
+        return True
+
     def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.executemany(self.sql, [self.params(r) for r in rows])

@@ -125,10 +125,8 @@ def _use_up(
         "response": text,
         "created_at": context.now(),
     }
-    try:
-        _insert(conn.dialect).execute(conn, values)
-    except conn.dialect.loaded_dbapi.IntegrityError:
-        raise UsedUp(key) from None
+    if not _insert(conn.dialect).insert_once(conn, values):
+        raise UsedUp(key)
 
 
 def forget_old() -> int:

@@ -193,6 +193,8 @@ class PreparedTransition:
     workflow: Workflow
     outcome: Outcome
     values: dict[str, Any]  # the columns the update sets
+    # deadlines that run on through the transition (an internal one leaves its state's)
+    running: tuple[dict[str, Any], ...] = ()
 
     @property
     def instance_id(self) -> int:
@@ -200,7 +202,7 @@ class PreparedTransition:
 
     def represent(self, row: Mapping[str, Any], actor: Actor, now: datetime) -> dict[str, Any]:
         """The representation of `row` as `apply_transition` left it."""
-        deadlines = records.new_deadlines(self.outcome, now)
+        deadlines = [*self.running, *records.new_deadlines(self.outcome, now)]
         return represent(self.kind, row, self.workflow, actor, deadlines, now)
 
 
@@ -232,10 +234,12 @@ def prepare_transition(
         **checked,
         "state": outcome.state,
         "data": {**(row["data"] or {}), trigger: outcome.json_data},
-        "overdue": False,
+        # an internal transition stays in its state: its deadline, and being late, run on
+        "overdue": bool(row["overdue"]) if spec.internal else False,
         "updated_at": now,
     }
-    return PreparedTransition(kind, row, workflow, outcome, values)
+    running = tuple(instances.current_deadlines(kind, instance_id)) if spec.internal else ()
+    return PreparedTransition(kind, row, workflow, outcome, values, running)
 
 
 def _checked_in(

@@ -274,10 +274,8 @@ def use_up(conn: Any, integration_id: int, event_id: str, status: int, body: str
         "response": body,
         "received_at": context.now(),
     }
-    try:
-        _insert_event(conn.dialect).execute(conn, values)
-    except conn.dialect.loaded_dbapi.IntegrityError:
-        raise UsedUp(event_id) from None
+    if not _insert_event(conn.dialect).insert_once(conn, values):
+        raise UsedUp(event_id)
 
 
 class UsedUp(Exception):

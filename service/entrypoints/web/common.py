@@ -275,12 +275,9 @@ def checkin_text(value: Mapping[str, Any]) -> str:
     parts.append(_("accurate to %(metres)s m", metres=round(float(value.get("accuracy") or 0))))
     flags = value.get("flags") or []
     labels = checkin_flag_labels()
-    doubt = (
-        "；".join(labels.get(f, f) for f in flags)
-        if lang() == "zh"
-        else "; ".join(labels.get(f, f) for f in flags)
-    )
-    text = ("，" if lang() == "zh" else ", ").join(parts)
+    comma, semicolon = ("，", "；") if lang() == "zh" else (", ", "; ")
+    text = comma.join(parts)
+    doubt = semicolon.join(labels.get(f, f) for f in flags)
     return f"{text} ⚠ {doubt}" if flags else f"{text} ✓"
 
 

@@ -18,7 +18,7 @@ from flask import Response, jsonify, render_template, request, url_for
 from service.entrypoints.web.assets import static_folder
 from service.entrypoints.web.auth import login_required, web_actor
 from service.entrypoints.web.common import _, bp, lang
-from service.store.kinds import KINDS
+from service.entrypoints.web.views import object_url
 from service.usecases.inbox import inbox
 
 KEPT_ITEMS = 30  # the inbox's first items whose pages and step forms are kept offline
@@ -27,7 +27,6 @@ FIRE_ENDPOINTS = {
     "issue": "web.issue_fire",
     "rectification": "web.notice_fire",
 }
-PAGE_ENDPOINTS = {"visit": "web.visit", "issue": "web.issue", "rectification": "web.notice"}
 ID_ARGS = {"visit": "visit_id", "issue": "issue_id", "rectification": "notice_id"}
 
 
@@ -87,10 +86,11 @@ def offline_pages() -> Response:
     pages: list[str] = [url_for("web.inbox"), url_for("web.visits")]
     for item in items:
         workflow = item["workflow"]
-        if workflow not in KINDS:
+        page = object_url(workflow, item["id"])
+        if page is None:
             continue
+        pages.append(page)
         ids: dict[str, Any] = {ID_ARGS[workflow]: item["id"]}
-        pages.append(url_for(PAGE_ENDPOINTS[workflow], **ids))
         for trigger in item.get("allowed_triggers", ()):
             pages.append(url_for(FIRE_ENDPOINTS[workflow], trigger=trigger, **ids))
     response = jsonify({"user": actor.username, "pages": pages})
