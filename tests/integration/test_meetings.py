@@ -402,3 +402,8 @@ def test_a_meeting_lists_only_the_issues_its_reader_may_see(
     listed = world.get("/api/v1/feedback-meetings", "tom").get_json()["items"]
     assert [m["issue_ids"] for m in listed] == [[ours["id"]]]
     assert world.get(path, "boss").get_json()["issue_ids"] == created["issue_ids"]
+
+
+def test_a_meeting_filter_beyond_its_column_is_a_422_naming_it(world: World) -> None:
+    r = world.get("/api/v1/feedback-meetings?visit_id=99999999999999999999", "mike")
+    assert r.status_code == 422 and "visit_id" in r.get_json()["errors"]

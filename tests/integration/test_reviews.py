@@ -181,3 +181,11 @@ def test_one_undecided_proposal_per_customer_and_year(world: World) -> None:
 def test_unknown_ones_are_404(world: World) -> None:
     assert_error(world.get("/api/v1/tier-reviews/42", "mary"), 404, "not_found")
     assert_error(world.get("/api/v1/customers/999/tier-history", "mary"), 404, "not_found")
+
+
+def test_a_tier_review_filter_beyond_its_column_is_a_422_naming_it(world: World) -> None:
+    huge = world.get("/api/v1/tier-reviews?customer_id=99999999999999999999", "mike")
+    assert huge.status_code == 422 and "customer_id" in huge.get_json()["errors"]
+    year = world.get("/api/v1/tier-reviews?year=99999999999", "mike")
+    assert year.status_code == 422 and "year" in year.get_json()["errors"]
+    assert world.get("/api/v1/tier-reviews?year=2026&customer_id=1", "mike").status_code == 200

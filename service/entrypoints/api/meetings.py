@@ -23,6 +23,7 @@ from service.entrypoints.api.common import (
     worded,
 )
 from service.entrypoints.auth import current_actor
+from service.store import references
 from service.store import repository as repo
 from service.usecases import handlers
 from service.usecases.evaluations import (
@@ -55,7 +56,7 @@ class MeetingSchema(Schema):
 
 
 class MeetingListArgs(PageArgs):
-    visit_id = fields.Integer()
+    visit_id = references.row_id(strict=False)  # a query string's digits
 
 
 MeetingIn = worded(MeetingInSchema, msg("invalid feedback meeting fields"), "MeetingIn")

@@ -18,6 +18,7 @@ from service.entrypoints.api.common import (
     worded,
 )
 from service.entrypoints.auth import current_actor
+from service.store import references
 from service.store.models import TierReview
 from service.usecases import reviews
 from service.usecases.reviews import DECISIONS, DecisionSchema, ProposalsSchema
@@ -40,9 +41,9 @@ class TierReviewSchema(Schema):
 
 
 class ReviewListArgs(PageArgs):
-    year = fields.Integer()
+    year = fields.Integer(validate=validate.Range(2000, 2100))  # as proposals take it
     decision = fields.String(validate=validate.OneOf((*DECISIONS, "pending")))
-    customer_id = fields.Integer()
+    customer_id = references.row_id(strict=False)  # a query string's digits
 
 
 ProposalsIn = worded(ProposalsSchema, "invalid tier review fields", "ProposalsIn")
