@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from service.core import runtime
-from service.entrypoints.demo_history import clock_at, seed_history
+from service.entrypoints.demo_history import arrived, clock_at, seed_history
 from service.store.db import db
 from service.store.kinds import ISSUE, RECTIFICATION, VISIT
 from service.store.models import Customer, User
@@ -45,6 +45,14 @@ CUSTOMERS = [
     ("西部物流股份", "important", ["long_term_partner"], "物流", "西南"),
     ("中原食品有限公司", "general", ["long_term_partner"], "食品", "华中"),
 ]
+# each customer's headquarters, where its visits check in: city, latitude, longitude
+HEADQUARTERS = {
+    "华东": ("上海市浦东新区", 31.2304, 121.4737),
+    "华北": ("北京市朝阳区", 39.9042, 116.4074),
+    "华南": ("广州市天河区", 23.1291, 113.2644),
+    "西南": ("成都市高新区", 30.5728, 104.0668),
+    "华中": ("郑州市金水区", 34.7466, 113.6254),
+}
 
 
 def is_empty() -> bool:
@@ -75,6 +83,7 @@ def seed(password: str = "visitflow") -> list[tuple[str, str, str]]:
             industry=i,
             region=r,
             contacts=[{"name": "联系人", "title": "采购经理"}],
+            sites=[_headquarters(n, r)],
         )
         for n, t, c, i, r in CUSTOMERS
     ]
@@ -83,6 +92,18 @@ def seed(password: str = "visitflow") -> list[tuple[str, str, str]]:
     seed_history([(c.id, c.tier) for c in customers], current_app.config["POLICY"]["visit_quotas"])
     _seed_workflows([c.id for c in customers])
     return [(u, r, password) for u, r, _, _ in USERS]
+
+
+def _headquarters(name: str, region: str) -> dict[str, Any]:
+    address, latitude, longitude = HEADQUARTERS[region]
+    return {
+        "id": f"hq-{region}",
+        "name": f"{name}总部",
+        "address": address,
+        "latitude": latitude,
+        "longitude": longitude,
+        "radius_m": 300,
+    }
 
 
 WORKING_HOURS = (time(9, 0), time(17, 30))  # Asia/Shanghai (the business calendar's zone)
@@ -167,7 +188,9 @@ def _plan_visits(
 def _walk_first_visit(
     visit_id: int, planned_on: date, visit_day: date, visited_at: datetime, now: datetime
 ) -> None:
-    """Prepared, visited at its planned time (never after now) and recorded, by tom."""
+    """Prepared, visited at its planned time (never after now, checked in at the customer's
+    headquarters) and recorded, by tom."""
+    tz = runtime.registry().calendar.tz
     record = {
         "visited_at": visited_at.isoformat(),
         "place": "客户总部会议室",
@@ -178,10 +201,9 @@ def _walk_first_visit(
     }
     steps = [
         (planned_on, time(15, 0), "prepare", PREPARED),
-        (visit_day, time(11, 30), "visit", {"visited_at": visited_at.isoformat()}),
+        (visit_day, visited_at.astimezone(tz).time(), "visit", arrived(visit_id, visited_at)),
         (visit_day, time(16, 30), "record", record),
     ]
-    tz = runtime.registry().calendar.tz
     for day_of, at, trigger, data in steps:
         with clock_at(min(now, datetime.combine(day_of, at, tz))):
             handlers.fire(VISIT, visit_id, {"trigger": trigger, "data": data}, TOM)

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from service.core import context, runtime
+from service.store import repository as repo
 from service.store.db import db
 from service.store.kinds import ISSUE, VISIT, Kind
 from service.store.models import Notification, OutboxMessage
@@ -84,7 +85,24 @@ def _at(day: date, clock: time) -> datetime:
 
 
 def _fire(kind: Kind, made: dict[str, int], trigger: str, who: handlers.Context, data: Any) -> None:
+    data = data() if callable(data) else data  # a check-in needs the visit's customer
     handlers.fire(kind, made["id"], {"trigger": trigger, "data": data}, who)
+
+
+def arrived(visit_id: int, at: datetime) -> dict[str, Any]:
+    """The visit step's data: a check-in at the customer's first site, 40 m off, at `at`."""
+    customer_id = db.session.execute(
+        sa.select(VISIT.table.c.customer_id).where(VISIT.table.c.id == visit_id)
+    ).scalar_one()
+    _tier, sites = repo.customer_sites(customer_id)
+    site = sites[0]
+    check_in = {
+        "latitude": site["latitude"] + 40 / 111_195,
+        "longitude": site["longitude"],
+        "accuracy": 18.0,
+        "device_time": at.isoformat(),
+    }
+    return {"check_in": check_in, "visited_at": at.isoformat()}
 
 
 def _create(kind: Kind, made: dict[str, int], body: Callable[[], dict[str, Any]]) -> None:
@@ -109,15 +127,17 @@ def _reported_visit(
     }
     basics, content, raised = texts
     made: dict[str, int] = {}
+
+    def lazy_arrival() -> dict[str, Any]:
+        return arrived(made["id"], planned)
+
     steps: list[Step] = [(created, partial(_create, VISIT, made, lambda: body))]
     for moment, trigger, who, data in [
         (_at(calendar.previous_workday(day), time(15, 0)), "prepare", TOM, {
             "customer_background_reviewed": True, "time_place_confirmed": True,
             "materials": ["brochure"],
         }),
-        (planned + timedelta(hours=1, minutes=30), "visit", TOM, {
-            "visited_at": planned.isoformat(),
-        }),
+        (planned, "visit", TOM, lazy_arrival),  # checked in on arrival
         (_at(day, time(17, 0)), "record", TOM, {
             "visited_at": planned.isoformat(), "place": "客户总部会议室",
             "visitors": ["mary", "tom"], "customer_basics": basics, "visit_content": content,
